@@ -1,0 +1,27 @@
+"""DataMed: entry point. Declares the pages; each page is a thin script in pages/."""
+
+import streamlit as st
+
+from datamed.ui import routes
+
+st.set_page_config(page_title="DataMed", page_icon=":material/medication:", layout="wide")
+
+
+def _page(route: routes.Route, default: bool = False) -> st.Page:
+    return st.Page(
+        route.file,
+        title=route.title,
+        icon=route.icon,
+        url_path=route.url_path,
+        default=default,
+        visibility="hidden" if route.hidden else "visible",
+    )
+
+
+nav: dict[str, list] = {"": [_page(routes.HOME, default=True)]}
+for section in routes.SECTIONS:
+    if section.routes:
+        nav[section.title] = [_page(r) for r in section.routes]
+nav["Médicaments"] += [_page(routes.MEDICINE), _page(routes.SUBSTANCE)]
+
+st.navigation(nav).run()

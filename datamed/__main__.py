@@ -1,0 +1,5 @@
+import sys
+
+from datamed.cli import main
+
+sys.exit(main())

@@ -1,0 +1,336 @@
+"""Build pipeline: raw folder -> typed Parquet datasets + manifest.json.
+
+Steps (each a plain function, in the spirit of owid/etl's snapshot -> meadow ->
+garden separation):
+
+1. ``discover``: find every source file and its snapshot date in the raw folder
+   (laid out like ``shared/data``: ``bdpm/<YYYY-MM-DD>/*.txt``, ``atc/``...);
+2. ``read``: each reader returns a typed frame and its rejected lines;
+3. ``derive``: cross-file datasets (substances, ATC per speciality);
+4. ``write``: Parquet + rejects + manifest into a temporary folder, then an
+   atomic swap with the previous prepared data.
+
+A failed build raises ``BuildError`` (file and line named) and leaves the
+previous prepared data untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from datamed import __version__
+from datamed.sources.atc import read_atc
+from datamed.sources.bdpm import SPECS, FileSpec, read_bdpm_file, spec_for_filename
+from datamed.sources.textfile import RawFileError, Reject
+
+SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_REJECT_SHARE = 0.05  # above this share of malformed lines a file is unusable
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class BuildError(Exception):
+    """A build cannot complete; the message names the file (and line)."""
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    rel: str  # path relative to the raw folder, with "/"
+    snapshot: str
+    spec: FileSpec
+
+
+@dataclass
+class Discovery:
+    files: dict[str, list[SourceFile]] = field(default_factory=dict)  # spec key -> files, newest first
+    ignored: list[str] = field(default_factory=list)
+
+
+def discover(raw: Path) -> Discovery:
+    """List BDPM files per kind, newest snapshot first; note what is ignored."""
+    found = Discovery()
+    bdpm = raw / "bdpm"
+    if not bdpm.is_dir():
+        raise BuildError(f"{raw}: no bdpm/ folder (expected bdpm/<YYYY-MM-DD>/CIS_bdpm.txt ...)")
+    for snap_dir in sorted(bdpm.iterdir(), reverse=True):
+        if not snap_dir.is_dir():
+            continue
+        if not SNAPSHOT_RE.match(snap_dir.name):
+            found.ignored.append(f"bdpm/{snap_dir.name}/ (folder name is not a YYYY-MM-DD snapshot date)")
+            continue
+        for path in sorted(snap_dir.iterdir()):
+            rel = f"bdpm/{snap_dir.name}/{path.name}"
+            spec = spec_for_filename(path.name) if path.is_file() else None
+            if spec is None:
+                found.ignored.append(f"{rel} (not a known BDPM file)")
+                continue
+            found.files.setdefault(spec.key, []).append(SourceFile(path, rel, snap_dir.name, spec))
+    if "CIS_bdpm" not in found.files:
+        raise BuildError(f"{bdpm}: no CIS_bdpm.txt in any bdpm/<YYYY-MM-DD>/ snapshot folder")
+    return found
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{__version__}+{sha}" if sha else __version__
+
+
+# --- derived datasets ---------------------------------------------------------
+
+
+def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
+    """One row per substance code: its most common name, and usage counts."""
+    if compo.is_empty():
+        return pl.DataFrame(schema={"code_substance": pl.String, "denomination": pl.String, "n_specialites": pl.UInt32})
+    names = (
+        compo.group_by("code_substance", "denomination_substance")
+        .len()
+        .sort(["code_substance", "len", "denomination_substance"], descending=[False, True, False])
+        .group_by("code_substance", maintain_order=True)
+        .first()
+        .select("code_substance", pl.col("denomination_substance").alias("denomination"))
+    )
+    usage = compo.group_by("code_substance").agg(
+        pl.col("cis").n_unique().alias("n_specialites"),
+        (pl.col("nature_composant") == "SA").any().alias("substance_active"),
+    )
+    return names.join(usage, on="code_substance").sort("denomination")
+
+
+def derive_specialite_atc(compo: pl.DataFrame, mitm: pl.DataFrame | None) -> pl.DataFrame:
+    """ATC code per CIS.
+
+    Official when the CIS is in the MITM list (the only BDPM file carrying ATC
+    codes). Otherwise inferred when the CIS has exactly the same set of active
+    substances as MITM medicines that all share one ATC code.
+    """
+    schema = {"cis": pl.String, "code_atc": pl.String, "source_atc": pl.String}
+    if mitm is None or mitm.is_empty():
+        return pl.DataFrame(schema=schema)
+    official = (
+        mitm.filter(pl.col("code_atc").is_not_null() & (pl.col("code_atc").str.len_chars() > 0))
+        .group_by("cis")
+        .agg(pl.col("code_atc").first())
+        .with_columns(pl.lit("MITM").alias("source_atc"))
+    )
+    sets = (
+        compo.filter(pl.col("nature_composant") == "SA")
+        .group_by("cis")
+        .agg(pl.col("code_substance").unique().sort().str.join("+").alias("substances"))
+    )
+    by_set = (
+        sets.join(official, on="cis")
+        .group_by("substances")
+        .agg(pl.col("code_atc").unique().alias("codes"))
+        .filter(pl.col("codes").list.len() == 1)
+        .select("substances", pl.col("codes").list.first().alias("code_atc"))
+    )
+    inferred = (
+        sets.join(official.select("cis"), on="cis", how="anti")
+        .join(by_set, on="substances")
+        .select("cis", "code_atc", pl.lit("substances identiques à un MITM").alias("source_atc"))
+    )
+    return pl.concat([official.select(list(schema)), inferred.select(list(schema))]).sort("cis")
+
+
+# --- the build ------------------------------------------------------------------
+
+
+def _check_rejects(name: str, n_lines: int, rejects: list[Reject]) -> None:
+    if n_lines and len(rejects) / n_lines > MAX_REJECT_SHARE and len(rejects) > 2:
+        first = rejects[0]
+        raise BuildError(
+            f"{first.file}, line {first.line}: {len(rejects)} of {n_lines} lines are malformed "
+            f"({first.reason}); the file looks corrupted"
+        )
+
+
+def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[Reject], list[str]]:
+    """Read every source; return datasets, manifest source entries, rejects, ignored."""
+    found = discover(raw)
+    datasets: dict[str, pl.DataFrame] = {}
+    sources: list[dict] = []
+    all_rejects: list[Reject] = []
+    ignored = list(found.ignored)
+    for spec in SPECS:
+        files = found.files.get(spec.key, [])
+        if not files:
+            continue
+        used = files if spec.history else files[:1]
+        ignored += [f"{f.rel} (superseded by {files[0].snapshot})" for f in files[len(used) :]]
+        frames = []
+        for src in used:
+            try:
+                result = read_bdpm_file(src.path, spec, file_label=src.rel)
+            except RawFileError as exc:
+                raise BuildError(str(exc)) from exc
+            except OSError as exc:
+                raise BuildError(f"{src.rel}: cannot read ({exc.strerror})") from exc
+            _check_rejects(src.rel, result.n_lines, result.rejects)
+            all_rejects += result.rejects
+            frame = result.frame
+            if spec.history:
+                frame = frame.with_columns(pl.lit(src.snapshot).str.to_date().alias("snapshot"))
+            frames.append(frame)
+            sources.append(
+                {
+                    "path": src.rel,
+                    "source": "BDPM",
+                    "file": spec.key,
+                    "dataset": spec.dataset,
+                    "snapshot": src.snapshot,
+                    "sha256": sha256(src.path),
+                    "bytes": src.path.stat().st_size,
+                    "encoding": result.encoding,
+                    "lines": result.n_lines,
+                    "rows": frame.height,
+                    "rejected": len(result.rejects),
+                }
+            )
+        datasets[spec.dataset] = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    atc_dir = raw / "atc"
+    if atc_dir.is_dir():
+        try:
+            atc, atc_rejects, atc_files = read_atc(atc_dir)
+        except (ValueError, pl.exceptions.PolarsError) as exc:
+            raise BuildError(str(exc)) from exc
+        datasets["atc"] = atc
+        all_rejects += atc_rejects
+        for f in atc_files:
+            sources.append(
+                {
+                    "path": f["label"],
+                    "source": "ATC",
+                    "file": f["path"].name,
+                    "dataset": "atc",
+                    "snapshot": _file_date(f["path"]),
+                    "sha256": sha256(f["path"]),
+                    "bytes": f["path"].stat().st_size,
+                    "encoding": "utf-8",
+                    "lines": f["lines"],
+                    "rows": f["rows"],
+                    "rejected": f["rejected"],
+                }
+            )
+    return datasets, sources, all_rejects, ignored
+
+
+def _file_date(path: Path) -> str:
+    m = re.search(r"(\d{4}-\d{2}-\d{2})", path.name)
+    if m:
+        return m.group(1)
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
+
+
+def derive(datasets: dict[str, pl.DataFrame]) -> None:
+    compo = datasets.get("compositions")
+    if compo is not None:
+        datasets["substances"] = derive_substances(compo)
+        datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
+
+
+DATASET_DESCRIPTIONS = {
+    "atc": "Classification ATC : libellés français (à défaut, anglais de l'OMS)",
+    "substances": "Substances (code BDPM), avec le nombre de spécialités qui les contiennent",
+    "specialite_atc": "Code ATC de chaque spécialité : officiel (liste MITM) ou déduit des substances",
+    "rejets": "Lignes rejetées à la construction, avec fichier, numéro de ligne et motif",
+}
+
+
+def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame], rejects: list[Reject]) -> dict:
+    entries = {}
+    rejects_frame = pl.DataFrame(
+        [r.as_dict() for r in rejects],
+        schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "raw": pl.String},
+    )
+    for name, frame in {**datasets, "rejets": rejects_frame}.items():
+        path = out_tmp / f"{name}.parquet"
+        frame.write_parquet(path, compression="zstd")
+        spec = next((s for s in SPECS if s.dataset == name), None)
+        entries[name] = {
+            "file": path.name,
+            "rows": frame.height,
+            "columns": {c: str(t) for c, t in frame.schema.items()},
+            "description": spec.description if spec else DATASET_DESCRIPTIONS.get(name, ""),
+        }
+    return entries
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with renames; restore ``out`` on failure."""
+    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+    had_old = out.exists()
+    if had_old:
+        os.replace(out, backup)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        if had_old:
+            os.replace(backup, out)
+        raise
+    if had_old:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def build(raw: Path, out: Path) -> dict:
+    """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest."""
+    raw, out = Path(raw), Path(out)
+    if not raw.is_dir():
+        raise BuildError(f"{raw}: raw folder not found")
+    started = time.perf_counter()
+    datasets, sources, rejects, ignored = read_sources(raw)
+    derive(datasets)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        entries = _write(tmp, datasets, rejects)
+        demo_marker = raw / "demo.json"
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "code_version": code_version(),
+            "raw_dir": str(raw.resolve()),
+            "demo": demo_marker.exists(),
+            "sources": sources,
+            "datasets": entries,
+            "rejected_lines": len(rejects),
+            "ignored": ignored,
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        swap_in(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest

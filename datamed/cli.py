@@ -1,0 +1,123 @@
+"""Command line: ``python -m datamed {build,download,demo,search}``.
+
+Exit codes: 0 success, 1 failure (message on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from datamed import config
+
+
+def _err(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def cmd_build(args) -> int:
+    from datamed.build import BuildError, build
+
+    try:
+        manifest = build(Path(args.raw), Path(args.out))
+    except BuildError as exc:
+        return _err(f"build failed, previous prepared data kept. {exc}")
+    print(f"Built {args.out} from {args.raw} in {manifest['build_seconds']:.2f} s" + (" (demo data)" if manifest["demo"] else ""))
+    for src in manifest["sources"]:
+        flag = f"  {src['rejected']} rejected" if src["rejected"] else ""
+        print(f"  {src['path']:<48} {src['snapshot']}  {src['rows']:>7} rows{flag}")
+    for name, entry in manifest["datasets"].items():
+        print(f"  -> {entry['file']:<28} {entry['rows']:>7} rows")
+    if manifest["rejected_lines"]:
+        print(f"{manifest['rejected_lines']} rejected line(s): see rejets.parquet / the Données page")
+    for item in manifest["ignored"]:
+        print(f"  ignored: {item}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    from datamed.download import DownloadError, download
+
+    try:
+        result = download(Path(args.raw), url=args.url, timeout=args.timeout)
+    except DownloadError as exc:
+        return _err(str(exc))
+    for name, size in result.files.items():
+        print(f"  {name:<28} {size:>10} bytes")
+    for name, reason in result.missing.items():
+        print(f"  {name:<28} not available ({reason})")
+    print(f"Downloaded into {result.folder}. Next: python -m datamed build --raw {Path(args.raw)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from datamed.demo import write_demo
+
+    summary = write_demo(Path(args.out))
+    print(f"Demo raw data written to {args.out}")
+    for name, rows in summary.items():
+        print(f"  {name}: {rows}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from datamed.search import SearchIndex
+    from datamed.store import DataUnavailable, Store
+
+    try:
+        store = Store(Path(args.data))
+    except DataUnavailable as exc:
+        return _err(str(exc))
+    index = SearchIndex.from_store(store)
+    if args.query == "-":
+        for line in sys.stdin:
+            hits = index.search(line.rstrip("\n"), limit=args.limit)
+            print(json.dumps([h.as_json() for h in hits], ensure_ascii=False), flush=True)
+        return 0
+    hits = index.search(args.query, limit=args.limit)
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False))
+    elif not hits:
+        print("no match")
+    else:
+        for h in hits:
+            print(f"{h.score:>3}  {h.kind:<10} {h.id:<14} {h.label}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m datamed", description="DataMed data pipeline and tools")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build prepared datasets from a raw folder")
+    b.add_argument("--raw", required=True, help="raw folder laid out like shared/data (bdpm/<date>/*.txt, atc/ ...)")
+    b.add_argument("--out", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    b.set_defaults(func=cmd_build)
+
+    d = sub.add_parser("download", help="fetch the official BDPM files into RAW/bdpm/<today>/")
+    d.add_argument("--raw", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)")
+    d.add_argument("--url", default=None, help="base URL (default: the official BDPM site)")
+    d.add_argument("--timeout", type=float, default=30.0)
+    d.set_defaults(func=cmd_download)
+
+    m = sub.add_parser("demo", help="write the synthetic demo raw folder")
+    m.add_argument("--out", default=str(config.DEMO_RAW_DIR), help="folder (default: %(default)s)")
+    m.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("search", help="search the prepared data")
+    s.add_argument("query", help="the query, or - to read one query per line from stdin")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true", help="print hits as JSON (kind, id, label, score)")
+    s.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    s.set_defaults(func=cmd_search)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "limit", 1) < 1:
+        return _err("--limit must be at least 1")
+    return args.func(args)

@@ -1,0 +1,66 @@
+"""Facts about the prepared data (sources, datasets, rejects) for the Données page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from datamed.store import Store
+from datamed.text import fr_date, fr_int
+
+
+def summary(store: Store) -> dict:
+    sources = store.snapshots()
+    n_lines = sum(s.get("lines", 0) for s in sources)
+    n_rejected = sum(s.get("rejected", 0) for s in sources)
+    built = store.built_at()
+    sentence = (
+        f"Données préparées le {fr_date(date.fromisoformat(built[:10])) if built else '—'} "
+        f"par DataMed {store.manifest.get('code_version', '')}"
+        + (" à partir des données de démonstration." if store.is_demo else ".")
+    )
+    return {
+        "n_sources": len(sources),
+        "n_lines": n_lines,
+        "n_rejected": n_rejected,
+        "ignored": list(store.manifest.get("ignored", [])),
+        "sentence": sentence,
+    }
+
+
+def sources_table(store: Store) -> pl.DataFrame:
+    rows = [
+        {
+            "Fichier": s["path"],
+            "Jeu de données": s.get("dataset", ""),
+            "Date de l'instantané": fr_date(date.fromisoformat(s["snapshot"])) if s.get("snapshot") else "—",
+            "Encodage": s.get("encoding", ""),
+            "Lignes lues": fr_int(s.get("lines", 0)),
+            "Lignes retenues": fr_int(s.get("rows", 0)),
+            "Lignes rejetées": fr_int(s.get("rejected", 0)),
+            "SHA-256": s.get("sha256", "")[:12] + "…",
+        }
+        for s in store.snapshots()
+    ]
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def datasets_table(store: Store) -> pl.DataFrame:
+    rows = [
+        {
+            "Jeu de données": name,
+            "Description": entry.get("description", ""),
+            "Lignes": fr_int(entry.get("rows", 0)),
+            "Colonnes": ", ".join(entry.get("columns", {})),
+        }
+        for name, entry in store.manifest.get("datasets", {}).items()
+    ]
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def rejects_table(store: Store) -> pl.DataFrame:
+    frame = store.table("rejets")
+    if frame.is_empty():
+        return frame
+    return frame.rename({"file": "Fichier", "line": "Ligne", "reason": "Motif", "raw": "Contenu (début)"})

@@ -1,0 +1,386 @@
+"""Readers for every BDPM file: specs, typing and validation.
+
+Each file is described by a ``FileSpec`` (official column order, the free-text
+column that may hide tabs, and a type per column). ``read_bdpm_file`` returns a
+typed polars DataFrame plus the rejected lines, each with file, line number and
+reason. The invariant the tests check on every snapshot is::
+
+    len(frame) == non-empty lines - len(rejects)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from datamed.sources.textfile import MAX_RAW_CHARS, Reject, read_tab_file
+
+# --- column kinds ---------------------------------------------------------
+# str: text kept as is; label: text with normalised case; cis/cip7/cip13/...:
+# identifiers validated by regex and kept as strings; date_dmy (JJ/MM/AAAA),
+# date_ymd (AAAAMMJJ), date_iso (AAAA-MM-JJ); price (decimal comma, optional
+# thousands comma); int; oui_non (bool); list (";"-separated); rates (list of
+# percentages as integers).
+
+KEY_PATTERNS = {
+    "cis": re.compile(r"^\d{8}$"),
+    "cip7": re.compile(r"^\d{7}$"),
+    "cip13": re.compile(r"^\d{13}$"),
+    "cip13_opt": re.compile(r"^(\d{13})?$"),
+    "code_substance": re.compile(r"^\d{1,6}$"),
+    "has_code": re.compile(r"^CT-?\d+$", re.IGNORECASE),
+    "atc_opt": re.compile(r"^([A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?)?$"),
+    "group_id": re.compile(r"^\d+$"),
+    "status_code": re.compile(r"^[1-4]$"),
+}
+
+DISPO_STATUS = {
+    1: "Rupture de stock",
+    2: "Tension d'approvisionnement",
+    3: "Arrêt de commercialisation",
+    4: "Remise à disposition",
+}
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    key: str  # official file stem, e.g. "CIS_bdpm"
+    dataset: str  # prepared dataset name
+    columns: tuple[tuple[str, str], ...]  # (name, kind)
+    text_column: str  # where stray tabs are merged
+    pattern: str  # regex on the file name
+    description: str
+    history: bool = False  # keep every snapshot (availability)
+
+    @property
+    def names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+
+def _spec(key, dataset, columns, text_column, description, pattern=None, history=False):
+    return FileSpec(
+        key=key,
+        dataset=dataset,
+        columns=tuple(columns),
+        text_column=text_column,
+        pattern=pattern or rf"^{re.escape(key)}\.txt$",
+        description=description,
+        history=history,
+    )
+
+
+SPECS: tuple[FileSpec, ...] = (
+    _spec(
+        "CIS_bdpm",
+        "specialites",
+        [
+            ("cis", "cis"),
+            ("denomination", "str"),
+            ("forme_pharmaceutique", "str"),
+            ("voies_administration", "list"),
+            ("statut_amm", "label"),
+            ("type_procedure_amm", "str"),
+            ("etat_commercialisation", "label"),
+            ("date_amm", "date_dmy"),
+            ("statut_bdm", "label"),
+            ("numero_autorisation_europeenne", "str"),
+            ("titulaires", "list"),
+            ("surveillance_renforcee", "oui_non"),
+        ],
+        "denomination",
+        "Spécialités pharmaceutiques (une ligne par code CIS)",
+    ),
+    _spec(
+        "CIS_CIP_bdpm",
+        "presentations",
+        [
+            ("cis", "cis"),
+            ("cip7", "cip7"),
+            ("libelle_presentation", "str"),
+            ("statut_admin_presentation", "label"),
+            ("etat_commercialisation", "label"),
+            ("date_declaration_commercialisation", "date_dmy"),
+            ("cip13", "cip13"),
+            ("agrement_collectivites", "oui_non"),
+            ("taux_remboursement", "rates"),
+            ("prix_medicament_euro", "price"),
+            ("prix_public_euro", "price"),
+            ("honoraires_dispensation_euro", "price"),
+            ("indications_remboursement", "str"),
+        ],
+        "indications_remboursement",
+        "Présentations (boîtes) avec codes CIP, prix et taux de remboursement",
+    ),
+    _spec(
+        "CIS_COMPO_bdpm",
+        "compositions",
+        [
+            ("cis", "cis"),
+            ("designation_element", "str"),
+            ("code_substance", "code_substance"),
+            ("denomination_substance", "str"),
+            ("dosage", "str"),
+            ("reference_dosage", "str"),
+            ("nature_composant", "label_upper"),
+            ("numero_liaison_sa_ft", "int"),
+        ],
+        "dosage",
+        "Composition qualitative et quantitative en substances",
+    ),
+    _spec(
+        "CIS_GENER_bdpm",
+        "generiques",
+        [
+            ("id_groupe_generique", "group_id"),
+            ("libelle_groupe_generique", "str"),
+            ("cis", "cis"),
+            ("type_generique", "int"),
+            ("numero_tri", "int"),
+        ],
+        "libelle_groupe_generique",
+        "Groupes génériques (princeps et génériques)",
+    ),
+    _spec(
+        "CIS_CPD_bdpm",
+        "conditions",
+        [("cis", "cis"), ("condition_prescription_delivrance", "str")],
+        "condition_prescription_delivrance",
+        "Conditions de prescription et de délivrance",
+    ),
+    _spec(
+        "CIS_HAS_SMR_bdpm",
+        "has_smr",
+        [
+            ("cis", "cis"),
+            ("code_dossier_has", "has_code"),
+            ("motif_evaluation", "str"),
+            ("date_avis_ct", "date_ymd"),
+            ("valeur_smr", "label"),
+            ("libelle_smr", "str"),
+        ],
+        "libelle_smr",
+        "Avis de la HAS : service médical rendu (SMR)",
+    ),
+    _spec(
+        "CIS_HAS_ASMR_bdpm",
+        "has_asmr",
+        [
+            ("cis", "cis"),
+            ("code_dossier_has", "has_code"),
+            ("motif_evaluation", "str"),
+            ("date_avis_ct", "date_ymd"),
+            ("valeur_asmr", "str"),
+            ("libelle_asmr", "str"),
+        ],
+        "libelle_asmr",
+        "Avis de la HAS : amélioration du service médical rendu (ASMR)",
+    ),
+    _spec(
+        "HAS_LiensPageCT_bdpm",
+        "has_liens_ct",
+        [("code_dossier_has", "has_code"), ("lien_avis_ct", "str")],
+        "lien_avis_ct",
+        "Liens vers les avis de la commission de la transparence (HAS)",
+    ),
+    _spec(
+        "CIS_CIP_Dispo_Spec",
+        "disponibilites",
+        [
+            ("cis", "cis"),
+            ("cip13", "cip13_opt"),
+            ("code_statut", "status_code"),
+            ("libelle_statut", "label"),
+            ("date_debut", "date_dmy"),
+            ("date_mise_a_jour", "date_dmy"),
+            ("date_remise_dispo", "date_dmy"),
+            ("lien_ansm", "str"),
+        ],
+        "libelle_statut",
+        "Disponibilité des médicaments : ruptures, tensions, arrêts et remises à disposition (ANSM)",
+        history=True,
+    ),
+    _spec(
+        "CIS_MITM",
+        "mitm",
+        [("cis", "cis"), ("code_atc", "atc_opt"), ("denomination", "str"), ("lien_bdpm", "str")],
+        "denomination",
+        "Médicaments d'intérêt thérapeutique majeur (MITM), avec leur code ATC",
+    ),
+    _spec(
+        "CIS_InfoImportantes",
+        "infos_importantes",
+        [("cis", "cis"), ("date_debut", "date_iso"), ("date_fin", "date_iso"), ("texte", "str")],
+        "texte",
+        "Informations importantes de sécurité (ANSM)",
+        pattern=r"^CIS_InfoImportantes.*\.txt$",
+    ),
+)
+
+SPEC_BY_KEY = {s.key: s for s in SPECS}
+SPEC_BY_DATASET = {s.dataset: s for s in SPECS}
+
+
+def spec_for_filename(name: str) -> FileSpec | None:
+    for spec in SPECS:
+        if re.match(spec.pattern, name, flags=re.IGNORECASE):
+            return spec
+    return None
+
+
+# --- typing -----------------------------------------------------------------
+
+
+def normalise_label(value: str) -> str:
+    """'tension d'approvisionnement' -> "Tension d'approvisionnement"."""
+    value = " ".join(value.split())
+    return value[:1].upper() + value[1:] if value else value
+
+
+def parse_price(value: str) -> float | None:
+    """'24,34' -> 24.34; '1,195,27' -> 1195.27 (thousands comma); '' -> None.
+
+    Raises ValueError on anything else.
+    """
+    if not value:
+        return None
+    parts = value.replace(" ", "").replace("\u00a0", "").split(",")
+    if len(parts) == 1:
+        number = parts[0]
+    else:
+        if any(len(p) != 3 for p in parts[1:-1]) or not parts[0]:
+            raise ValueError(value)
+        number = "".join(parts[:-1]) + "." + parts[-1]
+    if not re.fullmatch(r"\d+(\.\d+)?", number):
+        raise ValueError(value)
+    return float(number)
+
+
+def parse_rates(value: str) -> list[int]:
+    """'65%' -> [65]; '65 %;100%' -> [65, 100]; '' -> []."""
+    out = []
+    for part in value.split(";"):
+        part = part.strip().rstrip("%").strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) > 100:
+            raise ValueError(value)
+        out.append(int(part))
+    return out
+
+
+def _oui_non(value: str) -> bool | None:
+    v = value.strip().lower()
+    if v in ("oui", "o"):
+        return True
+    if v in ("non", "n"):
+        return False
+    if v in ("", "inconnu"):
+        return None
+    raise ValueError(value)
+
+
+def _to_int(value: str) -> int | None:
+    if value == "":
+        return None
+    return int(value)
+
+
+def _split_list(value: str) -> list[str]:
+    return [p.strip() for p in value.split(";") if p.strip()]
+
+
+_DATE_FORMATS = {"date_dmy": "%d/%m/%Y", "date_ymd": "%Y%m%d", "date_iso": "%Y-%m-%d"}
+
+
+def _type_columns(
+    raw: dict[str, list[str]], lines: list[int], spec: FileSpec, file_label: str
+) -> tuple[pl.DataFrame, list[Reject]]:
+    """Validate and type the string columns; failing lines become rejects."""
+    n = len(lines)
+    bad: dict[int, str] = {}  # row index -> first reason
+
+    def fail(i: int, column: str, value: str, what: str) -> None:
+        bad.setdefault(i, f"{what} {value[:40]!r} in column {column}")
+
+    typed: dict[str, pl.Series] = {}
+    for name, kind in spec.columns:
+        values = raw[name]
+        if kind in KEY_PATTERNS:
+            pattern = KEY_PATTERNS[kind]
+            if kind == "has_code":
+                values = [v.upper() for v in values]
+            for i, v in enumerate(values):
+                if not pattern.match(v):
+                    fail(i, name, v, "invalid code")
+            if kind == "status_code":
+                typed[name] = pl.Series(name, [int(v) if v.isdigit() else None for v in values], dtype=pl.Int8)
+            else:
+                typed[name] = pl.Series(name, [v or None for v in values], dtype=pl.String)
+        elif kind in _DATE_FORMATS:
+            s = pl.Series(name, values, dtype=pl.String)
+            parsed = s.str.to_date(_DATE_FORMATS[kind], strict=False)
+            failed = (s != "") & parsed.is_null()
+            for i in failed.arg_true().to_list():
+                fail(i, name, values[i], "unparseable date")
+            typed[name] = parsed
+        else:
+            conv, dtype = {
+                "str": (lambda v: v or None, pl.String),
+                "label": (lambda v: normalise_label(v) or None, pl.String),
+                "label_upper": (lambda v: v.upper() or None, pl.String),
+                "price": (parse_price, pl.Float64),
+                "rates": (parse_rates, pl.List(pl.Int16)),
+                "int": (_to_int, pl.Int32),
+                "oui_non": (_oui_non, pl.Boolean),
+                "list": (_split_list, pl.List(pl.String)),
+            }[kind]
+            out = []
+            for i, v in enumerate(values):
+                try:
+                    out.append(conv(v))
+                except ValueError:
+                    fail(i, name, v, f"unparseable {kind}")
+                    out.append(None)
+            typed[name] = pl.Series(name, out, dtype=dtype)
+
+    frame = pl.DataFrame(typed, height=n).with_columns(pl.Series("source_line", lines, dtype=pl.Int32))
+    rejects: list[Reject] = []
+    if bad:
+        keep = pl.Series([i not in bad for i in range(n)])
+        for i, reason in sorted(bad.items()):
+            raw_line = "\t".join(raw[c][i] for c in spec.names)
+            rejects.append(Reject(file_label, lines[i], reason, raw_line[:MAX_RAW_CHARS]))
+        frame = frame.filter(keep)
+    return frame, rejects
+
+
+@dataclass
+class ReadResult:
+    spec: FileSpec
+    frame: pl.DataFrame
+    rejects: list[Reject]
+    encoding: str
+    n_lines: int
+
+
+def read_bdpm_file(path: Path, spec: FileSpec | None = None, file_label: str | None = None) -> ReadResult:
+    """Read one BDPM file into a typed frame and its rejected lines.
+
+    Raises ``RawFileError`` when the whole file is unusable (empty, binary).
+    """
+    spec = spec or spec_for_filename(path.name)
+    if spec is None:
+        raise ValueError(f"{path.name}: not a known BDPM file")
+    label = file_label or path.name
+    split = read_tab_file(path, spec.names, spec.text_column, label)
+    frame, type_rejects = _type_columns(split.columns, split.line_numbers, spec, label)
+    if spec.key == "CIS_CIP_Dispo_Spec":
+        frame = frame.with_columns(
+            pl.col("libelle_statut").alias("libelle_statut_brut"),
+            pl.col("code_statut").replace_strict(DISPO_STATUS, default=None, return_dtype=pl.String).alias("libelle_statut"),
+        )
+    rejects = sorted(split.rejects + type_rejects, key=lambda r: r.line)
+    return ReadResult(spec, frame, rejects, split.encoding, split.n_lines)

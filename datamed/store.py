@@ -1,0 +1,92 @@
+"""The one access module to prepared data.
+
+Pages never read Parquet themselves: they get a ``Store`` (cached once per
+process by the app) and call query functions with it. The store loads each
+dataset lazily, once, as a read-only polars DataFrame.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from datamed import config
+from datamed.build import MANIFEST, build
+
+
+class DataUnavailable(Exception):
+    """No prepared data, and none could be built."""
+
+
+class Store:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST
+        if not path.exists():
+            raise DataUnavailable(f"{self.folder}: no {MANIFEST}; run `python -m datamed build --raw DIR`")
+        self.manifest: dict = json.loads(path.read_text(encoding="utf-8"))
+        self._frames: dict[str, pl.DataFrame] = {}
+        self._lock = threading.Lock()
+        self._cache: dict = {}
+
+    # --- datasets -------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        return name in self.manifest.get("datasets", {})
+
+    def table(self, name: str) -> pl.DataFrame:
+        """A prepared dataset; an empty frame with the right name if absent."""
+        frame = self._frames.get(name)
+        if frame is None:
+            with self._lock:
+                frame = self._frames.get(name)
+                if frame is None:
+                    entry = self.manifest.get("datasets", {}).get(name)
+                    frame = pl.read_parquet(self.folder / entry["file"]) if entry else pl.DataFrame()
+                    self._frames[name] = frame
+        return frame
+
+    def memo(self, key, compute):
+        """Cache a derived value for the life of the store (thread-safe enough)."""
+        if key not in self._cache:
+            value = compute()
+            with self._lock:
+                self._cache.setdefault(key, value)
+        return self._cache[key]
+
+    # --- manifest facts ---------------------------------------------------------
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.manifest.get("demo"))
+
+    def snapshots(self) -> list[dict]:
+        """One entry per source file used: what, snapshot date, rows, rejects."""
+        return list(self.manifest.get("sources", []))
+
+    def snapshot_of(self, dataset: str) -> date | None:
+        dates = [s["snapshot"] for s in self.manifest.get("sources", []) if s.get("dataset") == dataset]
+        return date.fromisoformat(max(dates)) if dates else None
+
+    def built_at(self) -> str:
+        return self.manifest.get("built_at", "")
+
+
+@dataclass
+class EnsureResult:
+    store: Store
+    built_now: bool
+
+
+def ensure_store(prepared: Path | None = None, raw: Path | None = None) -> EnsureResult:
+    """Open the prepared data; build it from the raw folder if it is missing."""
+    prepared = Path(prepared or config.prepared_dir())
+    built_now = False
+    if not (prepared / MANIFEST).exists():
+        raw = Path(raw or config.raw_dir())
+        build(raw, prepared)
+        built_now = True
+    return EnsureResult(Store(prepared), built_now)

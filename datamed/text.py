@@ -1,0 +1,68 @@
+"""Text helpers: accent-free normalisation and French formatting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+MONTHS_FR = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free words separated by one space."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def fr_int(n: int | float | None) -> str:
+    """12345 -> '12 345' (narrow no-break space, as in French typography)."""
+    if n is None:
+        return "—"
+    return f"{int(round(n)):,}".replace(",", "\u202f")
+
+
+def fr_number(x: float | None, decimals: int = 2) -> str:
+    """1234.5 -> '1 234,50'."""
+    if x is None:
+        return "—"
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", "\u202f").replace(".", ",")
+
+
+def fr_euro(x: float | None) -> str:
+    return "—" if x is None else f"{fr_number(x, 2)}\u00a0€"
+
+
+def fr_date(d: date | None, long: bool = False) -> str:
+    """date(2026, 1, 27) -> '27/01/2026' (or '27 janvier 2026')."""
+    if d is None:
+        return "—"
+    if long:
+        day = "1er" if d.day == 1 else str(d.day)
+        return f"{day} {MONTHS_FR[d.month - 1]} {d.year}"
+    return d.strftime("%d/%m/%Y")
+
+
+def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
+    word = singular if n < 2 else (plural or singular + "s")
+    return f"{fr_int(n)} {word}"

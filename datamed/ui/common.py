@@ -1,0 +1,121 @@
+"""Shared page furniture: cached data access, header, search box, footer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from datamed import config
+from datamed.build import MANIFEST, BuildError
+from datamed.search import SearchIndex
+from datamed.store import Store, ensure_store
+from datamed.text import fr_date
+from datamed.ui import routes
+
+DEMO_BANNER = (
+    "**Données de démonstration.** Les médicaments, marques, laboratoires et chiffres affichés sont "
+    "synthétiques (noms de marque fictifs) : ils servent à essayer l'application, pas à s'informer. "
+    "Voir le README pour passer aux données officielles."
+)
+
+
+@st.cache_resource(show_spinner="Préparation des données…")
+def _open_store(prepared: str, stamp: float) -> Store:
+    return ensure_store(Path(prepared)).store
+
+
+@st.cache_resource(show_spinner="Construction de l'index de recherche…")
+def _open_index(prepared: str, stamp: float) -> SearchIndex:
+    return SearchIndex.from_store(_open_store(prepared, stamp))
+
+
+def _key() -> tuple[str, float]:
+    prepared = config.prepared_dir()
+    manifest = prepared / MANIFEST
+    return str(prepared), manifest.stat().st_mtime if manifest.exists() else 0.0
+
+
+def get_store() -> Store | None:
+    """The prepared data (built from the demo data on first start); None on failure."""
+    try:
+        return _open_store(*_key())
+    except (BuildError, OSError, ValueError) as exc:
+        st.error(
+            "Les données n'ont pas pu être préparées. "
+            f"Détail : {exc}. Lancez `python -m datamed build --raw DOSSIER` puis rechargez la page."
+        )
+        return None
+
+
+def get_index() -> SearchIndex:
+    return _open_index(*_key())
+
+
+def page_header(store: Store, *, search: bool = True) -> None:
+    """Demo banner and the global search box, on every page."""
+    if store.is_demo:
+        st.warning(DEMO_BANNER, icon=":material/science:")
+    if search:
+        search_box(key="global_search")
+
+
+def search_box(key: str, value: str = "", label: str = "Rechercher un médicament") -> None:
+    with st.form(key=f"form_{key}", border=False, enter_to_submit=True):
+        cols = st.columns([6, 1], vertical_alignment="bottom")
+        query = cols[0].text_input(
+            label,
+            value=value,
+            key=key,
+            placeholder="Nom de marque, substance, code CIS / CIP, classe ATC, laboratoire…",
+            max_chars=200,
+        )
+        submitted = cols[1].form_submit_button("Rechercher", type="primary", use_container_width=True)
+    if submitted:
+        query = (query or "").strip()
+        if query:
+            st.switch_page(routes.SEARCH.file, query_params={"q": query})
+        else:
+            st.info("Saisissez un nom de médicament, une substance ou un code.")
+
+
+def footer(store: Store) -> None:
+    """Sources and snapshot dates, read from the manifest."""
+    st.divider()
+    by_source: dict[str, set[str]] = {}
+    for src in store.snapshots():
+        by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
+    parts = []
+    if "BDPM" in by_source:
+        dates = ", ".join(fr_date(_iso(d)) for d in sorted(by_source["BDPM"], reverse=True))
+        parts.append(f"ANSM – Base de données publique des médicaments (fichiers du {dates})")
+    if "ATC" in by_source:
+        parts.append("classification ATC de l'OMS (WHOCC) et libellés français du projet DataMed de l'ANSM")
+    built = store.built_at()[:10]
+    demo = " · **données de démonstration synthétiques**" if store.is_demo else ""
+    st.caption(
+        "Sources : "
+        + " ; ".join(parts)
+        + f". Données préparées le {fr_date(_iso(built)) if built else '—'}{demo}. "
+        "DataMed est un outil indépendant d'exploration des données publiques ; il ne remplace pas l'avis "
+        "d'un médecin ou d'un pharmacien."
+    )
+
+
+def _iso(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def method(text: str) -> None:
+    with st.expander("Méthode", icon=":material/info:"):
+        st.markdown(text)
+
+
+def param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value.strip() if isinstance(value, str) else None

@@ -1,0 +1,69 @@
+"""Page registry: file, URL path, title and section of every page.
+
+``url_path`` always differs from the file stem (see DEVELOPERS notes: a first
+visit to a URL equal to a file name in pages/ would bypass app.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Route:
+    file: str
+    url_path: str
+    title: str
+    icon: str
+    section: str
+    hidden: bool = False
+
+
+HOME = Route("pages/home.py", "accueil", "Accueil", ":material/home:", "")
+SEARCH = Route("pages/search_page.py", "recherche", "Recherche", ":material/search:", "Médicaments")
+CATALOGUE = Route("pages/catalogue_page.py", "catalogue", "Catalogue", ":material/list:", "Médicaments")
+MEDICINE = Route("pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True)
+SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
+DATA = Route("pages/data_page.py", "donnees", "Sources et rejets", ":material/database:", "Données")
+
+ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    description: str
+    routes: tuple[Route, ...]  # empty: announced, not yet available
+
+
+SECTIONS = (
+    Section(
+        "Médicaments",
+        "Rechercher un médicament par son nom, sa substance ou son code, et lire sa fiche : composition, "
+        "présentations et prix, génériques, avis de la HAS, disponibilité.",
+        (SEARCH, CATALOGUE),
+    ),
+    Section(
+        "Effets indésirables",
+        "Les effets indésirables déclarés en France par substance, et la comparaison de profils "
+        "pour les professionnels de santé.",
+        (),
+    ),
+    Section(
+        "Ruptures",
+        "Le tableau de bord national des ruptures et tensions d'approvisionnement, leurs durées et "
+        "les alternatives disponibles.",
+        (),
+    ),
+    Section(
+        "Sites",
+        "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de "
+        "principes actifs.",
+        (),
+    ),
+    Section(
+        "Données",
+        "Les sources, leurs dates, les lignes rejetées à la préparation et la qualité des données.",
+        (DATA,),
+    ),
+)

@@ -1,0 +1,46 @@
+"""Data sources, prepared datasets and rejected lines, read from the manifest."""
+
+import polars as pl
+import streamlit as st
+
+from datamed import datainfo
+from datamed.text import fr_int
+from datamed.ui import common
+
+store = common.get_store()
+if store is None:
+    st.stop()
+common.page_header(store)
+st.title("Sources et rejets")
+
+info = datainfo.summary(store)
+c1, c2, c3 = st.columns(3)
+c1.metric("Fichiers sources lus", fr_int(info["n_sources"]), border=True)
+c2.metric("Lignes lues", fr_int(info["n_lines"]), border=True)
+c3.metric("Lignes rejetées", fr_int(info["n_rejected"]), border=True, help="lignes illisibles, comptées et listées ci-dessous")
+st.caption(info["sentence"])
+
+st.header("Fichiers sources", divider="gray")
+st.dataframe(datainfo.sources_table(store), hide_index=True, alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées")
+
+st.header("Jeux de données préparés", divider="gray")
+st.dataframe(datainfo.datasets_table(store), hide_index=True, alt="Jeux de données préparés avec nombre de lignes et colonnes")
+
+st.header("Lignes rejetées", divider="gray")
+rejects = datainfo.rejects_table(store)
+if rejects.is_empty():
+    st.success("Aucune ligne rejetée : toutes les lignes non vides des fichiers sources ont été lues.")
+else:
+    st.dataframe(rejects, hide_index=True, alt="Lignes rejetées avec fichier, numéro de ligne et motif")
+
+if info["ignored"]:
+    with st.expander(f"Fichiers non utilisés ({len(info['ignored'])})"):
+        st.markdown("\n".join(f"- `{item}`" for item in info["ignored"]))
+common.method(
+    "Chaque fichier est lu ligne à ligne : encodage détecté (UTF-8, sinon Windows-1252), lignes vides ignorées, "
+    "tabulations parasites fusionnées dans le champ texte concerné. Une ligne dont le nombre de champs, un code "
+    "(CIS à 8 chiffres, CIP à 7 ou 13 chiffres…), une date ou un prix est illisible est rejetée et listée ici ; "
+    "aucune ligne n'est écartée en silence. Pour chaque fichier, l'instantané le plus récent est utilisé, sauf pour "
+    "la disponibilité dont tous les instantanés sont gardés pour l'historique."
+)
+common.footer(store)

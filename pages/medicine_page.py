@@ -1,0 +1,192 @@
+"""Medicine page (?cis=): identity, composition, presentations, generics, HAS, availability."""
+
+import streamlit as st
+
+from datamed import catalogue, display
+from datamed.display import md_escape
+from datamed.text import fr_date
+from datamed.ui import common, routes
+
+store = common.get_store()
+if store is None:
+    st.stop()
+common.page_header(store)
+
+raw_cis = common.param("cis")
+med = catalogue.medicine(store, raw_cis)
+
+if med is None:
+    st.title("Médicament introuvable")
+    if not raw_cis:
+        st.info("Aucun médicament n'est indiqué. Recherchez-en un ci-dessus, par nom, substance ou code.")
+    elif catalogue.valid_cis(raw_cis) is None:
+        st.error(
+            f"« {md_escape(raw_cis[:60])} » n'est pas un code CIS valide : un code CIS compte exactement 8 chiffres."
+        )
+    else:
+        st.error(f"Aucun médicament ne porte le code CIS {raw_cis} dans la base actuelle.")
+    if raw_cis:
+        hits = common.get_index().search(raw_cis[:60], limit=6)
+        if not hits and raw_cis[:5].isdigit():
+            hits = common.get_index().search(raw_cis[:5], limit=6)
+        if hits:
+            st.markdown("**Vouliez-vous dire :**")
+            for h in hits:
+                if h.kind in ("speciality", "cis", "cip13", "cip7"):
+                    st.page_link(routes.MEDICINE.file, label=md_escape(h.label), query_params={"cis": h.target})
+                elif h.kind == "substance":
+                    st.page_link(routes.SUBSTANCE.file, label=md_escape(h.label), query_params={"substance": h.target})
+    common.footer(store)
+    st.stop()
+
+ident = med.identity
+st.title(ident["denomination"])
+
+badges = st.container(horizontal=True)
+with badges:
+    commercial = ident["etat_commercialisation"] or "État inconnu"
+    st.badge(commercial, color="green" if commercial == "Commercialisée" else "gray", icon=":material/storefront:")
+    st.badge(ident["statut_amm"] or "Statut inconnu", color="blue", icon=":material/verified:")
+    if ident["surveillance_renforcee"]:
+        st.badge("▼ Surveillance renforcée", color="orange")
+    if med.mitm:
+        st.badge("Intérêt thérapeutique majeur (MITM)", color="violet", icon=":material/priority_high:")
+    status = med.status_now
+    if status in (1, 2):
+        st.badge(display.status_badge(status), color="red" if status == 1 else "orange")
+
+# --- identity -----------------------------------------------------------------
+st.header("Identité", divider="gray")
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**Code CIS** : {med.cis}")
+    st.markdown(f"**Forme** : {md_escape(ident['forme_pharmaceutique'] or '—')}")
+    st.markdown(f"**Voie(s) d'administration** : {', '.join(ident['voies_administration'] or []) or '—'}")
+    st.markdown("**Titulaire(s) de l'autorisation** :")
+    for holder in ident["titulaires"] or []:
+        st.page_link(routes.CATALOGUE.file, label=md_escape(holder), query_params={"titulaire": holder}, icon=":material/business:")
+with right:
+    st.markdown(f"**Autorisation de mise sur le marché** : {ident['statut_amm'] or '—'}, le {fr_date(ident['date_amm'])}")
+    st.markdown(f"**Procédure** : {ident['type_procedure_amm'] or '—'}")
+    if ident["numero_autorisation_europeenne"]:
+        st.markdown(f"**Numéro d'autorisation européenne** : {ident['numero_autorisation_europeenne']}")
+    st.markdown(f"**Commercialisation** : {ident['etat_commercialisation'] or '—'}")
+    if ident["statut_bdm"]:
+        st.markdown(f"**Statut dans la base** : {ident['statut_bdm']}")
+    st.markdown(
+        "**Surveillance renforcée** : "
+        + ("oui (▼ triangle noir : médicament sous surveillance supplémentaire)" if ident["surveillance_renforcee"] else "non")
+    )
+if med.atc:
+    for entry in med.atc:
+        chain = " › ".join(f"{code} {md_escape(label)}" for code, label in entry["hierarchy"])
+        source = "officiel (liste MITM)" if entry["source"] == "MITM" else "déduit : mêmes substances actives qu'un médicament de la liste MITM"
+        st.markdown(f"**Classe ATC** : {chain}  \n<small>Code {source}.</small>", unsafe_allow_html=True)
+        st.page_link(routes.CATALOGUE.file, label=f"Autres médicaments de la classe {entry['code'][:5]}", query_params={"atc": entry["code"][:5]})
+else:
+    st.markdown("**Classe ATC** : non renseignée (la BDPM ne publie le code ATC que pour les médicaments de la liste MITM).")
+
+# --- composition -----------------------------------------------------------------
+st.header("Composition", divider="gray")
+if med.composition.is_empty():
+    st.info("La composition de ce médicament n'est pas publiée dans la base.")
+else:
+    for element in med.composition["designation_element"].unique(maintain_order=True).to_list():
+        rows = med.composition.filter(med.composition["designation_element"] == element)
+        st.markdown(f"**{md_escape(element.capitalize())}**")
+        for r in rows.iter_rows(named=True):
+            kind = "substance active" if r["nature_composant"] == "SA" else "fraction thérapeutique"
+            dosage = f"{r['dosage']} pour {r['reference_dosage']}" if r["dosage"] else "dosage non précisé"
+            cols = st.columns([3, 4], vertical_alignment="center")
+            cols[0].page_link(
+                routes.SUBSTANCE.file,
+                label=md_escape(r["denomination_substance"]),
+                query_params={"substance": r["code_substance"]},
+                icon=":material/science:",
+            )
+            cols[1].markdown(f"{md_escape(dosage)} · *{kind}*")
+
+# --- presentations ---------------------------------------------------------------
+st.header("Présentations, prix et remboursement", divider="gray")
+if med.presentations.is_empty():
+    st.info("Aucune présentation (boîte) n'est publiée pour ce médicament.")
+else:
+    st.dataframe(display.presentations_table(med.presentations), hide_index=True, alt="Présentations du médicament avec codes CIP, prix et taux de remboursement")
+    st.caption("Prix en euros toutes taxes comprises ; « — » : prix non publié (médicament non remboursable ou réservé à l'hôpital).")
+
+# --- generics ---------------------------------------------------------------------
+st.header("Groupe générique", divider="gray")
+if not med.generic_groups:
+    st.info("Ce médicament n'appartient à aucun groupe générique.")
+for group in med.generic_groups:
+    st.markdown(f"**{md_escape(group['label'])}**")
+    members = group["members"]
+    cols = st.columns(2)
+    for i, m in enumerate(members.iter_rows(named=True)):
+        label = m["denomination"] or f"CIS {m['cis']} (absent du catalogue actuel)"
+        suffix = " · non commercialisé" if m["etat_commercialisation"] == "Non commercialisée" else ""
+        this = " (ce médicament)" if m["cis"] == med.cis else ""
+        col = cols[i % 2]
+        if m["denomination"] and m["cis"] != med.cis:
+            col.page_link(routes.MEDICINE.file, label=f"{m['type']} : {md_escape(label)}{suffix}", query_params={"cis": m["cis"]})
+        else:
+            col.markdown(f"{m['type']} : {md_escape(label)}{this}{suffix}")
+
+# --- HAS ----------------------------------------------------------------------------
+st.header("Avis de la Haute Autorité de santé", divider="gray")
+link_col = {"Lien": st.column_config.LinkColumn("Lien", display_text="Lire l'avis")}
+if med.smr.is_empty() and med.asmr.is_empty():
+    st.info("Aucun avis de la commission de la transparence n'est publié pour ce médicament.")
+if not med.smr.is_empty():
+    st.markdown("**Service médical rendu (SMR)** : l'intérêt du médicament, qui fonde son remboursement.")
+    st.dataframe(display.has_table(med.smr, "valeur_smr", "libelle_smr"), hide_index=True, column_config=link_col, alt="Avis SMR de la HAS")
+if not med.asmr.is_empty():
+    st.markdown("**Amélioration du service médical rendu (ASMR)** : le progrès apporté, de I (majeur) à V (absent).")
+    st.dataframe(display.has_table(med.asmr, "valeur_asmr", "libelle_asmr"), hide_index=True, column_config=link_col, alt="Avis ASMR de la HAS")
+if med.snapshots.get("has_smr"):
+    st.caption(f"Avis HAS publiés jusqu'au fichier du {fr_date(med.snapshots['has_smr'])}.")
+
+# --- prescription -------------------------------------------------------------------
+st.header("Conditions de prescription et de délivrance", divider="gray")
+if med.conditions:
+    st.markdown("\n".join(f"- {md_escape(c)}" for c in med.conditions))
+else:
+    st.info("Aucune condition particulière de prescription n'est publiée.")
+
+# --- availability --------------------------------------------------------------------
+st.header("Disponibilité", divider="gray")
+dispo_date = fr_date(med.snapshots.get("disponibilites"))
+st.markdown(f"**Situation au {dispo_date}** : {display.status_badge(med.status_now)}")
+if not med.availability_current.is_empty():
+    st.dataframe(display.availability_table(med.availability_current), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Signalements de disponibilité en cours")
+    for url in med.availability_current["lien_ansm"].drop_nulls().unique().to_list():
+        st.link_button("Voir la page de l'ANSM", url, icon=":material/open_in_new:")
+if not med.availability_history.is_empty():
+    with st.expander(f"Historique des signalements ({med.availability_history.height})"):
+        st.dataframe(display.availability_table(med.availability_history), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Historique des signalements de disponibilité")
+common.method(
+    "Source : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), à la date indiquée. "
+    "Statuts : rupture de stock, tension d'approvisionnement, arrêt de commercialisation, remise à disposition. "
+    "Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la date de début est en réalité une date de mise à jour. "
+    "L'absence de signalement ne garantit pas la disponibilité en pharmacie."
+)
+if med.status_now in (1, 2):
+    st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
+
+# --- safety information -------------------------------------------------------------
+if not med.infos.is_empty():
+    st.header("Informations importantes de sécurité", divider="gray")
+    for r in med.infos.iter_rows(named=True):
+        text, links = display.safe_info_text(r["texte"])
+        period = f"du {fr_date(r['date_debut'])}" + (f" au {fr_date(r['date_fin'])}" if r["date_fin"] else "")
+        st.markdown(f"**{period}** — {md_escape(text)}")
+        for label, url in links:
+            st.link_button(label[:80], url, icon=":material/open_in_new:")
+
+# --- references ---------------------------------------------------------------------
+st.header("Références", divider="gray")
+st.markdown(
+    f"- Médicament d'intérêt thérapeutique majeur (MITM) : **{'oui' if med.mitm else 'non'}**\n"
+    f"- Fiche officielle : [base de données publique des médicaments (CIS {med.cis})]({med.bdpm_url})"
+)
+common.footer(store)

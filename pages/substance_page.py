@@ -1,0 +1,57 @@
+"""Substance page (?substance=): the specialities that contain it, and its ATC classes."""
+
+import polars as pl
+import streamlit as st
+
+from datamed import catalogue
+from datamed.display import md_escape
+from datamed.text import fr_plural
+from datamed.ui import common, routes, tables
+
+store = common.get_store()
+if store is None:
+    st.stop()
+common.page_header(store)
+
+raw = common.param("substance")
+sub = catalogue.substance(store, raw)
+if sub is None:
+    st.title("Substance introuvable")
+    if not raw:
+        st.info("Aucune substance n'est indiquée. Recherchez-en une ci-dessus.")
+    else:
+        st.error(f"Aucune substance ne porte le code « {md_escape(raw[:60])} » dans la base actuelle.")
+        hits = common.get_index().search(raw[:60], limit=6, kinds=("substance",))
+        if hits:
+            st.markdown("**Vouliez-vous dire :**")
+            for h in hits:
+                st.page_link(routes.SUBSTANCE.file, label=md_escape(h.label), query_params={"substance": h.target})
+    common.footer(store)
+    st.stop()
+
+st.title(sub.name.capitalize())
+st.caption(f"Substance (code BDPM {sub.code}) · présente dans {fr_plural(sub.specialites.height, 'médicament')}")
+if sub.other_names:
+    st.markdown("**Autres dénominations dans la base** : " + ", ".join(md_escape(n) for n in sub.other_names))
+
+st.header("Classe(s) ATC", divider="gray")
+if not sub.atc:
+    st.info("Aucune classe ATC connue pour les médicaments contenant cette substance.")
+for entry in sub.atc:
+    chain = " › ".join(f"{code} {md_escape(label)}" for code, label in entry["hierarchy"])
+    st.markdown(f"- {chain} ({fr_plural(entry['n'], 'médicament')})")
+
+st.header("Médicaments contenant cette substance", divider="gray")
+cols = st.columns([3, 2])
+text = cols[0].text_input("Filtrer par nom, dosage, forme ou titulaire", key="filtre", bind="query-params")
+only_marketed = cols[1].toggle("Seulement les médicaments commercialisés", key="commercialises", bind="query-params")
+table = catalogue.filter_specialities(sub.specialites, text=text, only_marketed=only_marketed)
+st.caption(f"{fr_plural(table.height, 'médicament')} affiché{'s' if table.height > 1 else ''} sur {sub.specialites.height}.")
+tables.speciality_table(table, key="substance_table", alt=f"Médicaments contenant {sub.name}")
+common.method(
+    "Médicaments dont la composition publiée dans la BDPM (fichier CIS_COMPO) cite cette substance, "
+    "comme substance active ou fraction thérapeutique. Les classes ATC viennent de la liste des médicaments "
+    "d'intérêt thérapeutique majeur (seul fichier de la BDPM qui publie le code ATC) ou sont déduites pour les "
+    "médicaments ayant exactement les mêmes substances actives."
+)
+common.footer(store)

@@ -1,0 +1,193 @@
+"""AppTest: every page and deep link, on the real data and on the demo data."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from datamed.config import REPO_ROOT
+from datamed.ui import routes
+
+
+def open_page(monkeypatch, prepared: Path, page: str | None = None, **params) -> AppTest:
+    monkeypatch.setenv("DATAMED_PREPARED", str(prepared))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.body for e in at.info]
+    parts += [e.value for e in at.title] + [e.value for e in at.header] + [e.body for e in at.warning] + [e.body for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_url_paths_differ_from_file_stems():
+    for r in routes.ROUTES:
+        assert r.url_path != Path(r.file).stem, r
+        assert (REPO_ROOT / r.file).exists(), r.file
+    assert len({r.url_path for r in routes.ROUTES}) == len(routes.ROUTES)
+
+
+def test_pages_are_thin():
+    """Pages read parameters, call datamed and render: no data access of their own."""
+    for r in routes.ROUTES:
+        tree = ast.parse((REPO_ROOT / r.file).read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert not {"read_parquet", "read_csv", "scan_parquet", "open"} & (names | attrs), r.file
+
+
+# --- real data ------------------------------------------------------------------------
+
+
+def test_home_real(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared)
+    assert at.title[0].value == "DataMed"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Médicaments (spécialités)"] == "15\u202f799"
+    assert "Problèmes de disponibilité en cours" in metrics
+    assert not at.warning, "no demo banner on real data"
+    body = texts(at)
+    for section in ("Médicaments", "Effets indésirables", "Ruptures", "Sites", "Données"):
+        assert f"#### {section}" in body
+    assert "Base de données publique des médicaments (fichiers du 27/01/2026" in body
+    assert at.text_input(key="global_search") is not None
+
+
+def test_global_search_submits_to_results(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared)
+    at.text_input(key="global_search").input("doliprane")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.query_params.get("q") in ("doliprane", ["doliprane"])
+    assert "Recherche" in [t.value for t in at.title]
+
+
+def test_medicine_deep_link_real(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis="60002283")
+    assert at.title[0].value == "ANASTROZOLE ACCORD 1 mg, comprimé pelliculé"
+    headers = [h.value for h in at.header]
+    for h in (
+        "Identité",
+        "Composition",
+        "Présentations, prix et remboursement",
+        "Groupe générique",
+        "Avis de la Haute Autorité de santé",
+        "Conditions de prescription et de délivrance",
+        "Disponibilité",
+        "Références",
+    ):
+        assert h in headers, h
+    body = texts(at)
+    assert "L02BG03" in body and "liste I" in body
+    assert "extrait.php?specid=60002283" in body
+    frame = at.dataframe[0].value
+    assert set(frame["CIP13"]) == {"3400949497294", "3400949497706"}
+
+
+def test_medicine_in_shortage(monkeypatch, real_prepared, real_store):
+    dispo = real_store.table("disponibilites")
+    cis = dispo.filter(pl.col("code_statut") == 1)["cis"][0]
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    body = texts(at)
+    assert "🔴 Rupture de stock" in body
+    assert "Demandez conseil à votre pharmacien ou médecin." in body
+
+
+@pytest.mark.parametrize(
+    "cis, message",
+    [
+        ("abc", "n'est pas un code CIS valide"),
+        ("12345678", "Aucun médicament ne porte le code CIS 12345678"),
+        ("", "Aucun médicament n'est indiqué"),
+        ("6000228", "n'est pas un code CIS valide"),
+    ],
+)
+def test_medicine_not_found(monkeypatch, real_prepared, cis, message):
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    assert at.title[0].value == "Médicament introuvable"
+    assert message in texts(at)
+
+
+def test_medicine_not_found_suggests(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis="doliprane")
+    assert "Vouliez-vous dire" in texts(at)
+
+
+def test_substance_deep_link_real(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="02202")
+    assert at.title[0].value == "Paracétamol"
+    assert "N02BE01" in texts(at)
+    table = at.dataframe[0].value
+    assert len(table) > 100 and "Dénomination" in table.columns
+
+
+def test_substance_filter_from_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="02202", filtre="doliprane")
+    table = at.dataframe[0].value
+    assert 0 < len(table) < 100 and table["Dénomination"].str.contains("DOLIPRANE").all()
+
+
+def test_substance_unknown(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="paracetamol")
+    assert at.title[0].value == "Substance introuvable"
+    assert "Vouliez-vous dire" in texts(at)
+
+
+@pytest.mark.parametrize("q", ["doliprane", "3400949497294", "N02BE01", "🙂", "x" * 5000, "'; DROP TABLE x; --"])
+def test_search_deep_link(monkeypatch, real_prepared, q):
+    at = open_page(monkeypatch, real_prepared, routes.SEARCH.file, q=q)
+    body = texts(at)
+    if q in ("🙂", "x" * 5000):
+        assert "Aucun résultat" in body
+    elif q == "doliprane":
+        assert "résultats pour « doliprane »" in body
+
+
+def test_catalogue_deep_links(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.CATALOGUE.file, atc="N02BE")
+    assert at.dataframe[0].value["ATC"].str.startswith("N02BE").all()
+    at = open_page(monkeypatch, real_prepared, routes.CATALOGUE.file, titulaire="ARROW GENERIQUES")
+    assert len(at.dataframe[0].value) > 10
+    at = open_page(monkeypatch, real_prepared, routes.CATALOGUE.file, atc="ZZZ")
+    assert "inconnue" in texts(at)
+
+
+def test_data_page_real(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.DATA.file)
+    sources = at.dataframe[0].value
+    assert "bdpm/2026-01-27/CIS_bdpm.txt" in set(sources["Fichier"])
+    assert "Aucune ligne rejetée" in "\n".join(s.value for s in at.success)
+
+
+# --- demo data ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", [r for r in routes.ROUTES], ids=lambda r: r.url_path)
+def test_every_page_on_demo_shows_banner(monkeypatch, demo_prepared, demo_store, route):
+    params = {}
+    if route is routes.MEDICINE:
+        params = {"cis": demo_store.table("specialites")["cis"][0]}
+    elif route is routes.SUBSTANCE:
+        params = {"substance": demo_store.table("substances")["code_substance"][0]}
+    elif route is routes.SEARCH:
+        params = {"q": demo_store.table("substances")["denomination"][0]}
+    at = open_page(monkeypatch, demo_prepared, route.file, **params)
+    assert any("Données de démonstration" in w.body for w in at.warning), route
+    assert "données de démonstration synthétiques" in texts(at)
+
+
+def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
+    at = open_page(monkeypatch, demo_prepared, routes.DATA.file)
+    rejects = at.dataframe[-1].value
+    assert len(rejects) >= 1 and {"Fichier", "Ligne", "Motif"} <= set(rejects.columns)

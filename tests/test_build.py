@@ -1,0 +1,226 @@
+"""The build pipeline end to end: real data, demo data, atomicity, CLI, download."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import http.server
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from datamed.build import BuildError, build
+from datamed.config import REPO_ROOT
+from datamed.download import DownloadError, download
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "datamed", *args],
+        cwd=REPO_ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_real_build_manifest(real_prepared, shared_dir):
+    manifest = json.loads((real_prepared / "manifest.json").read_text(encoding="utf-8"))
+    by_path = {s["path"]: s for s in manifest["sources"]}
+    # newest snapshot wins per file
+    assert by_path["bdpm/2026-01-27/CIS_bdpm.txt"]["dataset"] == "specialites"
+    assert "bdpm/2022-06-02/CIS_bdpm.txt" not in by_path
+    assert by_path["bdpm/2023-11-18/CIS_HAS_SMR_bdpm.txt"]["snapshot"] == "2023-11-18"
+    assert by_path["bdpm/2022-06-02/HAS_LiensPageCT_bdpm.txt"]["snapshot"] == "2022-06-02"
+    assert any("2022-06-02/CIS_bdpm.txt (superseded" in i for i in manifest["ignored"])
+    # checksums equal the ones recorded by the data's own manifest
+    with open(shared_dir / "MANIFEST.csv", encoding="utf-8") as fh:
+        official = {row["path"]: row["sha256"] for row in csv.DictReader(fh)}
+    for path, src in by_path.items():
+        assert src["sha256"] == official[path], path
+        assert src["rows"] + src["rejected"] == src["lines"]
+    # dataset files exist with the row counts the manifest states
+    for name, entry in manifest["datasets"].items():
+        frame = pl.read_parquet(real_prepared / entry["file"])
+        assert frame.height == entry["rows"], name
+    assert manifest["datasets"]["specialites"]["rows"] == 15799
+    assert manifest["datasets"]["presentations"]["rows"] == 20875
+    assert manifest["code_version"] and manifest["built_at"] and manifest["demo"] is False
+
+
+def test_real_build_typed_schema(real_prepared):
+    spec = pl.read_parquet(real_prepared / "specialites.parquet")
+    assert spec.schema["date_amm"] == pl.Date
+    assert spec.schema["titulaires"] == pl.List(pl.String)
+    assert spec["cis"].is_unique().all()
+    dispo = pl.read_parquet(real_prepared / "disponibilites.parquet")
+    assert dispo.schema["snapshot"] == pl.Date and dispo.schema["code_statut"] == pl.Int8
+
+
+def test_every_availability_snapshot_is_kept(tmp_path, shared_dir):
+    raw = tmp_path / "raw"
+    for snap in ("2025-10-01", "2026-01-27"):
+        (raw / "bdpm" / snap).mkdir(parents=True)
+        shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt", raw / "bdpm" / snap)
+    shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
+    manifest = build(raw, tmp_path / "out")
+    dispo = pl.read_parquet(tmp_path / "out/disponibilites.parquet")
+    assert dispo["snapshot"].n_unique() == 2 and dispo.height == 2 * 993
+    assert manifest["datasets"]["disponibilites"]["rows"] == 2 * 993
+
+
+def test_atc_labels_french_else_english(real_store):
+    atc = real_store.table("atc")
+    labels = dict(zip(atc["code_atc"], atc["libelle"]))
+    assert labels["N02BE01"] == "Paracétamol"  # French label
+    fr = dict(zip(atc["code_atc"], atc["libelle_fr"]))
+    missing_fr = [c for c in labels if fr[c] is None]
+    assert missing_fr and all(labels[c] for c in missing_fr)  # English fallback
+    assert atc["code_atc"].is_unique().all()  # WHO duplicates removed
+
+
+def test_demo_build(demo_prepared):
+    from datamed.demo import DEMO_MALFORMED
+
+    manifest = json.loads((demo_prepared / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["demo"] is True
+    by_path = {s["path"]: s for s in manifest["sources"]}
+    for path, n in DEMO_MALFORMED.items():
+        assert by_path[path]["rejected"] == n
+    assert manifest["rejected_lines"] == sum(DEMO_MALFORMED.values())
+    assert manifest["datasets"]["specialites"]["rows"] >= 200
+    assert manifest["datasets"]["infos_importantes"]["rows"] > 0
+
+
+def test_committed_demo_is_what_the_generator_writes(tmp_path, demo_raw):
+    from datamed.demo import write_demo
+
+    write_demo(tmp_path / "demo")
+    generated = sorted(p.relative_to(tmp_path / "demo") for p in (tmp_path / "demo").rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(demo_raw) for p in demo_raw.rglob("*") if p.is_file())
+    assert generated == committed
+    for rel in generated:
+        assert (tmp_path / "demo" / rel).read_bytes() == (demo_raw / rel).read_bytes(), rel
+
+
+# --- atomicity ------------------------------------------------------------------------
+
+
+def snapshot_folder(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def small_raw(tmp_path, shared_dir) -> Path:
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    for name in ("CIS_bdpm.txt", "CIS_COMPO_bdpm.txt", "CIS_MITM.txt"):
+        shutil.copy(shared_dir / "bdpm/2026-01-27" / name, raw / "bdpm/2026-01-27")
+    return raw
+
+
+@pytest.mark.parametrize(
+    "corruption, message",
+    [
+        (lambda b: b"\x00\x01\x02" * 1000, "bdpm/2026-01-27/CIS_bdpm.txt, line 1: binary content"),
+        (lambda b: b"", "bdpm/2026-01-27/CIS_bdpm.txt: the file is empty"),
+        (lambda b: b.replace(b"\t", b";"), "bdpm/2026-01-27/CIS_bdpm.txt, line 1: 15799 of 15799 lines are malformed"),
+    ],
+    ids=["binary", "empty", "wrong-separator"],
+)
+def test_failed_build_keeps_previous_output(small_raw, tmp_path, corruption, message):
+    out = tmp_path / "prepared"
+    build(small_raw, out)
+    before = snapshot_folder(out)
+    target = small_raw / "bdpm/2026-01-27/CIS_bdpm.txt"
+    target.write_bytes(corruption(target.read_bytes()))
+    with pytest.raises(BuildError) as err:
+        build(small_raw, out)
+    assert message in str(err.value)
+    assert snapshot_folder(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".prepared")] == []  # no temp left
+
+
+def test_cli_build_failure_exit_code_and_message(small_raw, tmp_path):
+    out = tmp_path / "prepared"
+    ok = run_cli("build", "--raw", str(small_raw), "--out", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert "CIS_bdpm.txt" in ok.stdout and "15799 rows" in ok.stdout
+    manifest = (out / "manifest.json").read_bytes()
+    (small_raw / "bdpm/2026-01-27/CIS_MITM.txt").write_bytes(b"garbage\x00")
+    bad = run_cli("build", "--raw", str(small_raw), "--out", str(out))
+    assert bad.returncode == 1
+    assert "CIS_MITM.txt, line 1: binary content" in bad.stderr
+    assert "previous prepared data kept" in bad.stderr
+    assert (out / "manifest.json").read_bytes() == manifest
+
+
+def test_build_without_catalogue_fails_clearly(tmp_path):
+    (tmp_path / "raw/bdpm/2026-01-01").mkdir(parents=True)
+    with pytest.raises(BuildError, match="no CIS_bdpm.txt"):
+        build(tmp_path / "raw", tmp_path / "out")
+    with pytest.raises(BuildError, match="raw folder not found"):
+        build(tmp_path / "nope", tmp_path / "out")
+
+
+# --- download ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def bdpm_server(tmp_path, shared_dir):
+    """A loopback HTTP server serving the newest shared file of each kind."""
+    root = tmp_path / "served"
+    root.mkdir()
+    for snap in sorted((shared_dir / "bdpm").iterdir()):  # oldest first, newest overwrites
+        for f in snap.glob("*.txt"):
+            shutil.copy(f, root / f.name)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_from_loopback_then_build(bdpm_server, tmp_path):
+    url, root = bdpm_server
+    raw = tmp_path / "raw"
+    result = download(raw, url=url)
+    assert result.folder.parent == raw / "bdpm"
+    assert set(result.missing) == {"CIS_InfoImportantes.txt"}  # not in the shared data
+    for name in result.files:
+        assert (result.folder / name).read_bytes() == (root / name).read_bytes()
+    manifest = build(raw, tmp_path / "prepared")
+    assert manifest["datasets"]["specialites"]["rows"] == 15799
+
+
+def test_download_cli(bdpm_server, tmp_path):
+    url, _ = bdpm_server
+    done = run_cli("download", "--raw", str(tmp_path / "raw"), "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert "CIS_bdpm.txt" in done.stdout and "not available (HTTP 404)" in done.stdout
+
+
+def test_download_offline_fails_clearly(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    with pytest.raises(DownloadError, match="cannot reach .* Are you offline"):
+        download(tmp_path / "raw", url=url, timeout=3)
+    assert not (tmp_path / "raw/bdpm").exists() or not any((tmp_path / "raw/bdpm").iterdir())
+    done = run_cli("download", "--raw", str(tmp_path / "raw"), "--url", url, "--timeout", "3")
+    assert done.returncode == 1 and "error: cannot reach" in done.stderr

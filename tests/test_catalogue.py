@@ -1,0 +1,126 @@
+"""Catalogue queries checked against independent recomputation on the raw files."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from datamed import catalogue, display
+from datamed.build import derive_specialite_atc
+from datamed.text import fr_date, fr_euro, fr_int, normalise
+
+
+def raw_rows(path, encoding="cp1252"):
+    text = path.read_bytes().decode(encoding)
+    return [line.rstrip("\r").split("\t") for line in text.split("\n") if line.strip("\r").strip()]
+
+
+def test_key_figures_match_raw_files(real_store, shared_dir):
+    fig = catalogue.key_figures(real_store)
+    spec = raw_rows(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt")
+    assert fig.specialites == len(spec)
+    assert fig.specialites_commercialisees == sum(1 for r in spec if r[6] == "Commercialisée")
+    dispo = raw_rows(shared_dir / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt")
+    assert fig.problemes_disponibilite == len({r[0] for r in dispo if r[2] in ("1", "2")})
+    assert fig.ruptures == len({r[0] for r in dispo if r[2] == "1"})
+    assert fig.disponibilite_date == date(2026, 1, 27)
+    compo = raw_rows(shared_dir / "bdpm/2026-01-27/CIS_COMPO_bdpm.txt")
+    assert fig.substances == len({r[2] for r in compo if r[6] == "SA"})
+
+
+def test_medicine_sections(real_store):
+    med = catalogue.medicine(real_store, "60002283")
+    assert med.name == "ANASTROZOLE ACCORD 1 mg, comprimé pelliculé"
+    assert med.identity["titulaires"] == ["ACCORD HEALTHCARE FRANCE"]
+    assert med.composition["denomination_substance"].to_list() == ["ANASTROZOLE"]
+    assert set(med.presentations["cip13"]) == {"3400949497294", "3400949497706"}
+    (group,) = med.generic_groups
+    princeps = group["members"].filter(pl.col("type_generique") == 0)
+    assert princeps["denomination"][0].startswith("ARIMIDEX")
+    assert med.conditions == ["liste I"]
+    assert med.atc[0]["code"] == "L02BG03"
+    assert med.bdpm_url.endswith("specid=60002283")
+
+
+def test_medicine_availability(real_store, shared_dir):
+    dispo = raw_rows(shared_dir / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt")
+    rupture_cis = next(r[0] for r in dispo if r[2] == "1")
+    med = catalogue.medicine(real_store, rupture_cis)
+    assert med.status_now == 1
+    assert med.availability_current["lien_ansm"][0].startswith("https://ansm.sante.fr/")
+    table = display.availability_table(med.availability_current)
+    assert table["Statut"][0] == "🔴 Rupture de stock"
+
+
+def test_medicine_has_opinions_with_links(real_store):
+    smr = real_store.table("has_smr")
+    links = real_store.table("has_liens_ct")
+    cis = smr.join(links, on="code_dossier_has")["cis"][0]
+    med = catalogue.medicine(real_store, cis)
+    assert not med.smr.is_empty()
+    assert med.smr["lien_avis_ct"].drop_nulls().str.starts_with("https://www.has-sante.fr").any()
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", "1234567", "123456789", "99999999", "6000228 3", "<script>"])
+def test_unknown_or_malformed_cis(real_store, value):
+    assert catalogue.medicine(real_store, value) is None
+
+
+def test_substance_page_data(real_store, shared_dir):
+    sub = catalogue.substance(real_store, "02202")
+    compo = raw_rows(shared_dir / "bdpm/2026-01-27/CIS_COMPO_bdpm.txt")
+    spec_cis = {r[0] for r in raw_rows(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt")}
+    expected = {r[0] for r in compo if r[2] == "02202"} & spec_cis
+    assert set(sub.specialites["cis"]) == expected
+    assert sub.atc[0]["code"] == "N02BE01"
+    assert catalogue.substance(real_store, "abc") is None
+    assert catalogue.substance(real_store, "999999") is None
+
+
+def test_filter_specialities_is_accent_insensitive(real_store):
+    sub = catalogue.substance(real_store, "02202")
+    filtered = catalogue.filter_specialities(sub.specialites, text="doliprane comprime")
+    assert filtered.height > 0
+    assert all("DOLIPRANE" in d and "comprimé" in d for d in filtered["denomination"])
+    marketed = catalogue.filter_specialities(sub.specialites, only_marketed=True)
+    assert set(marketed["etat_commercialisation"]) == {"Commercialisée"}
+
+
+def test_specialities_for_atc_and_holder(real_store):
+    by_atc = catalogue.specialities_for(real_store, atc="N02BE")
+    assert by_atc.height > 50 and by_atc["code_atc"].str.starts_with("N02BE").all()
+    by_holder = catalogue.specialities_for(real_store, holder="ARROW GENERIQUES")
+    spec = real_store.table("specialites")
+    expected = spec.filter(pl.col("titulaires").list.contains("ARROW GENERIQUES")).height
+    assert by_holder.height == expected > 0
+
+
+def test_atc_inference_only_when_unambiguous():
+    compo = pl.DataFrame(
+        {
+            "cis": ["1", "2", "3", "4", "5"],
+            "code_substance": ["A", "A", "B", "B", "C"],
+            "nature_composant": ["SA"] * 5,
+        }
+    )
+    mitm = pl.DataFrame({"cis": ["1", "3", "4"], "code_atc": ["X01", "Y01", "Y02"]})
+    atc = dict(zip(*derive_specialite_atc(compo, mitm).select("cis", "code_atc").to_dict(as_series=False).values()))
+    assert atc == {"1": "X01", "2": "X01", "3": "Y01", "4": "Y02"}  # 5: no MITM with C
+
+
+def test_french_formats():
+    assert fr_int(15799) == "15\u202f799"
+    assert fr_euro(1195.27) == "1\u202f195,27\u00a0€"
+    assert fr_date(date(2026, 1, 27)) == "27/01/2026"
+    assert fr_date(date(2026, 3, 1), long=True) == "1er mars 2026"
+    assert normalise("Lévothyroxine SODIQUE (œstrogène)") == "levothyroxine sodique oestrogene"
+
+
+def test_info_text_is_sanitised():
+    text, links = display.safe_info_text(
+        "Risque <b>grave</b> <a target='_blank' href='https://ansm.sante.fr/x'>Lire</a>"
+        "<a href='javascript:alert(1)'>x</a><script>bad()</script>"
+    )
+    assert "<" not in text and links == [("Lire", "https://ansm.sante.fr/x")]
