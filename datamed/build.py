@@ -247,9 +247,12 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
 
 
 def _file_date(path: Path) -> str:
-    m = re.search(r"(\d{4}-\d{2}-\d{2})", path.name)
-    if m:
-        return m.group(1)
+    """Snapshot date of an undated-folder source: a date in its name, else in a
+    sibling's name (the ATC files travel together), else its modification time."""
+    for name in [path.name] + sorted(p.name for p in path.parent.iterdir()):
+        m = re.search(r"(\d{4}-\d{2}-\d{2})", name)
+        if m:
+            return m.group(1)
     return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
 
 

@@ -1,0 +1,199 @@
+"""Benchmarks for the foundation: build, search, page script times.
+
+Usage::
+
+    python bench/bench.py [--raw ../shared/data] [--queries 1000] [--json out.json]
+
+Prints figures; asserts nothing (targets are compared in the closing notes):
+- build wall time and peak memory (target <= 5 s, <= 1.5 GB), in a child process;
+- search index build time (target <= 2 s) and p50/p95 per query over mixed
+  queries: names, typos, codes, prefixes (target p95 <= 20 ms);
+- server-side script time of each page, cold (empty caches) and warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from datamed.search import SearchIndex  # noqa: E402
+from datamed.store import Store  # noqa: E402
+
+
+def bench_build(raw: Path, runs: int = 3) -> dict:
+    walls, peaks = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            code = (
+                "import resource,sys,time;from pathlib import Path;from datamed.build import build;"
+                f"t=time.perf_counter();build(Path({str(raw)!r}),Path({tmp!r})/'p');"
+                "print(time.perf_counter()-t);print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+            )
+            out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+            wall, peak_kb = out.stdout.split()
+            walls.append(float(wall))
+            peaks.append(int(peak_kb) / 1024)
+    return {"build_wall_s_median": statistics.median(walls), "build_wall_s_max": max(walls), "build_peak_mb": max(peaks)}
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    op = rng.choice(("delete", "swap", "insert", "replace"))
+    if op == "delete":
+        return word[:i] + word[i + 1 :]
+    if op == "swap":
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    letter = rng.choice("abcdefghijklmnopqrstuvwxyz")
+    if op == "insert":
+        return word[:i] + letter + word[i:]
+    return word[:i] + letter + word[i + 1 :]
+
+
+def mixed_queries(store: Store, n: int, seed: int = 7) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    names = store.table("specialites")["denomination"].to_list()
+    subs = store.table("substances")["denomination"].to_list()
+    pres = store.table("presentations").select("cis", "cip7", "cip13").rows()
+    atc = store.table("atc")["code_atc"].to_list() if store.has("atc") else ["N02BE01"]
+    kinds = [
+        ("name", lambda: rng.choice(names).split(",")[0].lower()),
+        ("brand", lambda: rng.choice(names).split()[0]),
+        ("typo", lambda: _typo(rng.choice(names).split()[0].lower(), rng)),
+        ("substance", lambda: rng.choice(subs).lower()),
+        ("substance typo", lambda: _typo(rng.choice(subs).split()[0].lower(), rng)),
+        ("prefix", lambda: rng.choice(names)[: rng.randint(3, 6)]),
+        ("cis", lambda: rng.choice(pres)[0]),
+        ("cip13", lambda: rng.choice(pres)[2]),
+        ("cip7", lambda: rng.choice(pres)[1]),
+        ("code prefix", lambda: rng.choice(pres)[2][: rng.randint(5, 9)]),
+        ("atc", lambda: rng.choice(atc)),
+    ]
+    return [(kind, make()) for kind, make in (kinds[i % len(kinds)] for i in range(n))]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def bench_search(store: Store, n_queries: int) -> dict:
+    builds = []
+    for _ in range(3):
+        t = time.perf_counter()
+        index = SearchIndex.from_store(store)
+        builds.append(time.perf_counter() - t)
+    queries = mixed_queries(store, n_queries)
+    index.search("warm up")
+    times: dict[str, list[float]] = {}
+    all_times = []
+    for kind, q in queries:
+        t = time.perf_counter()
+        index.search(q, limit=10)
+        ms = (time.perf_counter() - t) * 1000
+        times.setdefault(kind, []).append(ms)
+        all_times.append(ms)
+    return {
+        "index_build_s_median": statistics.median(builds),
+        "index_entries": len(index),
+        "queries": len(all_times),
+        "search_p50_ms": pct(all_times, 50),
+        "search_p95_ms": pct(all_times, 95),
+        "search_max_ms": max(all_times),
+        "search_p95_ms_by_kind": {k: round(pct(v, 95), 2) for k, v in times.items()},
+    }
+
+
+def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
+    import logging
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from datamed.ui import routes
+
+    store = Store(prepared)
+    cis = "60002283" if not store.is_demo else store.table("specialites")["cis"][0]
+    params = {
+        routes.HOME: {},
+        routes.SEARCH: {"q": "doliprane"},
+        routes.CATALOGUE: {"atc": "N02BE"},
+        routes.MEDICINE: {"cis": cis},
+        routes.SUBSTANCE: {"substance": store.table("substances")["code_substance"][0]},
+        routes.DATA: {},
+    }
+    os.environ["DATAMED_PREPARED"] = str(prepared)
+    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    results = {}
+    for route, qp in params.items():
+
+        def run_once() -> float:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            for k, v in qp.items():
+                at.query_params[k] = v
+            if route is not routes.HOME:
+                at.switch_page(route.file)
+            t = time.perf_counter()
+            at.run()
+            elapsed = time.perf_counter() - t
+            if at.exception:
+                raise RuntimeError(f"{route.url_path}: {at.exception[0].value}")
+            return elapsed * 1000
+
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        cold = run_once()
+        warm = statistics.median(run_once() for _ in range(warm_runs))
+        results[route.url_path] = {"cold_ms": round(cold, 1), "warm_ms": round(warm, 1)}
+    return results
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--raw", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--json", help="also write the figures to this file")
+    args = p.parse_args()
+    raw = Path(args.raw)
+    figures: dict = {"raw": str(raw), "cpus": os.cpu_count()}
+    print(f"DataMed bench on {raw} ({os.cpu_count()} CPUs)")
+
+    figures["build"] = bench_build(raw)
+    b = figures["build"]
+    print(f"build: {b['build_wall_s_median']:.2f} s median (max {b['build_wall_s_max']:.2f} s), peak {b['build_peak_mb']:.0f} MB  [target <= 5 s, <= 1536 MB]")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from datamed.build import build
+
+        prepared = Path(tmp) / "prepared"
+        build(raw, prepared)
+        store = Store(prepared)
+        s = figures["search"] = bench_search(store, args.queries)
+        print(f"search index: {s['index_entries']} entries built in {s['index_build_s_median']:.2f} s  [target <= 2 s]")
+        print(f"search: {s['queries']} queries, p50 {s['search_p50_ms']:.2f} ms, p95 {s['search_p95_ms']:.2f} ms, max {s['search_max_ms']:.1f} ms  [target p95 <= 20 ms]")
+        print("  p95 by kind: " + ", ".join(f"{k} {v} ms" for k, v in s["search_p95_ms_by_kind"].items()))
+        pages = figures["pages"] = bench_pages(prepared)
+        print("page script time (AppTest, server side):")
+        for name, t in pages.items():
+            print(f"  {name:<12} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
