@@ -32,7 +32,7 @@ import polars as pl
 
 from datamed import __version__
 from datamed.sources.atc import read_atc
-from datamed.sources.bdpm import SPECS, FileSpec, read_bdpm_file, spec_for_filename
+from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
 from datamed.sources.textfile import RawFileError, Reject
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -111,7 +111,9 @@ def code_version() -> str:
 def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
     """One row per substance code: its most common name, and usage counts."""
     if compo.is_empty():
-        return pl.DataFrame(schema={"code_substance": pl.String, "denomination": pl.String, "n_specialites": pl.UInt32})
+        return pl.DataFrame(
+            schema={"code_substance": pl.String, "denomination": pl.String, "n_specialites": pl.UInt32, "substance_active": pl.Boolean}
+        )
     names = (
         compo.group_by("code_substance", "denomination_substance")
         .len()
@@ -175,16 +177,23 @@ def _check_rejects(name: str, n_lines: int, rejects: list[Reject]) -> None:
         )
 
 
-def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[Reject], list[str]]:
-    """Read every source; return datasets, manifest source entries, rejects, ignored."""
+def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[Reject], list[str], list[str]]:
+    """Read every source; return datasets, manifest source entries, rejects, ignored
+    files and missing sources (whose datasets are written empty, with their schema)."""
     found = discover(raw)
     datasets: dict[str, pl.DataFrame] = {}
     sources: list[dict] = []
     all_rejects: list[Reject] = []
     ignored = list(found.ignored)
+    missing: list[str] = []
     for spec in SPECS:
         files = found.files.get(spec.key, [])
         if not files:
+            frame = empty_frame(spec)
+            if spec.history:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.Date).alias("snapshot"))
+            datasets[spec.dataset] = frame
+            missing.append(spec.key)
             continue
         used = files if spec.history else files[:1]
         ignored += [f"{f.rel} (superseded by {files[0].snapshot})" for f in files[len(used) :]]
@@ -225,6 +234,8 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
             atc, atc_rejects, atc_files = read_atc(atc_dir)
         except (ValueError, pl.exceptions.PolarsError) as exc:
             raise BuildError(str(exc)) from exc
+        if atc.is_empty():
+            missing.append("ATC")
         datasets["atc"] = atc
         all_rejects += atc_rejects
         for f in atc_files:
@@ -243,7 +254,10 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
                     "rejected": f["rejected"],
                 }
             )
-    return datasets, sources, all_rejects, ignored
+    else:
+        datasets["atc"], _, _ = read_atc(atc_dir)  # typed and empty
+        missing.append("ATC")
+    return datasets, sources, all_rejects, ignored, missing
 
 
 def _file_date(path: Path) -> str:
@@ -257,10 +271,9 @@ def _file_date(path: Path) -> str:
 
 
 def derive(datasets: dict[str, pl.DataFrame]) -> None:
-    compo = datasets.get("compositions")
-    if compo is not None:
-        datasets["substances"] = derive_substances(compo)
-        datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
+    compo = datasets["compositions"]
+    datasets["substances"] = derive_substances(compo)
+    datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
 
 
 DATASET_DESCRIPTIONS = {
@@ -312,7 +325,7 @@ def build(raw: Path, out: Path) -> dict:
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
     started = time.perf_counter()
-    datasets, sources, rejects, ignored = read_sources(raw)
+    datasets, sources, rejects, ignored, missing = read_sources(raw)
     derive(datasets)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -329,6 +342,7 @@ def build(raw: Path, out: Path) -> dict:
             "datasets": entries,
             "rejected_lines": len(rejects),
             "ignored": ignored,
+            "missing_sources": missing,
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

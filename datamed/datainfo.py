@@ -25,6 +25,7 @@ def summary(store: Store) -> dict:
         "n_lines": n_lines,
         "n_rejected": n_rejected,
         "ignored": list(store.manifest.get("ignored", [])),
+        "missing": list(store.manifest.get("missing_sources", [])),
         "sentence": sentence,
     }
 

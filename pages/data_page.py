@@ -21,6 +21,11 @@ c3.metric("Lignes rejetées", fr_int(info["n_rejected"]), border=True, help="lig
 st.caption(info["sentence"])
 
 st.header("Fichiers sources", divider="gray")
+if info["missing"]:
+    st.info(
+        "Sources absentes du dossier brut (les sections correspondantes restent vides) : "
+        + ", ".join(f"`{m}`" for m in info["missing"])
+    )
 st.dataframe(datainfo.sources_table(store), hide_index=True, alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées")
 
 st.header("Jeux de données préparés", divider="gray")

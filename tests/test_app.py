@@ -191,3 +191,51 @@ def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
     at = open_page(monkeypatch, demo_prepared, routes.DATA.file)
     rejects = at.dataframe[-1].value
     assert len(rejects) >= 1 and {"Fichier", "Ligne", "Motif"} <= set(rejects.columns)
+
+
+def test_first_start_builds_from_demo(monkeypatch, tmp_path):
+    prepared = tmp_path / "prepared"
+    monkeypatch.delenv("DATAMED_RAW", raising=False)
+    at = open_page(monkeypatch, prepared)
+    assert (prepared / "manifest.json").exists()
+    assert any("Données de démonstration" in w.body for w in at.warning)
+    assert at.metric[0].value != "0"
+
+
+def test_first_start_with_broken_raw_shows_french_error(monkeypatch, tmp_path):
+    raw = tmp_path / "raw" / "bdpm" / "2026-01-01"
+    raw.mkdir(parents=True)
+    (raw / "CIS_bdpm.txt").write_bytes(b"\x00garbage")
+    monkeypatch.setenv("DATAMED_RAW", str(tmp_path / "raw"))
+    at = open_page(monkeypatch, tmp_path / "prepared")
+    assert "Les données n'ont pas pu être préparées" in at.error[0].value
+    assert "binary content" in at.error[0].value
+    assert not (tmp_path / "prepared").exists()
+
+
+def test_pages_render_with_only_the_main_file(monkeypatch, tmp_path, shared_dir):
+    """A raw folder with CIS_bdpm alone: other datasets are empty but typed."""
+    import json
+    import shutil
+
+    from datamed.build import build
+
+    raw = tmp_path / "raw/bdpm/2026-01-27"
+    raw.mkdir(parents=True)
+    shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw)
+    prepared = tmp_path / "prepared"
+    build(tmp_path / "raw", prepared)
+    manifest = json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))
+    assert "CIS_COMPO_bdpm" in manifest["missing_sources"] and "ATC" in manifest["missing_sources"]
+    for route, params in [
+        (None, {}),
+        (routes.MEDICINE.file, {"cis": "60002283"}),
+        (routes.SUBSTANCE.file, {"substance": "02202"}),
+        (routes.SEARCH.file, {"q": "anastrozole"}),
+        (routes.CATALOGUE.file, {"titulaire": "ARROW GENERIQUES"}),
+        (routes.DATA.file, {}),
+    ]:
+        at = open_page(monkeypatch, prepared, route, **params)
+    med = open_page(monkeypatch, prepared, routes.MEDICINE.file, cis="60002283")
+    assert med.title[0].value.startswith("ANASTROZOLE ACCORD")
+    assert "n'est pas publiée" in texts(med)

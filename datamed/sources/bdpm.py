@@ -377,10 +377,20 @@ def read_bdpm_file(path: Path, spec: FileSpec | None = None, file_label: str | N
     label = file_label or path.name
     split = read_tab_file(path, spec.names, spec.text_column, label)
     frame, type_rejects = _type_columns(split.columns, split.line_numbers, spec, label)
+    rejects = sorted(split.rejects + type_rejects, key=lambda r: r.line)
+    return ReadResult(spec, _finish(spec, frame), rejects, split.encoding, split.n_lines)
+
+
+def _finish(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
     if spec.key == "CIS_CIP_Dispo_Spec":
         frame = frame.with_columns(
             pl.col("libelle_statut").alias("libelle_statut_brut"),
             pl.col("code_statut").replace_strict(DISPO_STATUS, default=None, return_dtype=pl.String).alias("libelle_statut"),
         )
-    rejects = sorted(split.rejects + type_rejects, key=lambda r: r.line)
-    return ReadResult(spec, frame, rejects, split.encoding, split.n_lines)
+    return frame
+
+
+def empty_frame(spec: FileSpec) -> pl.DataFrame:
+    """The typed, empty dataset of a file that is absent from the raw folder."""
+    frame, _ = _type_columns({c: [] for c in spec.names}, [], spec, "")
+    return _finish(spec, frame)
