@@ -105,14 +105,28 @@ def atc_labels(store: Store) -> dict[str, str]:
     )
 
 
-def atc_hierarchy(store: Store, code: str) -> list[tuple[str, str]]:
-    """'N02BE01' -> [('N', 'Système nerveux'), ('N02', 'Analgésiques'), ...]."""
+def _atc_english(store: Store) -> set[str]:
+    def compute():
+        atc = store.table("atc")
+        if atc.is_empty():
+            return set()
+        return set(atc.filter(pl.col("langue") == "en")["code_atc"].to_list())
+
+    return store.memo("atc_english", compute)
+
+
+def atc_hierarchy(store: Store, code: str) -> list[tuple[str, str, bool]]:
+    """'N02BE01' -> [('N', 'Système nerveux', False), ..., ('N02BE', 'Anilides', True)].
+
+    The flag is True when only the WHO English label is known.
+    """
     labels = atc_labels(store)
+    english = _atc_english(store)
     out = []
     for n in (1, 3, 4, 5, 7):
         if len(code) >= n:
             prefix = code[:n]
-            out.append((prefix, labels.get(prefix, "libellé inconnu")))
+            out.append((prefix, labels.get(prefix, "libellé inconnu"), prefix in english))
     return out
 
 

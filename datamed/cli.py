@@ -113,10 +113,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print hits as JSON (kind, id, label, score)")
     s.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
     s.set_defaults(func=cmd_search)
+
+    sub.add_parser("serve", help="run the app (streamlit run app.py); extra options go to streamlit", add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # options are streamlit's own: pass them through
+        from datamed.serve import main as serve
+
+        return serve(argv[1:])
     args = parser().parse_args(argv)
     if getattr(args, "limit", 1) < 1:
         return _err("--limit must be at least 1")

@@ -12,25 +12,40 @@ import polars as pl
 
 from datamed.text import fr_date, fr_euro, fr_int
 
-STATUS_BADGES = {
-    1: ("Rupture de stock", "🔴"),
-    2: ("Tension d'approvisionnement", "🟠"),
-    3: ("Arrêt de commercialisation", "⚫"),
-    4: ("Remise à disposition", "🟢"),
+STATUS_BADGES = {  # label, Streamlit colour, Material icon
+    1: ("Rupture de stock", "red", "error"),
+    2: ("Tension d'approvisionnement", "orange", "warning"),
+    3: ("Arrêt de commercialisation", "gray", "block"),
+    4: ("Remise à disposition", "green", "check_circle"),
 }
+NO_PROBLEM = "Aucun signalement de rupture ou de tension en cours"
 
 
-def status_badge(code: int | None) -> str:
-    """A text badge: icon plus words, so colour is never the only signal."""
+def status_label(code: int | None) -> str:
+    """Words only (tables): the status never relies on colour or icon."""
     if code is None:
-        return "✅ Aucun signalement de rupture ou de tension en cours"
-    label, icon = STATUS_BADGES.get(code, ("Statut inconnu", "❔"))
-    return f"{icon} {label}"
+        return NO_PROBLEM
+    return STATUS_BADGES.get(code, ("Statut inconnu",))[0]
+
+
+def status_markdown(code: int | None) -> str:
+    """Icon, colour and words, for Streamlit Markdown."""
+    if code is None:
+        return f":green[:material/check_circle: {NO_PROBLEM}]"
+    label, colour, icon = STATUS_BADGES.get(code, ("Statut inconnu", "gray", "help"))
+    return f":{colour}[:material/{icon}: **{label}**]"
+
+
+STATUT_BDM = {"Alerte": "Alerte de sécurité", "Warning disponibilité": "Alerte de disponibilité"}
 
 
 def _dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(
-        [pl.col(c).map_elements(fr_date, return_dtype=pl.String).alias(c) for c in columns if c in frame.columns]
+        [
+            pl.col(c).map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias(c)
+            for c in columns
+            if c in frame.columns
+        ]
     )
 
 
@@ -84,7 +99,7 @@ def availability_table(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.is_empty():
         return pl.DataFrame()
     return frame.pipe(_dates, ["date_debut", "date_mise_a_jour", "date_remise_dispo", "snapshot"]).select(
-        pl.col("code_statut").map_elements(status_badge, return_dtype=pl.String).alias("Statut"),
+        pl.col("code_statut").map_elements(status_label, return_dtype=pl.String).alias("Statut"),
         pl.col("cip13").fill_null("Toutes les présentations").alias("Présentation (CIP13)"),
         pl.col("date_debut").alias("Début"),
         pl.col("date_mise_a_jour").alias("Mise à jour"),
@@ -124,6 +139,22 @@ def safe_info_text(raw_html: str) -> tuple[str, list[tuple[str, str]]]:
     ]
     text = html.unescape(_TAG_RE.sub(" ", raw_html or ""))
     return " ".join(text.split()), links
+
+
+ATC_ENGLISH_NOTE = "Libellés en italique : libellé anglais de l'OMS, faute de traduction française disponible."
+
+
+def atc_chain(hierarchy: list[tuple[str, str, bool]]) -> str:
+    """Markdown 'N Système nerveux › N02 Analgésiques › …'; English labels in italics."""
+    parts = []
+    for code, label, english in hierarchy:
+        text = md_escape(label)
+        parts.append(f"{code} *{text}*" if english else f"{code} {text}")
+    return " › ".join(parts)
+
+
+def has_english(hierarchies) -> bool:
+    return any(english for h in hierarchies for _, _, english in h)
 
 
 def key_figure_sentence(n: int, singular: str, plural: str) -> str:

@@ -19,24 +19,16 @@ holder = common.param("titulaire") or ""
 
 cols = st.columns(2)
 atc_options = [c for c in labels if len(c) <= 5]
-atc_choice = cols[0].selectbox(
+atc_choice = common.url_selectbox(
     "Classe ATC",
-    options=atc_options,
-    index=atc_options.index(atc) if atc in atc_options else None,
+    atc_options,
+    "atc",
     format_func=lambda c: f"{c} — {labels.get(c, '')}",
     placeholder="Toutes les classes",
-    key="atc",
-    bind="query-params",
+    container=cols[0],
 )
 holders = catalogue.holders(store)
-holder_choice = cols[1].selectbox(
-    "Titulaire",
-    options=holders,
-    index=holders.index(holder) if holder in holders else None,
-    placeholder="Tous les titulaires",
-    key="titulaire",
-    bind="query-params",
-)
+holder_choice = common.url_selectbox("Titulaire", holders, "titulaire", placeholder="Tous les titulaires", container=cols[1])
 if atc and atc not in labels:
     st.warning(f"Classe ATC « {md_escape(atc[:20])} » inconnue : le filtre est ignoré.")
 if holder and holder not in holders:

@@ -1,6 +1,5 @@
 """Data sources, prepared datasets and rejected lines, read from the manifest."""
 
-import polars as pl
 import streamlit as st
 
 from datamed import datainfo

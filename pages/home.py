@@ -18,7 +18,7 @@ st.markdown(
 common.page_header(store)
 
 fig = catalogue.key_figures(store)
-st.subheader("Le catalogue en chiffres")
+st.subheader("Le catalogue en chiffres", anchor=False)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
     "Médicaments (spécialités)",
@@ -34,7 +34,7 @@ c3.metric(
     border=True,
 )
 c4.metric(
-    "Problèmes de disponibilité en cours",
+    "Ruptures et tensions",
     fr_int(fig.problemes_disponibilite),
     help=(
         f"médicaments en rupture ({fr_int(fig.ruptures)}) ou en tension d'approvisionnement "
@@ -54,11 +54,11 @@ common.method(
     "Les lignes illisibles des fichiers sources sont comptées et listées dans la page *Sources et rejets*."
 )
 
-st.subheader("Explorer")
-cols = st.columns(len(routes.SECTIONS))
-for col, section in zip(cols, routes.SECTIONS):
-    with col.container(border=True):
-        st.markdown(f"#### {section.title}")
+st.subheader("Explorer", anchor=False)
+cols = st.columns(3)
+for i, section in enumerate(routes.SECTIONS):
+    with cols[i % 3].container(border=True):
+        st.markdown(f"**{section.title}**")
         st.write(section.description)
         if section.routes:
             for r in section.routes:

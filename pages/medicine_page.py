@@ -26,9 +26,10 @@ if med is None:
     else:
         st.error(f"Aucun médicament ne porte le code CIS {raw_cis} dans la base actuelle.")
     if raw_cis:
-        hits = common.get_index().search(raw_cis[:60], limit=6)
+        linkable = ("speciality", "cis", "cip13", "cip7", "substance")
+        hits = common.get_index().search(raw_cis[:60], limit=6, kinds=linkable)
         if not hits and raw_cis[:5].isdigit():
-            hits = common.get_index().search(raw_cis[:5], limit=6)
+            hits = common.get_index().search(raw_cis[:5], limit=6, kinds=linkable)
         if hits:
             st.markdown("**Vouliez-vous dire :**")
             for h in hits:
@@ -53,7 +54,8 @@ with badges:
         st.badge("Intérêt thérapeutique majeur (MITM)", color="violet", icon=":material/priority_high:")
     status = med.status_now
     if status in (1, 2):
-        st.badge(display.status_badge(status), color="red" if status == 1 else "orange")
+        label, colour, icon = display.STATUS_BADGES[status]
+        st.badge(label, color=colour, icon=f":material/{icon}:")
 
 # --- identity -----------------------------------------------------------------
 st.header("Identité", divider="gray")
@@ -72,17 +74,22 @@ with right:
         st.markdown(f"**Numéro d'autorisation européenne** : {ident['numero_autorisation_europeenne']}")
     st.markdown(f"**Commercialisation** : {ident['etat_commercialisation'] or '—'}")
     if ident["statut_bdm"]:
-        st.markdown(f"**Statut dans la base** : {ident['statut_bdm']}")
+        st.markdown(f"**Signalement dans la base** : {display.STATUT_BDM.get(ident['statut_bdm'], ident['statut_bdm'])}")
     st.markdown(
         "**Surveillance renforcée** : "
         + ("oui (▼ triangle noir : médicament sous surveillance supplémentaire)" if ident["surveillance_renforcee"] else "non")
     )
 if med.atc:
     for entry in med.atc:
-        chain = " › ".join(f"{code} {md_escape(label)}" for code, label in entry["hierarchy"])
         source = "officiel (liste MITM)" if entry["source"] == "MITM" else "déduit : mêmes substances actives qu'un médicament de la liste MITM"
-        st.markdown(f"**Classe ATC** : {chain}  \n<small>Code {source}.</small>", unsafe_allow_html=True)
-        st.page_link(routes.CATALOGUE.file, label=f"Autres médicaments de la classe {entry['code'][:5]}", query_params={"atc": entry["code"][:5]})
+        st.markdown(f"**Classe ATC** : {display.atc_chain(entry['hierarchy'])}")
+        st.caption(f"Code {source}." + (" " + display.ATC_ENGLISH_NOTE if display.has_english([entry["hierarchy"]]) else ""))
+        st.page_link(
+            routes.CATALOGUE.file,
+            label=f"Voir les autres médicaments de la classe {entry['code'][:5]}",
+            query_params={"atc": entry["code"][:5]},
+            icon=":material/arrow_forward:",
+        )
 else:
     st.markdown("**Classe ATC** : non renseignée (la BDPM ne publie le code ATC que pour les médicaments de la liste MITM).")
 
@@ -120,17 +127,14 @@ if not med.generic_groups:
     st.info("Ce médicament n'appartient à aucun groupe générique.")
 for group in med.generic_groups:
     st.markdown(f"**{md_escape(group['label'])}**")
-    members = group["members"]
-    cols = st.columns(2)
-    for i, m in enumerate(members.iter_rows(named=True)):
+    for m in group["members"].iter_rows(named=True):
         label = m["denomination"] or f"CIS {m['cis']} (absent du catalogue actuel)"
         suffix = " · non commercialisé" if m["etat_commercialisation"] == "Non commercialisée" else ""
-        this = " (ce médicament)" if m["cis"] == med.cis else ""
-        col = cols[i % 2]
         if m["denomination"] and m["cis"] != med.cis:
-            col.page_link(routes.MEDICINE.file, label=f"{m['type']} : {md_escape(label)}{suffix}", query_params={"cis": m["cis"]})
+            st.page_link(routes.MEDICINE.file, label=f"{m['type']} : {md_escape(label)}{suffix}", query_params={"cis": m["cis"]})
         else:
-            col.markdown(f"{m['type']} : {md_escape(label)}{this}{suffix}")
+            this = " — *ce médicament*" if m["cis"] == med.cis else ""
+            st.markdown(f"{m['type']} : {md_escape(label)}{suffix}{this}")
 
 # --- HAS ----------------------------------------------------------------------------
 st.header("Avis de la Haute Autorité de santé", divider="gray")
@@ -156,7 +160,7 @@ else:
 # --- availability --------------------------------------------------------------------
 st.header("Disponibilité", divider="gray")
 dispo_date = fr_date(med.snapshots.get("disponibilites"))
-st.markdown(f"**Situation au {dispo_date}** : {display.status_badge(med.status_now)}")
+st.markdown(f"**Situation au {dispo_date}** : {display.status_markdown(med.status_now)}")
 if not med.availability_current.is_empty():
     st.dataframe(display.availability_table(med.availability_current), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Signalements de disponibilité en cours")
     for url in med.availability_current["lien_ansm"].drop_nulls().unique().to_list():

@@ -55,9 +55,9 @@ def target(hit):
 
 for hit in hits:
     page, params = target(hit)
-    cols = st.columns([1.3, 6], vertical_alignment="center")
-    cols[0].badge(hit.kind_fr, color="blue" if hit.kind == "speciality" else "gray")
-    cols[1].page_link(page, label=md_escape(hit.label), query_params=params)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.badge(hit.kind_fr, color="blue" if hit.kind == "speciality" else "gray")
+        st.page_link(page, label=md_escape(hit.label), query_params=params)
 
 common.method(
     "La recherche ignore les accents et les majuscules et tolère les fautes de frappe. "

@@ -1,9 +1,8 @@
 """Substance page (?substance=): the specialities that contain it, and its ATC classes."""
 
-import polars as pl
 import streamlit as st
 
-from datamed import catalogue
+from datamed import catalogue, display
 from datamed.display import md_escape
 from datamed.text import fr_plural
 from datamed.ui import common, routes, tables
@@ -38,8 +37,9 @@ st.header("Classe(s) ATC", divider="gray")
 if not sub.atc:
     st.info("Aucune classe ATC connue pour les médicaments contenant cette substance.")
 for entry in sub.atc:
-    chain = " › ".join(f"{code} {md_escape(label)}" for code, label in entry["hierarchy"])
-    st.markdown(f"- {chain} ({fr_plural(entry['n'], 'médicament')})")
+    st.markdown(f"- {display.atc_chain(entry['hierarchy'])} ({fr_plural(entry['n'], 'médicament')})")
+if display.has_english(e["hierarchy"] for e in sub.atc):
+    st.caption(display.ATC_ENGLISH_NOTE)
 
 st.header("Médicaments contenant cette substance", divider="gray")
 cols = st.columns([3, 2])

@@ -55,11 +55,11 @@ def test_home_real(monkeypatch, real_prepared):
     assert at.title[0].value == "DataMed"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Médicaments (spécialités)"] == "15\u202f799"
-    assert "Problèmes de disponibilité en cours" in metrics
+    assert "Ruptures et tensions" in metrics
     assert not at.warning, "no demo banner on real data"
     body = texts(at)
     for section in ("Médicaments", "Effets indésirables", "Ruptures", "Sites", "Données"):
-        assert f"#### {section}" in body
+        assert f"**{section}**" in body
     assert "Base de données publique des médicaments (fichiers du 27/01/2026" in body
     assert at.text_input(key="global_search") is not None
 
@@ -100,7 +100,7 @@ def test_medicine_in_shortage(monkeypatch, real_prepared, real_store):
     cis = dispo.filter(pl.col("code_statut") == 1)["cis"][0]
     at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
     body = texts(at)
-    assert "🔴 Rupture de stock" in body
+    assert ":red[:material/error: **Rupture de stock**]" in body
     assert "Demandez conseil à votre pharmacien ou médecin." in body
 
 
@@ -239,3 +239,14 @@ def test_pages_render_with_only_the_main_file(monkeypatch, tmp_path, shared_dir)
     med = open_page(monkeypatch, prepared, routes.MEDICINE.file, cis="60002283")
     assert med.title[0].value.startswith("ANASTROZOLE ACCORD")
     assert "n'est pas publiée" in texts(med)
+
+
+def test_catalogue_filters_are_kept_in_the_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.CATALOGUE.file, atc="N02BE")
+    assert at.selectbox(key="url_atc").value == "N02BE"
+    at.selectbox(key="url_atc").select("N02AJ").run()
+    assert not at.exception
+    assert at.query_params["atc"] in ("N02AJ", ["N02AJ"])
+    assert at.dataframe[0].value["ATC"].str.startswith("N02AJ").all()
+    at.selectbox(key="url_titulaire").select("ARROW GENERIQUES").run()
+    assert at.query_params["titulaire"] in ("ARROW GENERIQUES", ["ARROW GENERIQUES"])

@@ -51,7 +51,8 @@ def test_medicine_availability(real_store, shared_dir):
     assert med.status_now == 1
     assert med.availability_current["lien_ansm"][0].startswith("https://ansm.sante.fr/")
     table = display.availability_table(med.availability_current)
-    assert table["Statut"][0] == "🔴 Rupture de stock"
+    assert table["Statut"][0] == "Rupture de stock"
+    assert display.status_markdown(1) == ":red[:material/error: **Rupture de stock**]"
 
 
 def test_medicine_has_opinions_with_links(real_store):

@@ -83,12 +83,21 @@ def footer(store: Store) -> None:
     """Sources and snapshot dates, read from the manifest."""
     st.divider()
     by_source: dict[str, set[str]] = {}
+    history: set[str] = set()
     for src in store.snapshots():
-        by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
+        if src.get("dataset") == "disponibilites":
+            history.add(src["snapshot"])
+        else:
+            by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
     parts = []
     if "BDPM" in by_source:
         dates = ", ".join(fr_date(_iso(d)) for d in sorted(by_source["BDPM"], reverse=True))
-        parts.append(f"ANSM – Base de données publique des médicaments (fichiers du {dates})")
+        text = f"ANSM – Base de données publique des médicaments (fichiers du {dates}"
+        if history:
+            text += f" ; disponibilité au {fr_date(_iso(max(history)))}"
+            if len(history) > 1:
+                text += f", historique depuis le {fr_date(_iso(min(history)))}"
+        parts.append(text + ")")
     if "ATC" in by_source:
         parts.append("classification ATC de l'OMS (WHOCC) et libellés français du projet DataMed de l'ANSM")
     built = store.built_at()[:10]
@@ -114,6 +123,33 @@ def _iso(value: str):
 def method(text: str) -> None:
     with st.expander("Méthode", icon=":material/info:"):
         st.markdown(text)
+
+
+def url_selectbox(label: str, options: list[str], param_name: str, *, format_func=str, placeholder: str | None = None, container=st):
+    """A selectbox whose value lives in the URL as ``?param=<raw option>``.
+
+    (Streamlit's own ``bind="query-params"`` writes the *formatted* option into
+    the URL, which would make links like ``?atc=N02BE`` invalid.)
+    """
+    current = param(param_name)
+    key = f"url_{param_name}"
+
+    def sync() -> None:
+        value = st.session_state.get(key)
+        if value is None:
+            st.query_params.pop(param_name, None)
+        else:
+            st.query_params[param_name] = value
+
+    return container.selectbox(
+        label,
+        options=options,
+        index=options.index(current) if current in options else None,
+        format_func=format_func,
+        placeholder=placeholder,
+        key=key,
+        on_change=sync,
+    )
 
 
 def param(name: str) -> str | None:
