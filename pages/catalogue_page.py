@@ -7,10 +7,7 @@ from datamed.display import md_escape
 from datamed.text import fr_plural
 from datamed.ui import common, tables
 
-store = common.get_store()
-if store is None:
-    st.stop()
-common.page_header(store)
+store = common.open_page()
 st.title("Catalogue des médicaments")
 
 labels = catalogue.atc_labels(store)

@@ -6,10 +6,7 @@ from datamed import datainfo
 from datamed.text import fr_int
 from datamed.ui import common
 
-store = common.get_store()
-if store is None:
-    st.stop()
-common.page_header(store)
+store = common.open_page()
 st.title("Sources et rejets")
 
 info = datainfo.summary(store)

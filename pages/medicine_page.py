@@ -7,10 +7,7 @@ from datamed.display import md_escape
 from datamed.text import fr_date
 from datamed.ui import common, routes
 
-store = common.get_store()
-if store is None:
-    st.stop()
-common.page_header(store)
+store = common.open_page()
 
 raw_cis = common.param("cis")
 med = catalogue.medicine(store, raw_cis)
@@ -26,17 +23,7 @@ if med is None:
     else:
         st.error(f"Aucun médicament ne porte le code CIS {raw_cis} dans la base actuelle.")
     if raw_cis:
-        linkable = ("speciality", "cis", "cip13", "cip7", "substance")
-        hits = common.get_index().search(raw_cis[:60], limit=6, kinds=linkable)
-        if not hits and raw_cis[:5].isdigit():
-            hits = common.get_index().search(raw_cis[:5], limit=6, kinds=linkable)
-        if hits:
-            st.markdown("**Vouliez-vous dire :**")
-            for h in hits:
-                if h.kind in ("speciality", "cis", "cip13", "cip7"):
-                    st.page_link(routes.MEDICINE.file, label=md_escape(h.label), query_params={"cis": h.target})
-                elif h.kind == "substance":
-                    st.page_link(routes.SUBSTANCE.file, label=md_escape(h.label), query_params={"substance": h.target})
+        common.suggestions(raw_cis, kinds=("speciality", "cis", "cip13", "cip7", "substance"))
     common.footer(store)
     st.stop()
 

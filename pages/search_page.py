@@ -4,15 +4,10 @@ import streamlit as st
 
 from datamed import search as search_lib
 from datamed.display import md_escape
-from datamed.ui import common, routes
+from datamed.ui import common
 
-store = common.get_store()
-if store is None:
-    st.stop()
-
+store = common.open_page(search=False)
 st.title("Recherche")
-if store.is_demo:
-    st.warning(common.DEMO_BANNER, icon=":material/science:")
 
 query = common.param("q") or ""
 common.search_box(key="page_search", value=query, label="Nom, substance, code CIS / CIP, classe ATC ou laboratoire")
@@ -43,18 +38,8 @@ if not hits:
 st.caption(f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour « {md_escape(query[:80])} », les plus pertinents d'abord.")
 
 
-def target(hit):
-    if hit.kind in ("speciality", "cis", "cip13", "cip7"):
-        return routes.MEDICINE.file, {"cis": hit.target}
-    if hit.kind == "substance":
-        return routes.SUBSTANCE.file, {"substance": hit.target}
-    if hit.kind == "atc":
-        return routes.CATALOGUE.file, {"atc": hit.target}
-    return routes.CATALOGUE.file, {"titulaire": hit.target}
-
-
 for hit in hits:
-    page, params = target(hit)
+    page, params = common.hit_target(hit)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.badge(hit.kind_fr, color="blue" if hit.kind == "speciality" else "gray")
         st.page_link(page, label=md_escape(hit.label), query_params=params)

@@ -5,12 +5,9 @@ import streamlit as st
 from datamed import catalogue, display
 from datamed.display import md_escape
 from datamed.text import fr_plural
-from datamed.ui import common, routes, tables
+from datamed.ui import common, tables
 
-store = common.get_store()
-if store is None:
-    st.stop()
-common.page_header(store)
+store = common.open_page()
 
 raw = common.param("substance")
 sub = catalogue.substance(store, raw)
@@ -20,11 +17,7 @@ if sub is None:
         st.info("Aucune substance n'est indiquée. Recherchez-en une ci-dessus.")
     else:
         st.error(f"Aucune substance ne porte le code « {md_escape(raw[:60])} » dans la base actuelle.")
-        hits = common.get_index().search(raw[:60], limit=6, kinds=("substance",))
-        if hits:
-            st.markdown("**Vouliez-vous dire :**")
-            for h in hits:
-                st.page_link(routes.SUBSTANCE.file, label=md_escape(h.label), query_params={"substance": h.target})
+        common.suggestions(raw, kinds=("substance",))
     common.footer(store)
     st.stop()
 

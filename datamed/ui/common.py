@@ -8,6 +8,7 @@ import streamlit as st
 
 from datamed import config
 from datamed.build import MANIFEST, BuildError
+from datamed.display import md_escape
 from datamed.search import SearchIndex
 from datamed.store import Store, ensure_store
 from datamed.text import fr_date
@@ -50,6 +51,39 @@ def get_store() -> Store | None:
 
 def get_index() -> SearchIndex:
     return _open_index(*_key())
+
+
+def open_page(*, search: bool = True) -> Store:
+    """Every page starts here: the data (or a French error and stop), then the header."""
+    store = get_store()
+    if store is None:
+        st.stop()
+    page_header(store, search=search)
+    return store
+
+
+def hit_target(hit) -> tuple[str, dict[str, str]]:
+    """The page (file) and query parameters a search hit opens."""
+    if hit.kind in ("speciality", "cis", "cip13", "cip7"):
+        return routes.MEDICINE.file, {"cis": hit.target}
+    if hit.kind == "substance":
+        return routes.SUBSTANCE.file, {"substance": hit.target}
+    if hit.kind == "atc":
+        return routes.CATALOGUE.file, {"atc": hit.target}
+    return routes.CATALOGUE.file, {"titulaire": hit.target}
+
+
+def suggestions(query: str, kinds: tuple[str, ...]) -> None:
+    """'Vouliez-vous dire…' links for an unknown code, when the search finds any."""
+    index = get_index()
+    hits = index.search(query[:60], limit=6, kinds=kinds)
+    if not hits and query[:5].isdigit():
+        hits = index.search(query[:5], limit=6, kinds=kinds)
+    if hits:
+        st.markdown("**Vouliez-vous dire :**")
+        for hit in hits:
+            page, params = hit_target(hit)
+            st.page_link(page, label=md_escape(hit.label), query_params=params)
 
 
 def page_header(store: Store, *, search: bool = True) -> None:
