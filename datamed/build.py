@@ -30,7 +30,9 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed import __version__
+from datamed import __version__, disclosure
+from datamed.pv_build import build_pharmacovigilance
+from datamed.sources.pharmacovigilance import PvFileError
 from datamed.sources.atc import read_atc
 from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
 from datamed.sources.textfile import RawFileError, Reject
@@ -186,6 +188,7 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
     all_rejects: list[Reject] = []
     ignored = list(found.ignored)
     missing: list[str] = []
+    history_names: list[pl.DataFrame] = []
     for spec in SPECS:
         files = found.files.get(spec.key, [])
         if not files:
@@ -196,7 +199,18 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
             missing.append(spec.key)
             continue
         used = files if spec.history else files[:1]
-        ignored += [f"{f.rel} (superseded by {files[0].snapshot})" for f in files[len(used) :]]
+        if spec.key == "CIS_COMPO_bdpm":
+            # older snapshots still name substances of the 2014-2018 adverse-effect data
+            for old in files[1:]:
+                try:
+                    names = read_bdpm_file(old.path, spec, file_label=old.rel).frame
+                except RawFileError:
+                    continue
+                history_names.append(names.select("code_substance", "denomination_substance"))
+        ignored += [
+            f"{f.rel} (superseded by {files[0].snapshot}" + (", substance names kept for linking)" if spec.key == "CIS_COMPO_bdpm" else ")")
+            for f in files[len(used) :]
+        ]
         frames = []
         for src in used:
             try:
@@ -257,6 +271,9 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
     else:
         datasets["atc"], _, _ = read_atc(atc_dir)  # typed and empty
         missing.append("ATC")
+    datasets["noms_substances"] = pl.concat(
+        [datasets["compositions"].select("code_substance", "denomination_substance"), *history_names]
+    ).unique()
     return datasets, sources, all_rejects, ignored, missing
 
 
@@ -270,6 +287,20 @@ def _file_date(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
 
 
+def read_pharmacovigilance(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict], threshold: int):
+    """The pharmacovigilance step: masked ei_* datasets, their sources and rejects."""
+    try:
+        pv = build_pharmacovigilance(raw, threshold, datasets["noms_substances"])
+    except (PvFileError, ValueError) as exc:
+        raise BuildError(str(exc)) from exc
+    datasets.update(pv.datasets)
+    for src in pv.sources:
+        path = src.pop("path_obj")
+        src.update({"snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8"})
+        sources.append(src)
+    return pv.rejects, pv.ignored
+
+
 def derive(datasets: dict[str, pl.DataFrame]) -> None:
     compo = datasets["compositions"]
     datasets["substances"] = derive_substances(compo)
@@ -281,6 +312,24 @@ DATASET_DESCRIPTIONS = {
     "substances": "Substances (code BDPM), avec le nombre de spécialités qui les contiennent",
     "specialite_atc": "Code ATC de chaque spécialité : officiel (liste MITM) ou déduit des substances",
     "rejets": "Lignes rejetées à la construction, avec fichier, numéro de ligne et motif",
+    "noms_substances": "Toutes les dénominations de substances des instantanés BDPM (pour relier les autres sources)",
+    "soc": "Les 27 classes de systèmes d'organes MedDRA (SOC), en français et en anglais",
+    "ei_colonnes": "Inspection des colonnes des fichiers de pharmacovigilance : utilisables, normalisées, inutilisables",
+    "ei_substances": "Effets indésirables par substance (2014-2018) : cas, patients traités par an, taux pour 100 000 avec IC 95 %, masqués sous le seuil",
+    "ei_annee": "Cas et patients traités par substance et par année, avec taux pour 100 000 (masqués sous le seuil)",
+    "ei_age": "Cas et patients traités par substance et classe d'âge, avec taux (masqués sous le seuil)",
+    "ei_sexe": "Cas et patients traités par substance et sexe, avec taux (masqués sous le seuil)",
+    "ei_soc": "Cas par substance et classe d'organes (SOC), part des cas, ROR, PRR, IC et signaux (masqués sous le seuil)",
+    "ei_soc_age": "Cas par substance, classe d'organes et classe d'âge (masqués sous le seuil)",
+    "ei_soc_sexe": "Cas par substance, classe d'organes et sexe (masqués sous le seuil)",
+    "ei_notif_age": "Déclarations par substance, classe d'âge et type de notificateur (colonne inutilisable, non représentée)",
+    "ei_notif_sexe": "Déclarations par substance, sexe et type de notificateur (colonne inutilisable, non représentée)",
+    "ei_national_annee": "Cas par année, toutes substances (paires cas-substance)",
+    "ei_national_age": "Cas par classe d'âge, toutes substances (paires cas-substance)",
+    "ei_national_sexe": "Cas par sexe, toutes substances (paires cas-substance)",
+    "ei_national_soc": "Cas par classe d'organes, toutes substances (paires cas-substance)",
+    "ei_liens": "Liens entre substances de pharmacovigilance et substances de la BDPM : méthode et score",
+    "ei_non_lies": "Substances de pharmacovigilance non reliées à la BDPM, avec suggestions",
 }
 
 
@@ -319,7 +368,7 @@ def swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def build(raw: Path, out: Path) -> dict:
+def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest."""
     raw, out = Path(raw), Path(out)
     if not raw.is_dir():
@@ -327,6 +376,10 @@ def build(raw: Path, out: Path) -> dict:
     started = time.perf_counter()
     datasets, sources, rejects, ignored, missing = read_sources(raw)
     derive(datasets)
+    threshold = disclosure.threshold_from_env() if threshold is None else threshold
+    pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
+    rejects += pv_rejects
+    ignored += pv_ignored
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -343,6 +396,7 @@ def build(raw: Path, out: Path) -> dict:
             "rejected_lines": len(rejects),
             "ignored": ignored,
             "missing_sources": missing,
+            "disclosure_threshold": threshold,
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -14,6 +14,7 @@ def summary(store: Store) -> dict:
     sources = store.snapshots()
     n_lines = sum(s.get("lines", 0) for s in sources)
     n_rejected = sum(s.get("rejected", 0) for s in sources)
+    n_values = sum(s.get("values_rejected", 0) for s in sources)
     built = store.built_at()
     sentence = (
         f"Données préparées le {fr_date(date.fromisoformat(built[:10])) if built else '—'} "
@@ -24,6 +25,7 @@ def summary(store: Store) -> dict:
         "n_sources": len(sources),
         "n_lines": n_lines,
         "n_rejected": n_rejected,
+        "n_values_rejected": n_values,
         "ignored": list(store.manifest.get("ignored", [])),
         "missing": list(store.manifest.get("missing_sources", [])),
         "sentence": sentence,
@@ -58,6 +60,26 @@ def datasets_table(store: Store) -> pl.DataFrame:
         for name, entry in store.manifest.get("datasets", {}).items()
     ]
     return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def columns_table(store: Store) -> pl.DataFrame:
+    """The column inspection of the pharmacovigilance files."""
+    frame = store.table("ei_colonnes")
+    if frame.is_empty():
+        return frame
+    return frame.rename({"fichier": "Fichier", "colonne": "Colonne", "statut": "Verdict", "detail": "Détail"})
+
+
+def link_summary(store: Store) -> dict | None:
+    """Coverage of the pharmacovigilance -> BDPM substance links."""
+    subs = store.table("ei_substances")
+    if subs.is_empty():
+        return None
+    links = store.table("ei_liens")
+    linked = set(links["ei_id"].to_list()) if not links.is_empty() else set()
+    n = subs.height
+    methods = links.unique("ei_id").group_by("methode").len().sort("len", descending=True).rows() if linked else []
+    return {"n": n, "linked": len(linked), "share": len(linked) / n if n else 0.0, "methods": methods}
 
 
 def rejects_table(store: Store) -> pl.DataFrame:

@@ -10,10 +10,16 @@ store = common.open_page()
 st.title("Sources et rejets")
 
 info = datainfo.summary(store)
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c1.metric("Fichiers sources lus", fr_int(info["n_sources"]), border=True)
 c2.metric("Lignes lues", fr_int(info["n_lines"]), border=True)
 c3.metric("Lignes rejetées", fr_int(info["n_rejected"]), border=True, help="lignes illisibles, comptées et listées ci-dessous")
+c4.metric(
+    "Valeurs écartées",
+    fr_int(info["n_values_rejected"]),
+    border=True,
+    help="valeurs incohérentes mises de côté, la ligne étant gardée (ex. plus de cas que de patients exposés)",
+)
 st.caption(info["sentence"])
 
 st.header("Fichiers sources", divider="gray")
@@ -27,12 +33,28 @@ st.dataframe(datainfo.sources_table(store), hide_index=True, alt="Fichiers sourc
 st.header("Jeux de données préparés", divider="gray")
 st.dataframe(datainfo.datasets_table(store), hide_index=True, alt="Jeux de données préparés avec nombre de lignes et colonnes")
 
-st.header("Lignes rejetées", divider="gray")
+st.header("Lignes rejetées et valeurs écartées", divider="gray")
 rejects = datainfo.rejects_table(store)
 if rejects.is_empty():
     st.success("Aucune ligne rejetée : toutes les lignes non vides des fichiers sources ont été lues.")
 else:
     st.dataframe(rejects, hide_index=True, alt="Lignes rejetées avec fichier, numéro de ligne et motif")
+
+columns = datainfo.columns_table(store)
+if not columns.is_empty():
+    st.header("Colonnes inspectées (pharmacovigilance)", divider="gray")
+    st.caption("Chaque colonne est examinée avant usage ; une colonne « inutilisable » n'est jamais représentée.")
+    st.dataframe(columns, hide_index=True, alt="Verdict sur chaque colonne des fichiers de pharmacovigilance")
+
+links = datainfo.link_summary(store)
+if links:
+    st.header("Liens pharmacovigilance → BDPM", divider="gray")
+    st.markdown(
+        f"{fr_int(links['linked'])} substances de pharmacovigilance sur {fr_int(links['n'])} "
+        f"({links['share']:.0%}) sont reliées à une substance de la BDPM. Méthodes : "
+        + ", ".join(f"{m} ({fr_int(n)})" for m, n in links["methods"])
+        + "."
+    )
 
 if info["ignored"]:
     with st.expander(f"Fichiers non utilisés ({len(info['ignored'])})"):

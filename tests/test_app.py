@@ -167,7 +167,13 @@ def test_data_page_real(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.DATA.file)
     sources = at.dataframe[0].value
     assert "bdpm/2026-01-27/CIS_bdpm.txt" in set(sources["Fichier"])
-    assert "Aucune ligne rejetée" in "\n".join(s.value for s in at.success)
+    rejects = at.dataframe[2].value
+    assert (rejects["Fichier"] == "ansm_pharmacovigilance/sa_data_annee.json").any()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lignes rejetées"] == "0" and metrics["Valeurs écartées"] == "412"
+    columns = at.dataframe[3].value
+    assert ((columns["Colonne"] == "TYP_NOTIF") & (columns["Verdict"] == "inutilisable")).any()
+    assert "sont reliées à une substance de la BDPM" in texts(at)
 
 
 # --- demo data ----------------------------------------------------------------------------

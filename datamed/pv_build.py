@@ -1,0 +1,330 @@
+"""Pharmacovigilance step of the build: read, link, compute, then mask.
+
+Indicators are computed on the source counts, then every count below the
+disclosure threshold, and every figure that would reveal one, is masked here,
+before anything is written. The prepared ``ei_*`` datasets hold masked values
+only: no page, download or release can leak a small count.
+
+Breakdowns protected (each one a partition of a published total):
+- per substance: cases and exposure by year, by age class, by sex;
+- per substance and SOC: {cases with an effect in the SOC, the other cases};
+- per substance and SOC: cases by age class and by sex (children of the SOC
+  total: all masked when the SOC total is masked);
+- national series: the same over all substances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from datamed import disclosure, stats
+from datamed.pv_link import link_substances
+from datamed.sources.pharmacovigilance import (
+    AGE_CLASSES,
+    PvFileError,
+    PvRead,
+    SocList,
+    discover,
+    inspect_columns,
+    read_pv_file,
+)
+from datamed.sources.textfile import Reject
+from datamed.text import normalise
+
+PV_DIR = "ansm_pharmacovigilance"
+SOC_FILE = "meddra/meddra_soc.csv"
+
+
+@dataclass
+class PvResult:
+    datasets: dict[str, pl.DataFrame] = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def slug(name: str) -> str:
+    return normalise(name).replace(" ", "-")[:80] or "sans-nom"
+
+
+def _status_cols(value: str) -> list[str]:
+    return [value, f"{value}_statut"]
+
+
+def protect(df: pl.DataFrame, value: str, by: list[str], total: str | None, threshold: int) -> pl.DataFrame:
+    """disclosure.protect_frame over the rows where ``value`` is known.
+
+    Missing values (e.g. an exposure rejected as inconsistent) are not part of
+    the breakdown: they stay null, with no masking status. ``total`` names a
+    column with the group's published total; a group whose cells do not add up
+    to it gets no additive constraint (the total cannot be used to subtract).
+    """
+    status = f"{value}_statut"
+    df = df.with_row_index("_row")
+    known = df.filter(pl.col(value).is_not_null())
+    unknown = df.filter(pl.col(value).is_null()).with_columns(pl.lit(None, dtype=pl.String).alias(status))
+    if total is not None and not known.is_empty():
+        sums = known.group_by(by).agg(pl.col(value).sum().alias("_sum"))
+        known = known.join(sums, on=by, how="left").with_columns(
+            pl.when(pl.col("_sum") == pl.col(total)).then(pl.col(total)).otherwise(None).alias("_total")
+        ).drop("_sum")
+    if known.is_empty():
+        known = known.with_columns(pl.lit(None, dtype=pl.String).alias(status))
+    else:
+        known = disclosure.protect_frame(
+            known, value, by, total="_total" if total is not None else None, threshold=threshold
+        )
+    out = pl.concat([known.drop("_total", strict=False), unknown], how="diagonal_relaxed").sort("_row")
+    return out.drop("_row")
+
+
+def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFrame:
+    """Children of a masked total are masked too (their sum would reveal it)."""
+    status = f"{value}_statut"
+    hide = pl.col(parent_status).is_not_null() & pl.col(status).is_null()
+    return df.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col(value)).alias(value),
+        pl.when(hide).then(pl.lit(disclosure.SECONDARY)).otherwise(pl.col(status)).alias(status),
+    )
+
+
+def _stratified(
+    cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, threshold: int, strata: list[str]
+) -> pl.DataFrame:
+    """Cases and exposure of each substance by stratum, with rates; masked."""
+    df = cases.join(ids, on="nom").drop("nom", "record")
+    df = df.join(totals.select("ei_id", "n_cas_total", "n_conso_total"), on="ei_id", how="left")
+    df = stats.add_rates(df)
+    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
+    df = protect(df, "n_cas", ["ei_id"], "n_cas_total", threshold)
+    df = protect(df, "n_conso", ["ei_id"], None, threshold)
+    df = disclosure.mask_derived(df, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas", "n_conso"])
+    df = disclosure.mask_derived(df, ["part_cas"], ["n_cas"])
+    return df.drop("n_cas_total", "n_conso_total").sort("ei_id", *strata)
+
+
+def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataFrame) -> PvResult:
+    """Read ``raw/ansm_pharmacovigilance`` and return masked datasets."""
+    result = PvResult()
+    folder = raw / PV_DIR
+    if not folder.is_dir():
+        return result
+    soc_path = raw / SOC_FILE
+    if not soc_path.exists():
+        raise PvFileError(f"{SOC_FILE}: needed to read the organ classes (SOC) of {PV_DIR}/, not found")
+    socs = SocList.read(soc_path)
+    files, result.ignored = discover(folder)
+    reads: dict[tuple[str, str], PvRead] = {}
+    for f in files:
+        r = read_pv_file(f, socs)
+        reads[(f.level, f.table)] = r
+        result.rejects += r.rejects
+        n_bad = len({x.line for x in r.rejects if "exposure set to missing" not in x.reason})
+        result.sources.append(
+            {
+                "path": f.rel,
+                "source": "ANSM pharmacovigilance",
+                "file": f.path.name,
+                "dataset": f"ei_{f.table}",
+                "lines": r.n_records,
+                "rows": r.frame.height,
+                "rejected": n_bad,
+                "values_rejected": len(r.rejects) - n_bad,
+                "path_obj": f.path,
+            }
+        )
+    result.datasets["soc"] = socs.frame()
+    result.datasets["ei_colonnes"] = pl.DataFrame(
+        inspect_columns(list(reads.values())),
+        schema={"fichier": pl.String, "colonne": pl.String, "statut": pl.String, "detail": pl.String},
+    )
+    for level in ("substance", "produit"):
+        if (level, "annee") in reads:
+            _level_datasets(result, reads, level, threshold, bdpm_substances if level == "substance" else None)
+    return result
+
+
+def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: pl.DataFrame | None) -> None:
+    p = "ei_" if level == "substance" else "ei_produit_"
+    annee = reads[(level, "annee")].frame
+    names = sorted(set(annee["nom"]))
+    ids = pl.DataFrame({"nom": names, "ei_id": [slug(n) for n in names]}).unique("ei_id", keep="first")
+
+    # --- substance totals (raw, used for denominators; masked before writing)
+    valid = annee.filter(pl.col("n_conso").is_not_null())
+    totals = (
+        annee.join(ids, on="nom")
+        .group_by("ei_id", "nom")
+        .agg(pl.col("n_cas").sum().alias("n_cas_total"), pl.col("strate").n_unique().alias("n_annees"))
+        .join(
+            valid.join(ids, on="nom")
+            .group_by("ei_id")
+            .agg(
+                pl.col("n_cas").sum().alias("n_cas_expo"),
+                pl.col("n_conso").sum().alias("n_conso_total"),
+                pl.col("n_conso").mean().alias("patients_par_an"),
+                pl.col("strate").n_unique().alias("n_annees_expo"),
+            ),
+            on="ei_id",
+            how="left",
+        )
+    )
+
+    # --- by year, age, sex
+    for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
+        if (level, table) not in reads:
+            continue
+        frame = reads[(level, table)].frame.rename({"strate": strata_name})
+        if table == "annee":
+            frame = frame.with_columns(pl.col("annee").cast(pl.Int16))
+        result.datasets[f"{p}{table}"] = _stratified(frame, ids, totals, threshold, [strata_name])
+
+    # --- SOC totals = sum over age strata of cases with an effect in the SOC
+    soc_frames = {}
+    for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):
+        if (level, table) in reads:
+            soc_frames[table] = (
+                reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
+            )
+    soc = None
+    if "soclong_age" in soc_frames:
+        counts = (
+            soc_frames["soclong_age"]
+            .group_by("ei_id", "soc_code")
+            .agg(pl.col("n_decla_eff").sum().alias("a"))
+            .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
+            .with_columns(pl.min_horizontal("a", "n").alias("a"))
+        )
+        soc = stats.disproportionality(counts)
+        soc = soc.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
+        # {a, n - a} partitions the substance's cases
+        long = pl.concat(
+            [
+                soc.select("ei_id", "soc_code", pl.lit("avec").alias("cote"), pl.col("a").alias("v"), pl.col("n")),
+                soc.select("ei_id", "soc_code", pl.lit("sans").alias("cote"), pl.col("b").alias("v"), pl.col("n")),
+            ]
+        )
+        long = protect(long, "v", ["ei_id", "soc_code"], "n", threshold)
+        masked = long.filter(pl.col("v_statut").is_not_null() & (pl.col("cote") == "avec")).select(
+            "ei_id", "soc_code", pl.col("v_statut").alias("a_statut")
+        )
+        # the complement's status decides too: a is masked when n - a is small
+        complement = long.filter(pl.col("v_statut").is_not_null() & (pl.col("cote") == "sans")).select(
+            "ei_id", "soc_code", pl.lit(disclosure.SECONDARY).alias("b_statut")
+        )
+        soc = soc.join(masked, on=["ei_id", "soc_code"], how="left").join(complement, on=["ei_id", "soc_code"], how="left")
+        soc = soc.with_columns(pl.coalesce("a_statut", "b_statut").alias("n_cas_statut")).drop("a_statut", "b_statut")
+        measures = [
+            "part_cas", "ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025",
+        ]  # fmt: skip
+        hide = pl.col("n_cas_statut").is_not_null()
+        soc = soc.with_columns(
+            [pl.when(hide).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
+            + [pl.when(hide).then(None).otherwise(pl.col(f)).alias(f) for f in ("signal_evans", "signal_ror", "signal_ic")]
+            + [pl.when(hide).then(None).otherwise(pl.col("a")).alias("n_cas")]
+        ).select(
+            "ei_id", "soc_code", "n_cas", "n_cas_statut", *measures, "signal_evans", "signal_ror", "signal_ic"
+        )  # b, c, d and n are never written: b = n - a would reveal a masked a
+        result.datasets[f"{p}soc"] = soc.sort("ei_id", "soc_code")
+
+        for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):
+            if table not in soc_frames:
+                continue
+            cells = soc_frames[table].join(
+                soc.select("ei_id", "soc_code", pl.col("n_cas").alias("soc_total"), pl.col("n_cas_statut").alias("soc_statut")),
+                on=["ei_id", "soc_code"],
+                how="left",
+            )
+            cells = protect(cells.drop("n_cas", "pour_cas_source").rename({"n_decla_eff": "n_cas"}), "n_cas", ["ei_id", "soc_code"], None, threshold)
+            cells = mask_children(cells, "n_cas", "soc_statut")
+            cells = cells.join(totals.select("ei_id", "n_cas_total"), on="ei_id").with_columns(
+                stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas")
+            )
+            cells = disclosure.mask_derived(cells, ["part_cas"], ["n_cas"])
+            result.datasets[f"{p}soc_{strata_name}"] = cells.select(
+                "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas"
+            ).sort("ei_id", "soc_code", strata_name)
+
+    # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted)
+    for table, strata_name in (("notif_age", "age"), ("notif_sexe", "sexe")):
+        if (level, table) in reads:
+            frame = reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
+            frame = protect(frame, "n_decla", ["ei_id", strata_name, "typ_notif"], None, threshold)
+            result.datasets[f"{p}{table}"] = frame.select(
+                "ei_id", strata_name, "typ_notif", "n_decla", "n_decla_statut"
+            ).sort("ei_id", strata_name, "typ_notif")
+
+    # --- the substance list, with headline indicators (masked)
+    head = totals.with_columns(
+        stats.add_rates(
+            totals.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
+        ).select("taux", "taux_ic_bas", "taux_ic_haut")
+    )
+    head = head.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.lit(level).alias("niveau"))
+    head = protect(head, "n_cas", ["ei_id"], None, threshold)
+    head = head.with_columns(
+        pl.when(pl.col("patients_par_an") < threshold).then(None).otherwise(pl.col("patients_par_an").round(0)).alias("patients_par_an"),
+    )
+    head = disclosure.mask_derived(head, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas"])
+    # the headline rate leaves out the years without a valid exposure; their
+    # cases are total - (rate x exposure): hide the rate if one of them is masked
+    if f"{p}annee" in result.datasets:
+        leaky = (
+            result.datasets[f"{p}annee"]
+            .filter(pl.col("n_conso").is_null() & pl.col("n_conso_statut").is_null() & pl.col("n_cas_statut").is_not_null())
+            .select("ei_id")
+            .unique()
+        )
+        head = head.with_columns(
+            [
+                pl.when(pl.col("ei_id").is_in(leaky["ei_id"].implode())).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("taux", "taux_ic_bas", "taux_ic_haut")
+            ]
+        )
+    cols = ["ei_id", "nom", "niveau", "n_cas", "n_cas_statut", "patients_par_an", "n_annees_expo", "taux", "taux_ic_bas", "taux_ic_haut"]
+    if soc is not None:
+        top = (
+            result.datasets[f"{p}soc"]
+            .filter(pl.col("n_cas").is_not_null())
+            .sort("n_cas", descending=True)
+            .group_by("ei_id", maintain_order=True)
+            .agg(pl.col("soc_code").head(3).alias("soc_principales"))
+        )
+        head = head.join(top, on="ei_id", how="left")
+        cols.append("soc_principales")
+    result.datasets[f"{p}substances"] = head.select(cols).sort("nom")
+
+    # --- links to the BDPM (substances only)
+    if bdpm is not None:
+        links, unmatched = link_substances(names, bdpm)
+        links = links.join(ids, on="nom", how="left")
+        unmatched = unmatched.join(ids, on="nom", how="left").join(
+            result.datasets[f"{p}substances"].select("ei_id", "n_cas", "n_cas_statut"), on="ei_id", how="left"
+        )
+        result.datasets["ei_liens"] = links.select("ei_id", "nom", "code_substance", "denomination_bdpm", "methode", "score")
+        result.datasets["ei_non_lies"] = unmatched.select("ei_id", "nom", "n_cas", "n_cas_statut", "suggestions")
+
+    # --- national series over all substances (case-substance pairs)
+    if level == "substance":
+        nat = {}
+        for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
+            if (level, table) in reads:
+                f = reads[(level, table)].frame.rename({"strate": strata_name})
+                g = f.group_by(strata_name).agg(pl.col("n_cas").sum())
+                g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
+                g = g.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas").sum()).alias("part_cas"))
+                nat[f"ei_national_{table}"] = g.sort(strata_name)
+        if soc is not None:
+            raw_soc = counts.group_by("soc_code").agg(pl.col("a").sum().alias("n_cas"))
+            grand = totals["n_cas_total"].sum()
+            g = raw_soc.with_columns(stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"))
+            g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
+            g = disclosure.mask_derived(g, ["part_cas"], ["n_cas"])
+            nat["ei_national_soc"] = g.sort("n_cas", descending=True, nulls_last=True)
+        result.datasets.update(nat)
+
+
+__all__ = ["build_pharmacovigilance", "PvResult", "AGE_CLASSES", "slug"]
