@@ -117,8 +117,48 @@ def bench_search(store: Store, n_queries: int) -> dict:
     }
 
 
+def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
+    """Comparison of 5 substances (warm) and all disproportionality statistics."""
+    import polars as pl
+
+    from datamed import adverse, stats
+    from datamed.pv_build import slug
+    from datamed.sources.pharmacovigilance import SocList, discover, read_pv_file
+
+    subs = store.table("ei_substances")
+    if subs.is_empty():
+        return {}
+    ids = subs.filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True)["ei_id"].head(5).to_list()
+    adverse.compare(store, ids)  # warm: datasets loaded
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        adverse.compare(store, ids)
+        times.append((time.perf_counter() - t) * 1000)
+    socs = SocList.read(raw / "meddra" / "meddra_soc.csv")
+    files, _ = discover(raw / "ansm_pharmacovigilance")
+    frames = {f.table: read_pv_file(f, socs).frame for f in files if f.level == "substance"}
+    totals = frames["annee"].group_by("nom").agg(pl.col("n_cas").sum().alias("n"))
+    counts = (
+        frames["soclong_age"].group_by("nom", "soc_code").agg(pl.col("n_decla_eff").sum().alias("a")).join(totals, on="nom")
+    ).with_columns(pl.col("nom").map_elements(slug, return_dtype=pl.String).alias("ei_id"))
+    disp = []
+    for _ in range(5):
+        t = time.perf_counter()
+        out = stats.disproportionality(counts, grand_total=int(totals["n"].sum()))
+        disp.append(time.perf_counter() - t)
+    return {
+        "compare5_ms_median": statistics.median(times),
+        "compare5_ms_max": max(times),
+        "disproportionality_s_median": statistics.median(disp),
+        "disproportionality_pairs": out.height,
+    }
+
+
 def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
     import logging
+
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -134,6 +174,8 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         routes.MEDICINE: {"cis": cis},
         routes.SUBSTANCE: {"substance": store.table("substances")["code_substance"][0]},
         routes.DATA: {},
+        routes.COMPARE: {"s": store.table("ei_substances")["ei_id"].head(5).to_list()} if store.has("ei_substances") else {},
+        routes.NATIONAL: {},
     }
     os.environ["DATAMED_PREPARED"] = str(prepared)
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
@@ -186,6 +228,14 @@ def main() -> int:
         print(f"search index: {s['index_entries']} entries built in {s['index_build_s_median']:.2f} s  [target <= 2 s]")
         print(f"search: {s['queries']} queries, p50 {s['search_p50_ms']:.2f} ms, p95 {s['search_p95_ms']:.2f} ms, max {s['search_max_ms']:.1f} ms  [target p95 <= 20 ms]")
         print("  p95 by kind: " + ", ".join(f"{k} {v} ms" for k, v in s["search_p95_ms_by_kind"].items()))
+        pv = figures["pharmacovigilance"] = bench_pharmacovigilance(store, raw)
+        if pv:
+            print(
+                f"compare 5 substances: {pv['compare5_ms_median']:.1f} ms median warm (max {pv['compare5_ms_max']:.1f} ms)  [target <= 150 ms]"
+            )
+            print(
+                f"disproportionality: {pv['disproportionality_pairs']} substance x SOC pairs in {pv['disproportionality_s_median'] * 1000:.0f} ms  [target <= 1 s]"
+            )
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
         for name, t in pages.items():

@@ -198,7 +198,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
             .with_columns(pl.min_horizontal("a", "n").alias("a"))
         )
-        soc = stats.disproportionality(counts)
+        soc = stats.disproportionality(counts, grand_total=int(totals["n_cas_total"].sum()))
         soc = soc.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
         # {a, n - a} partitions the substance's cases
         long = pl.concat(

@@ -54,14 +54,17 @@ def add_rates(df: pl.DataFrame, cases: str = "n_cas", exposure: str = "n_conso",
     )
 
 
-def disproportionality(counts: pl.DataFrame) -> pl.DataFrame:
+def disproportionality(counts: pl.DataFrame, grand_total: int | None = None) -> pl.DataFrame:
     """Per (ei_id, soc_code): a, b, c, d and the disproportionality measures.
 
     ``counts`` has ei_id, soc_code, a (cases of the substance with an effect in
     the SOC) and n (all cases of the substance). The comparator is every other
     substance: c = sum of a over the others, d = their cases minus c.
+    ``grand_total`` is the number of cases of all substances (default: of the
+    substances present in ``counts``).
     """
-    grand_total = counts.select("ei_id", "n").unique("ei_id")["n"].sum()
+    if grand_total is None:
+        grand_total = counts.select("ei_id", "n").unique("ei_id")["n"].sum()
     soc_total = counts.group_by("soc_code").agg(pl.col("a").sum().alias("a_soc"))
     df = counts.join(soc_total, on="soc_code").with_columns(
         (pl.col("n") - pl.col("a")).alias("b"),

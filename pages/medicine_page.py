@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from datamed import catalogue, display
+from datamed import adverse, catalogue, display
 from datamed.display import md_escape
 from datamed.text import fr_date
+from datamed.ui import adverse as ui_adverse
 from datamed.ui import common, routes
 
 store = common.open_page()
@@ -99,6 +100,26 @@ else:
                 icon=":material/science:",
             )
             cols[1].markdown(f"{md_escape(dosage)} · *{kind}*")
+
+# --- adverse effects, per active substance ----------------------------------------
+if adverse.has_data(store) and not med.composition.is_empty():
+    st.header("Effets indésirables déclarés", divider="gray")
+    codes = med.composition.filter(med.composition["nature_composant"] == "SA")["code_substance"].unique(maintain_order=True).to_list()
+    seen, profiles = set(), []
+    for code in codes:
+        for p in adverse.profiles_for_substance(store, code):
+            if p.ei_id not in seen:
+                seen.add(p.ei_id)
+                profiles.append(p)
+    if not profiles:
+        st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée aux substances actives de ce médicament.")
+    elif len(profiles) == 1:
+        ui_adverse.render_profile(profiles[0], key="med_0")
+    else:
+        st.caption("Les données sont publiées par substance active : un onglet par substance.")
+        for i, (tab, p) in enumerate(zip(st.tabs([p.label for p in profiles]), profiles)):
+            with tab:
+                ui_adverse.render_profile(p, key=f"med_{i}", heading=False)
 
 # --- presentations ---------------------------------------------------------------
 st.header("Présentations, prix et remboursement", divider="gray")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from datamed import catalogue, display
+from datamed import adverse, catalogue, display
 from datamed.display import md_escape
 from datamed.text import fr_plural
+from datamed.ui import adverse as ui_adverse
 from datamed.ui import common, tables
 
 store = common.open_page()
@@ -33,6 +34,15 @@ for entry in sub.atc:
     st.markdown(f"- {display.atc_chain(entry['hierarchy'])} ({fr_plural(entry['n'], 'médicament')})")
 if display.has_english(e["hierarchy"] for e in sub.atc):
     st.caption(display.ATC_ENGLISH_NOTE)
+
+st.header("Effets indésirables déclarés", divider="gray")
+profiles = adverse.profiles_for_substance(store, sub.code)
+if not adverse.has_data(store):
+    st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
+elif not profiles:
+    st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée à cette substance.")
+for i, p in enumerate(profiles):
+    ui_adverse.render_profile(p, key=f"sub_{i}", heading=len(profiles) > 1)
 
 st.header("Médicaments contenant cette substance", divider="gray")
 cols = st.columns([3, 2])

@@ -91,7 +91,7 @@ def test_medicine_deep_link_real(monkeypatch, real_prepared):
     body = texts(at)
     assert "L02BG03" in body and "liste I" in body
     assert "extrait.php?specid=60002283" in body
-    frame = at.dataframe[0].value
+    frame = next(d.value for d in at.dataframe if "CIP13" in d.value.columns)
     assert set(frame["CIP13"]) == {"3400949497294", "3400949497706"}
 
 
@@ -128,13 +128,13 @@ def test_substance_deep_link_real(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="02202")
     assert at.title[0].value == "Paracétamol"
     assert "N02BE01" in texts(at)
-    table = at.dataframe[0].value
-    assert len(table) > 100 and "Dénomination" in table.columns
+    table = next(d.value for d in at.dataframe if "Dénomination" in d.value.columns)
+    assert len(table) > 100
 
 
 def test_substance_filter_from_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="02202", filtre="doliprane")
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "Dénomination" in d.value.columns)
     assert 0 < len(table) < 100 and table["Dénomination"].str.contains("DOLIPRANE").all()
 
 
@@ -167,11 +167,11 @@ def test_data_page_real(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.DATA.file)
     sources = at.dataframe[0].value
     assert "bdpm/2026-01-27/CIS_bdpm.txt" in set(sources["Fichier"])
-    rejects = at.dataframe[2].value
+    rejects = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
     assert (rejects["Fichier"] == "ansm_pharmacovigilance/sa_data_annee.json").any()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Lignes rejetées"] == "0" and metrics["Valeurs écartées"] == "412"
-    columns = at.dataframe[3].value
+    columns = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
     assert ((columns["Colonne"] == "TYP_NOTIF") & (columns["Verdict"] == "inutilisable")).any()
     assert "sont reliées à une substance de la BDPM" in texts(at)
 
@@ -195,7 +195,7 @@ def test_every_page_on_demo_shows_banner(monkeypatch, demo_prepared, demo_store,
 
 def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
     at = open_page(monkeypatch, demo_prepared, routes.DATA.file)
-    rejects = at.dataframe[-1].value
+    rejects = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
     assert len(rejects) >= 1 and {"Fichier", "Ligne", "Motif"} <= set(rejects.columns)
 
 
@@ -256,3 +256,89 @@ def test_catalogue_filters_are_kept_in_the_url(monkeypatch, real_prepared):
     assert at.dataframe[0].value["ATC"].str.startswith("N02AJ").all()
     at.selectbox(key="url_titulaire").select("ARROW GENERIQUES").run()
     assert at.query_params["titulaire"] in ("ARROW GENERIQUES", ["ARROW GENERIQUES"])
+
+
+# --- adverse effects -------------------------------------------------------------------------
+
+
+def test_substance_page_adverse_effects_section(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="42215")
+    body = texts(at)
+    assert "Effets indésirables déclarés" in [h.value for h in at.header]
+    assert "300 cas d'effets indésirables ont été déclarés" in body
+    assert "ne prouve pas que le médicament en soit la cause" in body
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cas déclarés (2014-2018)"] == "300"
+    assert "Méthode" in [e.label for e in at.expander]
+
+
+def test_medicine_page_shows_each_active_substance(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis="60002283")
+    assert "Effets indésirables déclarés" in [h.value for h in at.header]
+    assert "« anastrozole »" in texts(at)
+
+
+def test_masked_substance_says_less_than_threshold(monkeypatch, real_prepared, real_store):
+    masked = real_store.table("ei_substances").filter(pl.col("n_cas").is_null())
+    links = real_store.table("ei_liens").join(masked.select("ei_id"), on="ei_id")
+    code = links["code_substance"][0]
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance=code)
+    body = texts(at)
+    assert "moins de 11 cas" in body
+    assert "Les effectifs inférieurs à 11" in body or "inférieurs à 11" in body
+
+
+def test_compare_deep_link(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["abacavir-sulfate-d", "anastrozole", "nope"])
+    assert any("« nope »" in w.body for w in at.warning)
+    summary = at.dataframe[0].value
+    assert list(summary["Substance"]) == ["Abacavir (sulfate d')", "Anastrozole"]
+    assert summary["Cas déclarés"].tolist() == ["942", "300"]
+    detail = at.dataframe[-1].value
+    assert set(detail["Substance"]) == {"Abacavir (sulfate d')", "Anastrozole"}
+    shown = [int(v) for v in detail["Cas"] if v.isdigit()]
+    assert shown and min(shown) >= 11  # nothing below 11 shown as a number
+    assert at.get("download_button")
+
+
+def test_compare_needs_two(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s="anastrozole")
+    assert "Choisissez au moins deux substances" in texts(at)
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file)
+    assert "Choisissez au moins deux substances" in texts(at)
+
+
+def test_compare_selection_is_kept_in_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["anastrozole"])
+    at.multiselect(key="url_s").select("abacavir-sulfate-d").run()
+    assert not at.exception
+    assert set(at.query_params["s"]) == {"anastrozole", "abacavir-sulfate-d"}
+
+
+def test_compare_csv_is_masked(real_store):
+    from datamed import adverse
+
+    comp = adverse.compare(real_store, ["abacavir-sulfate-d", "abacavir-base", "anastrozole"])
+    data = adverse.comparison_csv(comp, 11).decode("utf-8-sig")
+    assert data.startswith("# DataMed")
+    rows = [line.split(";") for line in data.splitlines()[2:]]
+    assert rows and all(not (r[2].isdigit() and int(r[2]) < 11) for r in rows)
+
+
+def test_national_page(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.NATIONAL.file)
+    assert at.title[0].value == "Effets indésirables : vue nationale"
+    assert "paires cas-substance" in texts(at)
+    assert len(at.tabs) == 4
+
+
+def test_adverse_effects_on_demo(monkeypatch, demo_prepared, demo_store):
+    subs = demo_store.table("ei_substances").filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True)
+    ids = subs["ei_id"].head(2).to_list()
+    at = open_page(monkeypatch, demo_prepared, routes.COMPARE.file, s=ids)
+    assert len(at.dataframe[0].value) == 2
+    at = open_page(monkeypatch, demo_prepared, routes.NATIONAL.file)
+    assert "paires cas-substance" in texts(at)
+    code = demo_store.table("ei_liens").filter(pl.col("ei_id") == ids[0])["code_substance"][0]
+    at = open_page(monkeypatch, demo_prepared, routes.SUBSTANCE.file, substance=code)
+    assert "cas d'effets indésirables ont été déclarés" in texts(at)

@@ -88,14 +88,19 @@ def test_atc_labels_french_else_english(real_store):
 
 
 def test_demo_build(demo_prepared):
-    from datamed.demo import DEMO_MALFORMED
+    from datamed.demo import DEMO_MALFORMED, DEMO_PV_EXPOSURE_CONFLICTS, DEMO_PV_MALFORMED
 
     manifest = json.loads((demo_prepared / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["demo"] is True
     by_path = {s["path"]: s for s in manifest["sources"]}
-    for path, n in DEMO_MALFORMED.items():
-        assert by_path[path]["rejected"] == n
-    assert manifest["rejected_lines"] == sum(DEMO_MALFORMED.values())
+    for path, n in {**DEMO_MALFORMED, **DEMO_PV_MALFORMED}.items():
+        assert by_path[path]["rejected"] == n, path
+    for path, n in DEMO_PV_EXPOSURE_CONFLICTS.items():
+        assert by_path[path]["values_rejected"] == n, path
+    expected = sum(DEMO_MALFORMED.values()) + sum(DEMO_PV_MALFORMED.values()) + sum(DEMO_PV_EXPOSURE_CONFLICTS.values())
+    assert manifest["rejected_lines"] == expected
+    assert manifest["datasets"]["ei_substances"]["rows"] > 50
+    assert manifest["datasets"]["ei_non_lies"]["rows"] == 3
     assert manifest["datasets"]["specialites"]["rows"] >= 200
     assert manifest["datasets"]["infos_importantes"]["rows"] > 0
 

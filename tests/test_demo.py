@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -12,9 +13,19 @@ from pathlib import Path
 import pytest
 
 from datamed import demo
-from datamed.demo import DEMO_MALFORMED, DEMO_SNAPSHOTS, write_demo
+from datamed.demo import (
+    DEMO_MALFORMED,
+    DEMO_PV_EXPOSURE_CONFLICTS,
+    DEMO_PV_MALFORMED,
+    DEMO_SNAPSHOTS,
+    write_demo,
+)
 
 NEWEST, OLDEST = DEMO_SNAPSHOTS[-1], DEMO_SNAPSHOTS[0]
+PV = "ansm_pharmacovigilance"
+SEX_CODE = {"Femmes": "F", "Hommes": "M"}
+AGE_CODE = {"0-19 ans": 0, "20-59 ans": 20, "60 ans et plus": 60}
+PV_TABLES = ("annee", "age", "sexe", "soclong_age", "soclong_sexe", "notif_age", "notif_sexe")
 FIELDS = {
     "CIS_bdpm.txt": 12,
     "CIS_CIP_bdpm.txt": 13,
@@ -99,6 +110,8 @@ def test_public_api():
     assert list(DEMO_SNAPSHOTS) == sorted(DEMO_SNAPSHOTS)
     assert all(date.fromisoformat(s) for s in DEMO_SNAPSHOTS)
     assert DEMO_MALFORMED == {f"bdpm/{NEWEST}/CIS_bdpm.txt": 2}
+    assert DEMO_PV_MALFORMED == {f"{PV}/sa_data_annee.json": 2, f"{PV}/sa_data_soclong_age.json": 1}
+    assert DEMO_PV_EXPOSURE_CONFLICTS == {f"{PV}/sa_data_annee.json": 3}
 
 
 def test_deterministic(tmp_path, root, generated):
@@ -134,8 +147,11 @@ def test_expected_files(root, generated):
         assert set(demo.CORE_FILES) <= names
         if snap == NEWEST:
             assert names == set(FIELDS) == set(demo.CORE_FILES + demo.NEWEST_ONLY_FILES)
-    for rel in ("atc/atc_names_fr.json", "atc/WHO_ATC-DDD_2026-04-25.csv", "demo.json", "README.md"):
+    pv_files = [f"{PV}/sa_data_{t}.json" for t in PV_TABLES] + [f"{PV}/prod_data_annee.csv"]
+    for rel in ("atc/atc_names_fr.json", "atc/WHO_ATC-DDD_2026-04-25.csv", "demo.json", "README.md",
+                "meddra/meddra_soc.csv", *pv_files):
         assert (root / rel).is_file(), rel
+    assert {p.name for p in (root / PV).iterdir()} == {rel.split("/")[1] for rel in pv_files}
     meta = json.loads((root / "demo.json").read_text(encoding="utf-8"))
     assert meta["demo"] is True and meta["generator"] == "datamed.demo" and meta["seed"] == 20261128
     assert meta["description"].startswith("Données de démonstration synthétiques")
@@ -143,6 +159,12 @@ def test_expected_files(root, generated):
     for snap, path in bdpm_files(root):
         assert summary[f"bdpm/{snap}/{path.name}"] == len(lines_of(path))
     assert 250 <= summary[f"bdpm/{NEWEST}/CIS_bdpm.txt"] <= 400
+    assert summary["meddra/meddra_soc.csv"] == 27
+    for t in PV_TABLES:
+        assert summary[f"{PV}/sa_data_{t}.json"] == len(pv_json(root, t))
+    assert summary[f"{PV}/prod_data_annee.csv"] == len(prod_rows(root)) - 1
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "meddra/meddra_soc.csv" in readme and "ansm_pharmacovigilance/" in readme
 
 
 def test_encodings_and_line_endings(root):
@@ -329,3 +351,199 @@ def test_no_real_brand_substring_in_names(root):
 def test_module_does_not_read_shared_data():
     source = Path(demo.__file__).read_text(encoding="utf-8")
     assert "shared" not in source and "open(" not in source and "read_" not in source
+
+
+# --- MedDRA organ classes and ANSM pharmacovigilance aggregates ---------------------
+def pv_json(root: Path, table: str) -> list:
+    data = (root / PV / f"sa_data_{table}.json").read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")
+    records = json.loads(data.decode("utf-8"))
+    assert isinstance(records, list) and all(isinstance(r, dict) for r in records)
+    return records
+
+
+def prod_rows(root: Path) -> list[list[str]]:
+    data = (root / PV / "prod_data_annee.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "no UTF-8 BOM"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def soc_list(root: Path) -> list[dict]:
+    with open(root / "meddra" / "meddra_soc.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def is_valid(table: str, record: dict, soc_fr: set[str]) -> bool:
+    """The checks a reader must make; DEMO_PV_MALFORMED counts the records failing them."""
+    counts = {"annee": ("n_cas", "n_conso"), "age": ("n_cas", "n_conso"), "sexe": ("n_cas", "n_conso"),
+              "notif_age": ("n_decla",), "notif_sexe": ("n_decla",)}.get(table, ("n_decla_eff", "n_cas"))
+    if not record.get("MEDICAMENT") or not all(is_count(record.get(c)) for c in counts):
+        return False
+    if table.startswith("soclong"):
+        return record["SOC_LONG"] in soc_fr and record["n_decla_eff"] <= record["n_cas"]
+    return True
+
+
+@pytest.fixture(scope="module")
+def pv(root) -> dict[str, list]:
+    """Valid records of each sa_ table, the malformed ones set aside."""
+    soc_fr = {r["soc_name_fr"] for r in soc_list(root)}
+    return {t: [r for r in pv_json(root, t) if is_valid(t, r, soc_fr)] for t in PV_TABLES}
+
+
+def test_meddra_soc(root):
+    data = (root / "meddra" / "meddra_soc.csv").read_bytes()
+    data.decode("utf-8")
+    assert data.startswith(b"soc_code,soc_name_en,soc_name_fr\n")
+    rows = soc_list(root)
+    assert len(rows) == 27
+    for column in ("soc_code", "soc_name_en", "soc_name_fr"):
+        assert len({r[column] for r in rows}) == 27, column
+    assert all(re.fullmatch(r"100\d{5}", r["soc_code"]) for r in rows)
+    by_code = {r["soc_code"]: (r["soc_name_en"], r["soc_name_fr"]) for r in rows}
+    assert by_code["10005329"] == ("Blood and lymphatic system disorders", "Affections hématologiques et du système lymphatique")
+    assert by_code["10018065"][1] == "Troubles généraux et anomalies au site d'administration"
+    assert by_code["10029104"] == ("Neoplasms benign, malignant and unspecified (incl cysts and polyps)",
+                                   "Tumeurs bénignes, malignes et non précisées (incl kystes et polypes)")
+    assert by_code["10077536"] == ("Product issues", "Problèmes de produit")
+    assert b'"Injury, poisoning and procedural complications"' in data  # quoted: it holds commas
+
+
+def test_pv_files_parse(root):
+    expected_keys = {
+        "annee": {"MEDICAMENT", "ANNEE", "n_cas", "n_conso"}, "age": {"MEDICAMENT", "AGE", "n_cas", "n_conso"},
+        "sexe": {"MEDICAMENT", "SEXE", "n_cas", "n_conso"},
+        "soclong_age": {"MEDICAMENT", "AGE", "SOC_LONG", "n_decla_eff", "n_cas", "pour_cas_soclong"},
+        "soclong_sexe": {"MEDICAMENT", "SEXE", "SOC_LONG", "n_decla_eff", "n_cas", "pour_cas_soclong"},
+        "notif_age": {"MEDICAMENT", "AGE", "TYP_NOTIF", "n_decla"}, "notif_sexe": {"MEDICAMENT", "SEXE", "TYP_NOTIF", "n_decla"},
+    }  # fmt: skip
+    strata = {"annee": ("ANNEE", {2014, 2015, 2016, 2017, 2018}),
+              "age": ("AGE", {"0-19 ans", "20-59 ans", "60 ans et plus"}), "sexe": ("SEXE", {"Femmes", "Hommes"}),
+              "soclong_age": ("AGE", {0, 20, 60}), "soclong_sexe": ("SEXE", {"F", "M"}),
+              "notif_age": ("AGE", {0, 20, 60}), "notif_sexe": ("SEXE", {"F", "M"})}  # fmt: skip
+    for t in PV_TABLES:
+        records = pv_json(root, t)
+        assert records, t
+        column, values = strata[t]
+        for r in records:
+            assert set(r) <= expected_keys[t] and set(r) >= expected_keys[t] - {"n_cas"}, (t, r)
+            assert r[column] in values and type(r[column]) is type(next(iter(values))), (t, r)
+            assert r["MEDICAMENT"] == r["MEDICAMENT"].upper()
+    assert "é" in (root / PV / "sa_data_soclong_age.json").read_text(encoding="utf-8")  # ensure_ascii=False
+    rows = prod_rows(root)
+    assert rows[0] == ["MEDICAMENT", "ANNEE", "n_cas", "n_conso"]
+    brands = {}
+    for name, year, n_cas, n_conso in rows[1:]:
+        brands.setdefault(name, set()).add(int(year))
+        assert 0 <= int(n_cas) <= int(n_conso)
+    assert 3 <= len(brands) <= 8 and all(years == {2014, 2015, 2016, 2017, 2018} for years in brands.values())
+    catalogue = {f[1].split()[0] for snap in DEMO_SNAPSHOTS for f in rows_of(root / "bdpm" / snap / "CIS_bdpm.txt")
+                 if not is_malformed_cis_line(f)}
+    assert set(brands) <= catalogue
+
+
+def test_pv_malformed_and_conflicts(root, pv):
+    soc_fr = {r["soc_name_fr"] for r in soc_list(root)}
+    for t in PV_TABLES:
+        rel = f"{PV}/sa_data_{t}.json"
+        records = pv_json(root, t)
+        assert len(records) - len(pv[t]) == DEMO_PV_MALFORMED.get(rel, 0), rel
+        conflicts = [r for r in pv[t] if "n_conso" in r and r["n_cas"] > r["n_conso"]]
+        assert len(conflicts) == DEMO_PV_EXPOSURE_CONFLICTS.get(rel, 0), rel
+        assert all(r["n_conso"] == 0 for r in conflicts)
+    bad = [r for r in pv_json(root, "annee") if not is_valid("annee", r, soc_fr)]
+    assert any("n_cas" not in r for r in bad) and any(r.get("n_cas", 0) < 0 for r in bad)
+    bad = [r for r in pv_json(root, "soclong_age") if not is_valid("soclong_age", r, soc_fr)]
+    assert len(bad) == 1 and bad[0]["SOC_LONG"] not in soc_fr and bad[0]["n_decla_eff"] >= 10
+
+
+def test_pv_one_record_per_cell(pv):
+    names = {r["MEDICAMENT"] for r in pv["annee"]}
+    assert 65 <= len(names) <= 75
+    for t, per_name in (("annee", 5), ("age", 3), ("sexe", 2)):
+        keys = [(r["MEDICAMENT"], r.get("ANNEE", r.get("AGE", r.get("SEXE")))) for r in pv[t]]
+        assert len(keys) == len(set(keys)) == per_name * len(names), t
+
+
+def totals_by(records: list[dict], column: str = "n_cas") -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in records:
+        out[r["MEDICAMENT"]] = out.get(r["MEDICAMENT"], 0) + r[column]
+    return out
+
+
+def test_pv_case_totals_agree(pv):
+    total = totals_by(pv["annee"])
+    assert totals_by(pv["age"]) == total and totals_by(pv["sexe"]) == total
+    exposure = totals_by(pv["annee"], "n_conso")
+    assert totals_by(pv["age"], "n_conso") == exposure and totals_by(pv["sexe"], "n_conso") == exposure
+    values = sorted(total.values())
+    small = sum(v < 11 for v in values) / len(values)
+    assert 0.10 <= small <= 0.20 and values.count(0) >= 1
+    assert 11 <= min(v for v in values if v >= 11) and values[-1] <= 5000 and values[-1] >= 1000
+    assert all(200 <= r["n_conso"] <= 2_000_000 for r in pv["annee"] if r["n_conso"])
+
+
+def test_pv_soclong(pv):
+    total = totals_by(pv["annee"])
+    strata = {("age", AGE_CODE[r["AGE"]], r["MEDICAMENT"]): r["n_cas"] for r in pv["age"]}
+    strata |= {("sexe", SEX_CODE[r["SEXE"]], r["MEDICAMENT"]): r["n_cas"] for r in pv["sexe"]}
+    socs_of: dict[str, set[str]] = {}
+    for t, column in (("soclong_age", "AGE"), ("soclong_sexe", "SEXE")):
+        assert pv[t]
+        for r in pv[t]:
+            assert r["n_cas"] == total[r["MEDICAMENT"]]  # the substance total, not the stratum's
+            assert 10 <= r["n_decla_eff"] <= strata[(t[8:], r[column], r["MEDICAMENT"])]
+            assert isinstance(r["pour_cas_soclong"], float)
+            assert r["pour_cas_soclong"] == pytest.approx(100 * r["n_decla_eff"] / r["n_cas"])
+            socs_of.setdefault(r["MEDICAMENT"], set()).add(r["SOC_LONG"])
+        keys = [(r["MEDICAMENT"], r[column], r["SOC_LONG"]) for r in pv[t]]
+        assert len(keys) == len(set(keys))
+    assert all(len(s) <= 15 for s in socs_of.values())
+    assert not {n for n, v in total.items() if v < 10} & set(socs_of)
+    rows_per_soc: dict[str, int] = {}
+    for r in pv["soclong_age"]:
+        rows_per_soc[r["SOC_LONG"]] = rows_per_soc.get(r["SOC_LONG"], 0) + 1
+    top4 = set(sorted(rows_per_soc, key=rows_per_soc.get, reverse=True)[:4])
+    common = {"Affections gastro-intestinales", "Affections de la peau et du tissu sous-cutané",
+              "Troubles généraux et anomalies au site d'administration", "Affections du système nerveux"}
+    assert len(top4 & common) >= 3
+
+
+def test_pv_notif(pv):
+    cases = {
+        "notif_age": {(r["MEDICAMENT"], AGE_CODE[r["AGE"]]): r["n_cas"] for r in pv["age"] if r["n_cas"]},
+        "notif_sexe": {(r["MEDICAMENT"], SEX_CODE[r["SEXE"]]): r["n_cas"] for r in pv["sexe"] if r["n_cas"]},
+    }
+    for t, column in (("notif_age", "AGE"), ("notif_sexe", "SEXE")):
+        ints = [r for r in pv[t] if isinstance(r["TYP_NOTIF"], int)]
+        others = [r for r in pv[t] if not isinstance(r["TYP_NOTIF"], int)]
+        assert ints and others
+        assert sum(r["TYP_NOTIF"] == r["n_decla"] for r in ints) >= 0.9 * len(ints)
+        assert all(r["TYP_NOTIF"] == "Notificateur(s) < 10 cas" and 1 <= r["n_decla"] <= 9 for r in others)
+        assert all(r["n_decla"] >= 10 for r in ints)
+        sums: dict[tuple, int] = {}
+        for r in pv[t]:
+            sums[(r["MEDICAMENT"], r[column])] = sums.get((r["MEDICAMENT"], r[column]), 0) + r["n_decla"]
+        assert sums == cases[t]  # the declarations of a stratum add up to its cases
+
+
+def test_pv_names_link_to_demo_bdpm(root, pv):
+    compo = {plain_upper(r[3].replace("\u2019", "'")) for r in rows_of(root / "bdpm" / NEWEST / "CIS_COMPO_bdpm.txt")}
+    compo_words = {w for c in compo for w in re.split(r"[^A-Z]+", c) if w}
+    names = sorted({r["MEDICAMENT"] for r in pv["annee"]})
+    exact = [n for n in names if n in compo]
+    brackets = [n for n in names if re.search(r"\((?:[A-Z]+ )+D(?:E|')\)", n)]
+    unmatched = [n for n in names if not set(re.split(r"[^A-Z]+", n)) - {""} - {"CHLORHYDRATE", "DE"} & compo_words]
+    assert 0.55 <= len(exact) / len(names) <= 0.8
+    assert 0.15 <= len(brackets) / len(names) <= 0.25
+    assert any(n.endswith("HYDRATEE") for n in names)
+    assert len(unmatched) == 3, unmatched
+    assert "PARACETAMOL" in exact and "AMLODIPINE (BESILATE D')" in brackets
+    for name, base, _ in demo.PV_SUBSTANCES:
+        if base:
+            assert plain_upper(base) in compo, base

@@ -186,6 +186,26 @@ def url_selectbox(label: str, options: list[str], param_name: str, *, format_fun
     )
 
 
+def url_multiselect(label: str, options: list[str], param_name: str, *, format_func=str, max_selections=None, container=st):
+    """A multiselect whose values live in the URL as repeated ``?param=a&param=b``."""
+    current = [v for v in st.query_params.get_all(param_name) if v in options][: max_selections or None]
+    key = f"url_{param_name}"
+
+    def sync() -> None:
+        st.query_params[param_name] = list(st.session_state.get(key) or [])
+
+    return container.multiselect(
+        label,
+        options=options,
+        default=current,
+        format_func=format_func,
+        max_selections=max_selections,
+        key=key,
+        on_change=sync,
+        placeholder="Tapez le nom d'une substance…",
+    )
+
+
 def param(name: str) -> str | None:
     value = st.query_params.get(name)
     return value.strip() if isinstance(value, str) else None

@@ -25,8 +25,10 @@ CATALOGUE = Route("pages/catalogue_page.py", "catalogue", "Catalogue", ":materia
 MEDICINE = Route("pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True)
 SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
 DATA = Route("pages/data_page.py", "donnees", "Sources et rejets", ":material/database:", "Données")
+COMPARE = Route("pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables")
+NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
 
-ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA)
+ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL)
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ SECTIONS = (
     ),
     Section(
         "Effets indésirables",
-        "Les effets indésirables déclarés en France par substance, et la comparaison de profils "
-        "pour les professionnels de santé.",
-        (),
+        "Les effets indésirables déclarés en France de 2014 à 2018, par substance, la comparaison de profils "
+        "pour les professionnels de santé et la vue nationale.",
+        (NATIONAL, COMPARE),
     ),
     Section(
         "Ruptures",

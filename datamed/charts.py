@@ -1,0 +1,145 @@
+"""Altair chart specifications (pure: frames in, charts out).
+
+Every chart carries a text description (ARIA) and direct value labels, so that
+colour is never the only signal; the pages add a table alternative. Masked
+values (below the disclosure threshold) are simply absent from the charts.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+FONT = "Source Sans Pro, sans-serif"
+PALETTE = ["#1f5fa8", "#d9822b", "#2e8540", "#8e44ad", "#6b6b6b"]
+
+
+def fr_axis(fmt: str = ",~f", **kwargs) -> alt.Axis:
+    """An axis whose numbers are written the French way (1 234,5)."""
+    expr = f"replace(replace(format(datum.value, '{fmt}'), /,/g, '\u202f'), /\\./g, ',')"
+    return alt.Axis(labelExpr=expr, **kwargs)
+
+
+def fr_label(x: float | None, decimals: int = 1) -> str | None:
+    if x is None:
+        return None
+    return f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _labelled(frame: pl.DataFrame, value: str, decimals: int = 1) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(value).round(decimals).alias("valeur"),
+        pl.col(value).map_elements(lambda x: fr_label(x, decimals), return_dtype=pl.String).alias("etiquette"),
+    )
+
+
+def _base(frame: pl.DataFrame, description: str) -> alt.Chart:
+    return alt.Chart(frame.to_pandas(), description=description)
+
+
+def soc_bars(soc: pl.DataFrame, description: str, value: str = "part_cas", limit: int = 15) -> alt.Chart:
+    """Horizontal bars: share of cases per organ class, labelled with the value."""
+    data = _labelled(soc.filter(pl.col(value).is_not_null()).sort(value, descending=True).head(limit), value)
+    base = _base(data, description).encode(
+        y=alt.Y("soc:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+        x=alt.X("valeur:Q", title="Part des cas (%)", axis=fr_axis()),
+        tooltip=[alt.Tooltip("soc:N", title="Classe d'organes"), alt.Tooltip("etiquette:N", title="Part des cas (%)")],
+    )
+    bars = base.mark_bar(color=PALETTE[0])
+    text = base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+    return (bars + text).properties(height=alt.Step(24))
+
+
+def strata_bars(frame: pl.DataFrame, category: str, description: str, value: str = "taux", title: str = "Cas pour 100 000 patients traités") -> alt.Chart:
+    data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
+    base = _base(data, description).encode(
+        x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
+        y=alt.Y("valeur:Q", title=title, axis=fr_axis()),
+        tooltip=[alt.Tooltip(f"{category}:N", title="Classe"), alt.Tooltip("etiquette:N", title=title)],
+    )
+    return (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=220)
+
+
+def trend(frame: pl.DataFrame, description: str, series: str | None = None) -> alt.Chart:
+    """Rate per 100,000 by year with its 95 % CI band; one line per substance if ``series``."""
+    data = _labelled(frame.filter(pl.col("taux").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "taux")
+    enc = {
+        "x": alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
+        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients traités", axis=fr_axis()),
+    }
+    tooltip = [alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Taux pour 100 000")]
+    if series:
+        enc["color"] = alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400))
+        enc["strokeDash"] = alt.StrokeDash(f"{series}:N", title="Substance")
+        tooltip.insert(0, alt.Tooltip(f"{series}:N", title="Substance"))
+    base = _base(data, description)
+    band = base.mark_area(opacity=0.15).encode(
+        x=enc["x"], y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients traités"), y2="taux_ic_haut:Q",
+        **({"color": enc["color"]} if series else {}),
+    )  # fmt: skip
+    line = base.mark_line(point=True).encode(**enc, tooltip=tooltip)
+    return (band + line).properties(height=260)
+
+
+def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
+    data = _labelled(frame.filter(pl.col("n_cas").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "n_cas", 0)
+    base = _base(data, description).encode(
+        x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("n_cas:Q", title="Cas déclarés", axis=fr_axis(",d")),
+        tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Cas")],
+    )
+    return (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=240)
+
+
+def grouped_bars(frame: pl.DataFrame, category: str, value: str, series: str, description: str, title: str) -> alt.Chart:
+    """Side-by-side bars per category, one per substance (colour + pattern of order + labels)."""
+    data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
+    short = pl.col(series).str.split(" (").list.first().str.slice(0, 18)
+    data = data.with_columns((pl.col("etiquette") + " · " + short).alias("etiquette_serie"))
+    base = _base(data, description).encode(
+        y=alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
+        yOffset=alt.YOffset(f"{series}:N"),
+        x=alt.X("valeur:Q", title=title, axis=fr_axis()),
+        color=alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=[
+            alt.Tooltip(f"{series}:N", title="Substance"),
+            alt.Tooltip(f"{category}:N", title="Catégorie"),
+            alt.Tooltip("etiquette:N", title=title),
+        ],
+    )
+    # each bar is labelled with its value and substance: colour is never the only key
+    text = base.mark_text(align="left", dx=3, font=FONT, fontSize=10).encode(text="etiquette_serie:N", color=alt.value("#333"))
+    return (base.mark_bar() + text).properties(height=alt.Step(16))
+
+
+def forest(frame: pl.DataFrame, description: str, series: str = "substance") -> alt.Chart:
+    """ROR with 95 % CI per organ class and substance, log scale, reference line at 1."""
+    data = frame.filter(pl.col("ror").is_not_null() & (pl.col("ror") > 0) & pl.col("ror_ic_bas").is_not_null())
+    data = data.with_columns(
+        [pl.col(c).map_elements(lambda x: fr_label(x, 2), return_dtype=pl.String).alias(f"{c}_txt") for c in ("ror", "ror_ic_bas", "ror_ic_haut")]
+    )
+    base = _base(data, description)
+    y = alt.Y("soc:N", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False))
+    y_offset = alt.YOffset(f"{series}:N")
+    x_scale = alt.Scale(type="log")
+    colour = alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400))
+    shape = alt.Shape(f"{series}:N", title="Substance")
+    rule = base.mark_rule().encode(
+        y=y, yOffset=y_offset, x=alt.X("ror_ic_bas:Q", scale=x_scale, title="ROR (échelle log) et IC 95 %", axis=fr_axis("~g")), x2="ror_ic_haut:Q", color=colour
+    )  # fmt: skip
+    points = base.mark_point(filled=True, size=60).encode(
+        y=y,
+        yOffset=y_offset,
+        x=alt.X("ror:Q", scale=x_scale),
+        color=colour,
+        shape=shape,
+        tooltip=[
+            alt.Tooltip(f"{series}:N", title="Substance"),
+            alt.Tooltip("soc:N", title="Classe d'organes"),
+            alt.Tooltip("ror_txt:N", title="ROR"),
+            alt.Tooltip("ror_ic_bas_txt:N", title="IC bas"),
+            alt.Tooltip("ror_ic_haut_txt:N", title="IC haut"),
+        ],
+    )
+    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_pandas()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
+    return (rule + points + one).properties(height=alt.Step(14))

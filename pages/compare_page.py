@@ -1,0 +1,119 @@
+"""Comparer (?s=…&s=…): side-by-side adverse-effect profiles of 2 to 5 substances."""
+
+import polars as pl
+import streamlit as st
+
+from datamed import adverse, charts, disclosure
+from datamed.display import md_escape
+from datamed.ui import common
+from datamed.ui.adverse import METHOD_FR
+
+store = common.open_page()
+st.title("Comparer des profils d'effets indésirables")
+st.markdown(
+    "Pour les professionnels de santé : part des cas par classe d'organes, taux de déclaration pour "
+    "100 000 patients traités, âge, sexe et disproportionnalité (ROR, PRR), de 2014 à 2018."
+)
+choices = adverse.substance_choices(store)
+if not choices:
+    st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
+    common.footer(store)
+    st.stop()
+
+requested = adverse.parse_ids(st.query_params.get_all("s"))
+unknown = [i for i in requested if i not in choices]
+selected = common.url_multiselect(
+    "Substances (2 à 5)", list(choices), "s", format_func=lambda i: choices.get(i, i), max_selections=adverse.MAX_COMPARE
+)
+if unknown:
+    st.warning("Substance(s) inconnue(s) ignorée(s) : " + ", ".join(f"« {md_escape(u[:60])} »" for u in unknown))
+if len(requested) > adverse.MAX_COMPARE:
+    st.warning(f"Au plus {adverse.MAX_COMPARE} substances peuvent être comparées : les suivantes sont ignorées.")
+if len(selected) < 2:
+    st.info("Choisissez au moins deux substances à comparer. L'adresse de la page garde votre sélection : vous pouvez la partager.")
+    common.footer(store)
+    st.stop()
+
+comp = adverse.compare(store, selected)
+seuil = adverse.threshold(store)
+st.caption(adverse.CAUSALITY_FR)
+
+summary = pl.DataFrame(
+    {
+        "Substance": [p.label for p in comp.profiles],
+        "Cas déclarés": [adverse.fmt_count(p.n_cas, p.n_cas_statut, seuil) for p in comp.profiles],
+        "Patients traités par an": [adverse.fmt_count(round(p.patients_par_an) if p.patients_par_an else None, None, seuil) for p in comp.profiles],
+        "Cas pour 100 000 patients [IC 95 %]": [adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut) for p in comp.profiles],
+    }
+)
+st.dataframe(summary, hide_index=True, alt="Cas, patients traités et taux de déclaration par substance")
+if any(p.masked for p in comp.profiles):
+    st.info(disclosure.explanation_fr(seuil), icon=":material/lock:")
+
+tabs = st.tabs(["Classes d'organes", "Taux de déclaration", "Âge et sexe", "Disproportionnalité (ROR)"])
+names = ", ".join(p.label for p in comp.profiles)
+soc = comp.soc
+with tabs[0]:
+    if soc.is_empty() or soc["part_cas"].drop_nulls().is_empty():
+        st.info("Aucune classe d'organes n'atteint le seuil de publication pour ces substances.")
+    else:
+        top = soc.filter(pl.col("part_cas").is_not_null()).sort("part_cas", descending=True).group_by("substance", maintain_order=True).head(8)["soc"].unique()
+        data = soc.filter(pl.col("soc").is_in(top.implode()))
+        desc = f"Part des cas par classe d'organes, comparée entre {names}."
+        st.altair_chart(charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)"), alt=desc, key="cmp_soc")
+with tabs[1]:
+    rates = comp.rates.filter(pl.col("taux").is_not_null())
+    if rates.is_empty():
+        st.info("Taux non publiables pour ces substances.")
+    else:
+        desc = f"Cas déclarés pour 100 000 patients traités par an, 2014-2018 : {names}."
+        st.altair_chart(charts.strata_bars(rates, "substance", desc), alt=desc, key="cmp_rates")
+    yearly = pl.concat([p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()], how="diagonal_relaxed")
+    if not yearly.is_empty() and not yearly["taux"].drop_nulls().is_empty():
+        desc = f"Évolution annuelle du taux de déclaration pour 100 000 patients traités : {names}."
+        st.altair_chart(charts.trend(yearly, desc, series="substance"), alt=desc, key="cmp_trend")
+with tabs[2]:
+    cols = st.columns(2)
+    for col, frame, label in ((cols[0], comp.age, "Classe d'âge"), (cols[1], comp.sexe, "Sexe")):
+        with col:
+            if frame.is_empty() or frame["taux"].drop_nulls().is_empty():
+                st.info(f"{label} : taux non publiables.")
+                continue
+            desc = f"Cas pour 100 000 patients traités par {label.lower()}, comparés entre {names}."
+            st.altair_chart(charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000"), alt=desc, key=f"cmp_{label}")
+            with st.expander("Tableau"):
+                st.dataframe(
+                    frame.select(
+                        pl.col("substance").alias("Substance"),
+                        pl.col("classe").alias(label),
+                        pl.col("taux").map_elements(adverse.fmt_rate, return_dtype=pl.String).alias("Taux pour 100 000"),
+                    ),
+                    hide_index=True,
+                    alt=f"Taux par {label.lower()}",
+                )
+with tabs[3]:
+    if soc.is_empty() or soc["ror"].drop_nulls().is_empty():
+        st.info("Disproportionnalité non publiable pour ces substances.")
+    else:
+        desc = (
+            f"Diagramme en forêt : rapport de cotes de déclaration (ROR) et intervalle de confiance à 95 % par classe "
+            f"d'organes pour {names} ; une valeur au-dessus de 1 signifie une classe plus souvent citée qu'avec les autres substances."
+        )
+        st.altair_chart(charts.forest(soc, desc), alt=desc, key="cmp_forest")
+        st.caption("Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique.")
+
+st.subheader("Tableau détaillé", anchor=False)
+table = adverse.comparison_table(comp, seuil)
+st.dataframe(table, hide_index=True, alt="Comparaison détaillée par substance et classe d'organes")
+st.download_button(
+    "Télécharger le tableau (CSV, valeurs masquées)",
+    adverse.comparison_csv(comp, seuil),
+    file_name="datamed-comparaison-" + "-".join(p.ei_id[:20] for p in comp.profiles) + ".csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+
+
+with st.expander("Méthode", icon=":material/info:"):
+    st.markdown(METHOD_FR + disclosure.explanation_fr(seuil) + "\n\n" + adverse.SOURCE_FR)
+common.footer(store)

@@ -1,0 +1,337 @@
+"""Pharmacovigilance: readers, linking, indicators and disclosure, on the real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from datamed import adverse, disclosure, stats
+from datamed.build import BuildError, build
+from datamed.pv_build import slug
+from datamed.pv_link import link_substances
+from datamed.sources.pharmacovigilance import SocList, discover, inspect_columns, read_pv_file
+
+FIXTURE = Path(__file__).parent / "fixtures" / "pv_substance_links_labelled.csv"
+AGE_MAP = {"0": "0-19", "20": "20-59", "60": "60+", "0-19 ans": "0-19", "20-59 ans": "20-59", "60 ans et plus": "60+"}
+
+
+@pytest.fixture(scope="module")
+def pv_dir(shared_dir) -> Path:
+    return shared_dir / "ansm_pharmacovigilance"
+
+
+@pytest.fixture(scope="module")
+def raw_json(pv_dir):
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in pv_dir.glob("sa_data_*.json")}
+
+
+@pytest.fixture(scope="module")
+def socs(shared_dir) -> SocList:
+    return SocList.read(shared_dir / "meddra/meddra_soc.csv")
+
+
+# --- readers ----------------------------------------------------------------------------------
+
+
+def test_every_file_read_and_every_record_accounted_for(pv_dir, socs, raw_json):
+    files, ignored = discover(pv_dir)
+    assert len(files) == 7 and not ignored
+    for f in files:
+        r = read_pv_file(f, socs)
+        hard = {x.line for x in r.rejects if "exposure set to missing" not in x.reason}
+        assert r.n_records == len(raw_json[f.path.stem])
+        assert r.frame.height + len(hard) == r.n_records, f.rel
+    conflicts = Counter(
+        f.path.stem for f in files for x in read_pv_file(f, socs).rejects if "exposure set to missing" in x.reason
+    )
+    expected = Counter()
+    for stem in ("sa_data_annee", "sa_data_age", "sa_data_sexe"):
+        expected[stem] = sum(1 for r in raw_json[stem] if r["n_cas"] > r["n_conso"])
+    assert conflicts == expected and sum(expected.values()) == 412
+
+
+def test_ages_normalised_and_socs_coded(pv_dir, socs):
+    files, _ = discover(pv_dir)
+    by_table = {f.table: read_pv_file(f, socs).frame for f in files}
+    for table in ("age", "soclong_age", "notif_age"):
+        assert set(by_table[table]["strate"]) == {"0-19", "20-59", "60+"}, table
+    for table in ("sexe", "soclong_sexe", "notif_sexe"):
+        assert set(by_table[table]["strate"]) == {"F", "M"}, table
+    assert by_table["soclong_age"]["soc_code"].n_unique() == 27
+    assert len(socs.by_key) == 27
+
+
+def test_column_inspection_flags_unusable_columns(pv_dir, socs):
+    files, _ = discover(pv_dir)
+    report = inspect_columns([read_pv_file(f, socs) for f in files])
+    verdicts = {(r["fichier"].split("/")[-1], r["colonne"]): r["statut"] for r in report}
+    assert verdicts[("sa_data_notif_age.json", "TYP_NOTIF")] == "inutilisable"
+    assert verdicts[("sa_data_notif_sexe.json", "TYP_NOTIF")] == "inutilisable"
+    assert verdicts[("sa_data_soclong_age.json", "pour_cas_soclong")] == "redondante"
+    assert verdicts[("(tous)", "AGE")] == "normalisée"
+
+
+def test_csv_and_product_variants(tmp_path, pv_dir, socs):
+    folder = tmp_path / "ansm_pharmacovigilance"
+    folder.mkdir()
+    records = json.loads((pv_dir / "sa_data_age.json").read_text(encoding="utf-8"))
+    with open(folder / "sa_data_age.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(records[0]), delimiter=";")
+        w.writeheader()
+        w.writerows(records)
+    with open(folder / "prod_data_annee.csv", "w", encoding="utf-8", newline="") as fh:
+        fh.write("MEDICAMENT,ANNEE,n_cas,n_conso\nPRODUIT X,2016,12,3400\nPRODUIT X,2017,-1,3400\n")
+    files, _ = discover(folder)
+    reads = {f.table: (f, read_pv_file(f, socs)) for f in files}
+    f_age, r_age = reads["age"]
+    f_json = next(f for f in discover(pv_dir)[0] if f.table == "age")
+    assert f_age.fmt == "csv" and r_age.frame.equals(read_pv_file(f_json, socs).frame)
+    f_prod, r_prod = reads["annee"]
+    assert f_prod.level == "produit" and r_prod.frame.height == 1
+    assert r_prod.rejects[0].line == 2 and "n_cas negative" in r_prod.rejects[0].reason
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({"MEDICAMENT": "X", "ANNEE": 2015, "n_cas": -3, "n_conso": 10}, "n_cas negative"),
+        ({"MEDICAMENT": "X", "ANNEE": 2015, "n_conso": 10}, "n_cas missing"),
+        ({"MEDICAMENT": "X", "ANNEE": 2015, "n_cas": 2.5, "n_conso": 10}, "not an integer"),
+        ({"MEDICAMENT": "", "ANNEE": 2015, "n_cas": 1, "n_conso": 10}, "missing MEDICAMENT"),
+        ({"MEDICAMENT": "X", "ANNEE": 1815, "n_cas": 1, "n_conso": 10}, "implausible year"),
+        ({"MEDICAMENT": "X", "ANNEE": 2015, "n_cas": 12, "n_conso": 3}, "exposure set to missing"),
+    ],
+)
+def test_malformed_records_rejected_with_reason(tmp_path, socs, record, reason):
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    good = {"MEDICAMENT": "Y", "ANNEE": 2015, "n_cas": 1, "n_conso": 10}
+    (folder / "sa_data_annee.json").write_text(json.dumps([good, record]), encoding="utf-8")
+    (f,), _ = discover(folder)
+    r = read_pv_file(f, socs)
+    assert len(r.rejects) == 1 and r.rejects[0].line == 2 and reason in r.rejects[0].reason
+    assert r.rejects[0].file.endswith("sa_data_annee.json")
+
+
+def test_unknown_soc_rejected(tmp_path, socs):
+    folder = tmp_path / "pv"
+    folder.mkdir()
+    rec = {"MEDICAMENT": "X", "AGE": 20, "SOC_LONG": "Affections imaginaires", "n_decla_eff": 12, "n_cas": 40, "pour_cas_soclong": 30.0}
+    (folder / "sa_data_soclong_age.json").write_text(json.dumps([rec]), encoding="utf-8")
+    (f,), _ = discover(folder)
+    assert "unknown SOC 'Affections imaginaires'" in read_pv_file(f, socs).rejects[0].reason
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"[{\"a\": 1,,]", "invalid JSON"), (b"\x00\x01", "binary")])
+def test_unusable_pv_file_fails_the_build_keeping_previous(tmp_path, shared_dir, content, message):
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
+    shutil.copytree(shared_dir / "meddra", raw / "meddra")
+    (raw / "ansm_pharmacovigilance").mkdir()
+    shutil.copy(shared_dir / "ansm_pharmacovigilance/sa_data_annee.json", raw / "ansm_pharmacovigilance")
+    out = tmp_path / "out"
+    build(raw, out)
+    before = (out / "manifest.json").read_bytes()
+    (raw / "ansm_pharmacovigilance/sa_data_annee.json").write_bytes(content)
+    with pytest.raises(BuildError, match=message):
+        build(raw, out)
+    assert (out / "manifest.json").read_bytes() == before
+
+
+# --- linking ---------------------------------------------------------------------------------
+
+
+def test_link_coverage_of_substances_with_10_cases(real_store, raw_json):
+    totals = Counter()
+    for r in raw_json["sa_data_annee"]:
+        totals[r["MEDICAMENT"]] += r["n_cas"]
+    big = {slug(n) for n, t in totals.items() if t >= 10}
+    linked = set(real_store.table("ei_liens")["ei_id"])
+    coverage = len(big & linked) / len(big)
+    assert coverage >= 0.95, coverage
+    unmatched = real_store.table("ei_non_lies")
+    assert unmatched.height == len(totals) - len(set(linked))
+    assert unmatched["suggestions"].list.len().sum() > 0
+
+
+def test_link_precision_on_hand_labelled_pairs(real_store):
+    with open(FIXTURE, encoding="utf-8") as fh:
+        labelled = {(r["nom"], r["denomination_bdpm"]): r["correct"] == "1" for r in csv.DictReader(fh)}
+    assert len(labelled) >= 150
+    links = set(real_store.table("ei_liens").select("nom", "denomination_bdpm").rows())
+    judged = [labelled[p] for p in links if p in labelled]
+    assert len(judged) >= 150, "the labelled pairs no longer match the linker's output"
+    precision = sum(judged) / len(judged)
+    assert precision >= 0.98, precision
+    methods = set(real_store.table("ei_liens")["methode"])
+    assert methods <= {"exact", "ordre des mots", "sel ou hydrate", "approché"}
+
+
+def test_linker_rules():
+    bdpm = pl.DataFrame(
+        {
+            "code_substance": ["1", "2", "3", "4", "5", "6"],
+            "denomination_substance": [
+                "SULFATE D'ABACAVIR", "DICLOFÉNAC SODIQUE", "ÉTANERCEPT", "PEGINTERFÉRON ALFA-2A",
+                "THÉOPHYLLINE", "CHOLESTYRAMINE",
+            ],
+        }
+    )  # fmt: skip
+    names = [
+        "ABACAVIR (SULFATE D')",
+        "DICLOFENAC POTASSIQUE",
+        "ETANERCEPT (MAMMIFERE/HAMSTER/CELLULES CHO)",
+        "PEGINTERFERON ALFA-2B (BACTERIE/ESCHERICHIA COLI)",
+        "THEOPHYLLINE MONOHYDRATEE",
+        "COLESTYRAMINE",
+    ]
+    links, unmatched = link_substances(names, bdpm)
+    got = {n: (c, m) for n, c, _, m, _ in links.rows()}
+    assert got["ABACAVIR (SULFATE D')"] == ("1", "ordre des mots")
+    assert got["ETANERCEPT (MAMMIFERE/HAMSTER/CELLULES CHO)"] == ("3", "sel ou hydrate")
+    assert got["THEOPHYLLINE MONOHYDRATEE"] == ("5", "sel ou hydrate")
+    assert got["COLESTYRAMINE"] == ("6", "approché")
+    assert "DICLOFENAC POTASSIQUE" not in got  # another salt is another substance
+    assert "PEGINTERFERON ALFA-2B (BACTERIE/ESCHERICHIA COLI)" not in got  # 2a is not 2b
+    assert set(unmatched["nom"]) == {"DICLOFENAC POTASSIQUE", "PEGINTERFERON ALFA-2B (BACTERIE/ESCHERICHIA COLI)"}
+
+
+# --- indicators against an independent recomputation -------------------------------------------
+
+
+def test_poisson_ci_known_values():
+    lo, hi = stats.poisson_ci(10)
+    assert lo == pytest.approx(4.7954, abs=1e-3) and hi == pytest.approx(18.3904, abs=1e-3)
+    assert stats.poisson_ci(0) == (0.0, pytest.approx(3.6889, abs=1e-3))
+
+
+def test_rates_equal_recomputation_from_raw(real_store, raw_json):
+    cases, expo = defaultdict(int), defaultdict(int)
+    for r in raw_json["sa_data_annee"]:
+        if r["n_cas"] <= r["n_conso"]:  # cells whose exposure is consistent
+            cases[slug(r["MEDICAMENT"])] += r["n_cas"]
+            expo[slug(r["MEDICAMENT"])] += r["n_conso"]
+    subs = real_store.table("ei_substances").filter(pl.col("taux").is_not_null())
+    assert subs.height > 900
+    for ei_id, taux, lo, hi in subs.select("ei_id", "taux", "taux_ic_bas", "taux_ic_haut").rows():
+        assert taux == pytest.approx(cases[ei_id] / expo[ei_id] * 100_000, rel=1e-9), ei_id
+        assert lo <= taux <= hi
+    row = subs.filter(pl.col("ei_id") == "abacavir-sulfate-d").row(0, named=True)
+    assert row["taux"] == pytest.approx(942 / 152380 * 100_000)
+
+
+def test_soc_shares_and_disproportionality_from_raw(real_store, raw_json):
+    n_sub, a = Counter(), Counter()
+    for r in raw_json["sa_data_annee"]:
+        n_sub[slug(r["MEDICAMENT"])] += r["n_cas"]
+    for r in raw_json["sa_data_soclong_age"]:
+        a[(slug(r["MEDICAMENT"]), r["SOC_LONG"])] += r["n_decla_eff"]
+    soc = adverse.profile(real_store, "abacavir-sulfate-d").soc
+    row = soc.filter(pl.col("soc") == "Affections gastro-intestinales").row(0, named=True)
+    a_ = a[("abacavir-sulfate-d", "Affections gastro-intestinales")]
+    n = n_sub["abacavir-sulfate-d"]
+    assert row["n_cas"] == a_ and row["part_cas"] == pytest.approx(100 * a_ / n)
+    c = sum(v for (s, soc_), v in a.items() if soc_ == "Affections gastro-intestinales" and s != "abacavir-sulfate-d")
+    d = sum(n_sub.values()) - n - c
+    b = n - a_
+    ror = (a_ / b) / (c / d)
+    se = math.sqrt(1 / a_ + 1 / b + 1 / c + 1 / d)
+    assert row["ror"] == pytest.approx(ror)
+    assert row["ror_ic_bas"] == pytest.approx(math.exp(math.log(ror) - 1.959964 * se), rel=1e-5)
+    prr = (a_ / n) / (c / (c + d))
+    assert row["prr"] == pytest.approx(prr)
+    assert row["signal_ror"] == (row["ror_ic_bas"] > 1)
+
+
+def test_disproportionality_hand_example():
+    counts = pl.DataFrame({"ei_id": ["x", "y"], "soc_code": ["s", "s"], "a": [20, 30], "n": [100, 900]})
+    out = stats.disproportionality(counts).filter(pl.col("ei_id") == "x").row(0, named=True)
+    assert (out["b"], out["c"], out["d"]) == (80, 30, 870)
+    assert out["ror"] == pytest.approx((20 / 80) / (30 / 870))
+    assert out["prr"] == pytest.approx((20 / 100) / (30 / 900))
+    assert out["signal_evans"] is True  # PRR 6, chi2 >> 4, a >= 3
+
+
+# --- disclosure on the prepared data --------------------------------------------------------------
+
+
+COUNT_COLUMNS = ("n_cas", "n_conso", "n_decla")
+
+
+def test_no_count_below_threshold_leaves_the_pipeline(real_prepared):
+    seuil = disclosure.DEFAULT_THRESHOLD
+    scanned = 0
+    for path in sorted(real_prepared.glob("ei_*.parquet")):
+        frame = pl.read_parquet(path)
+        for column in COUNT_COLUMNS:
+            if column in frame.columns:
+                scanned += 1
+                values = frame[column].drop_nulls()
+                assert (values >= seuil).all(), f"{path.name}.{column} leaks a count below {seuil}"
+                if f"{column}_statut" in frame.columns:
+                    masked = frame.filter(pl.col(f"{column}_statut").is_not_null())
+                    assert masked[column].null_count() == masked.height
+        for forbidden in ("b", "c", "d", "n_cas_total", "pour_cas_source", "n"):
+            assert forbidden not in frame.columns, f"{path.name} publishes {forbidden}"
+    assert scanned >= 10
+
+
+def test_derived_figures_hidden_with_their_counts(real_store):
+    soc = real_store.table("ei_soc")
+    masked = soc.filter(pl.col("n_cas_statut").is_not_null())
+    assert masked.height > 0
+    for column in ("part_cas", "ror", "ror_ic_bas", "prr", "ic", "ic025", "chi2"):
+        assert masked[column].null_count() == masked.height, column
+    for name in ("ei_annee", "ei_age", "ei_sexe"):
+        frame = real_store.table(name)
+        hidden = frame.filter(pl.col("n_cas_statut").is_not_null() | pl.col("n_conso_statut").is_not_null())
+        for column in ("taux", "taux_ic_bas", "taux_ic_haut"):
+            assert hidden[column].null_count() == hidden.height, (name, column)
+
+
+@pytest.mark.parametrize("name, stratum", [("ei_annee", "annee"), ("ei_age", "age"), ("ei_sexe", "sexe")])
+def test_no_masked_cell_recoverable_from_published_totals(real_store, name, stratum):
+    seuil = disclosure.DEFAULT_THRESHOLD
+    totals = dict(real_store.table("ei_substances").select("ei_id", "n_cas").rows())
+    frame = real_store.table(name)
+    checked = 0
+    for (ei_id,), group in frame.group_by("ei_id"):
+        total = totals.get(ei_id)
+        statuses = group["n_cas_statut"].to_list()
+        if total is None or not any(statuses):
+            continue
+        # the attacker knows published cells and the total; masked values are unknown (placeholder 0)
+        values = [v if v is not None else 0 for v in group["n_cas"].to_list()]
+        known = sum(v for v, s in zip(values, statuses) if s is None)
+        masked_sum = total - known
+        assert masked_sum >= seuil, (ei_id, masked_sum)
+        checked += 1
+    assert checked > 50
+
+
+def test_soc_children_of_masked_totals_are_masked(real_store):
+    soc = real_store.table("ei_soc").filter(pl.col("n_cas_statut").is_not_null()).select("ei_id", "soc_code")
+    for name in ("ei_soc_age", "ei_soc_sexe"):
+        cells = real_store.table(name).join(soc, on=["ei_id", "soc_code"])
+        assert cells["n_cas"].null_count() == cells.height
+
+
+def test_threshold_is_configurable(tmp_path, shared_dir):
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
+    shutil.copytree(shared_dir / "meddra", raw / "meddra")
+    shutil.copytree(shared_dir / "ansm_pharmacovigilance", raw / "ansm_pharmacovigilance")
+    manifest = build(raw, tmp_path / "out", threshold=50)
+    assert manifest["disclosure_threshold"] == 50
+    subs = pl.read_parquet(tmp_path / "out/ei_substances.parquet")
+    assert (subs["n_cas"].drop_nulls() >= 50).all()
+    assert subs.filter(pl.col("n_cas").is_null())["n_cas_statut"].null_count() == 0
