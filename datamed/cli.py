@@ -35,7 +35,24 @@ def cmd_build(args) -> int:
         print(f"{manifest['rejected_lines']} rejected line(s): see rejets.parquet / the Données page")
     for item in manifest["ignored"]:
         print(f"  ignored: {item}")
+    _print_pv_report(Path(args.out), manifest)
     return 0
+
+
+def _print_pv_report(out: Path, manifest: dict) -> None:
+    """Column verdicts and link coverage of the pharmacovigilance step."""
+    import polars as pl
+
+    if "ei_colonnes" not in manifest["datasets"]:
+        return
+    print(f"Pharmacovigilance (disclosure threshold {manifest.get('disclosure_threshold')}):")
+    columns = pl.read_parquet(out / "ei_colonnes.parquet")
+    for row in columns.filter(pl.col("statut") == "inutilisable").iter_rows(named=True):
+        print(f"  unusable column {row['fichier']}:{row['colonne']}: {row['detail']}")
+    if "ei_liens" in manifest["datasets"]:
+        n = manifest["datasets"]["ei_substances"]["rows"]
+        linked = pl.read_parquet(out / "ei_liens.parquet")["ei_id"].n_unique()
+        print(f"  {linked} of {n} substances linked to the BDPM; {n - linked} unmatched (see ei_non_lies.parquet)")
 
 
 def cmd_download(args) -> int:

@@ -35,6 +35,7 @@ from datamed.sources.textfile import Reject
 from datamed.text import normalise
 
 PV_DIR = "ansm_pharmacovigilance"
+MAX_REJECT_SHARE = 0.05
 SOC_FILE = "meddra/meddra_soc.csv"
 
 
@@ -123,6 +124,12 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
         reads[(f.level, f.table)] = r
         result.rejects += r.rejects
         n_bad = len({x.line for x in r.rejects if "exposure set to missing" not in x.reason})
+        if r.n_records and n_bad / r.n_records > MAX_REJECT_SHARE and n_bad > 2:
+            first = next(x for x in r.rejects if "exposure set to missing" not in x.reason)
+            raise PvFileError(
+                f"{f.rel}, record {first.line}: {n_bad} of {r.n_records} records are malformed ({first.reason}); "
+                "the file looks corrupted"
+            )
         result.sources.append(
             {
                 "path": f.rel,

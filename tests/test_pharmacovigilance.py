@@ -129,7 +129,15 @@ def test_unknown_soc_rejected(tmp_path, socs):
     assert "unknown SOC 'Affections imaginaires'" in read_pv_file(f, socs).rejects[0].reason
 
 
-@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"[{\"a\": 1,,]", "invalid JSON"), (b"\x00\x01", "binary")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"[{\"a\": 1,,]", "invalid JSON"),
+        (b"\x00\x01", "binary"),
+        (b"[" + b",".join([b'{"MEDICAMENT": "X", "ANNEE": "vingt", "n_cas": 1, "n_conso": 2}'] * 20) + b"]", "record 1: 20 of 20"),
+    ],
+)
 def test_unusable_pv_file_fails_the_build_keeping_previous(tmp_path, shared_dir, content, message):
     raw = tmp_path / "raw"
     (raw / "bdpm/2026-01-27").mkdir(parents=True)
