@@ -255,11 +255,22 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                 "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas"
             ).sort("ei_id", "soc_code", strata_name)
 
-    # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted)
+    # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted).
+    # Declarations of a stratum add up to its cases: each (substance, stratum)
+    # is a breakdown whose sum counts as published, and a masked stratum hides
+    # all its cells.
     for table, strata_name in (("notif_age", "age"), ("notif_sexe", "sexe")):
         if (level, table) in reads:
             frame = reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
-            frame = protect(frame, "n_decla", ["ei_id", strata_name, "typ_notif"], None, threshold)
+            frame = protect(frame, "n_decla", ["ei_id", strata_name], None, threshold)
+            parent = result.datasets.get(f"{p}{strata_name}")
+            if parent is not None:
+                frame = frame.join(
+                    parent.select("ei_id", strata_name, pl.col("n_cas_statut").alias("parent_statut")),
+                    on=["ei_id", strata_name],
+                    how="left",
+                )
+                frame = mask_children(frame, "n_decla", "parent_statut")
             result.datasets[f"{p}{table}"] = frame.select(
                 "ei_id", strata_name, "typ_notif", "n_decla", "n_decla_statut"
             ).sort("ei_id", strata_name, "typ_notif")

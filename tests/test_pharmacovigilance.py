@@ -343,3 +343,25 @@ def test_threshold_is_configurable(tmp_path, shared_dir):
     subs = pl.read_parquet(tmp_path / "out/ei_substances.parquet")
     assert (subs["n_cas"].drop_nulls() >= 50).all()
     assert subs.filter(pl.col("n_cas").is_null())["n_cas_statut"].null_count() == 0
+
+
+def test_notifier_cells_cannot_be_recovered_from_stratum_cases(real_store, raw_json):
+    seuil = disclosure.DEFAULT_THRESHOLD
+    raw_sum = Counter()
+    for r in raw_json["sa_data_notif_age"]:
+        raw_sum[(slug(r["MEDICAMENT"]), AGE_MAP[str(r["AGE"])])] += r["n_decla"]
+    age_cases = {(i, a): (n, s) for i, a, n, s in real_store.table("ei_age").select("ei_id", "age", "n_cas", "n_cas_statut").rows()}
+    notif = real_store.table("ei_notif_age")
+    checked = 0
+    for (ei_id, age), group in notif.group_by("ei_id", "age"):
+        n_age, status = age_cases.get((ei_id, age), (None, None))
+        statuses = group["n_decla_statut"].to_list()
+        if status is not None:  # masked stratum: every cell hidden
+            assert all(statuses), (ei_id, age)
+            continue
+        if n_age is None or raw_sum[(ei_id, age)] != n_age or not any(statuses):
+            continue
+        published = sum(v for v, s in zip(group["n_decla"].to_list(), statuses) if s is None)
+        assert n_age - published >= seuil, (ei_id, age)
+        checked += 1
+    assert checked > 100
