@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed import __version__, disclosure
+from datamed import __version__, disclosure, shortages
 from datamed.pv_build import build_pharmacovigilance
 from datamed.sources.pharmacovigilance import PvFileError
 from datamed.sources.atc import read_atc
@@ -305,6 +305,80 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
     compo = datasets["compositions"]
     datasets["substances"] = derive_substances(compo)
     datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
+    datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
+
+
+def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Availability records whose dates make no sense are rejected, with file and line."""
+    dispo = datasets["disponibilites"]
+    if dispo.is_empty():
+        return []
+    files = {s["snapshot"]: s for s in sources if s.get("dataset") == "disponibilites"}
+    reason = (
+        pl.when(pl.col("date_debut") > pl.col("snapshot"))
+        .then(pl.lit("start date after the snapshot date (in the future)"))
+        .when(pl.col("date_mise_a_jour") > pl.col("snapshot"))
+        .then(pl.lit("update date after the snapshot date (in the future)"))
+        .when(pl.col("date_remise_dispo") < pl.col("date_debut"))
+        .then(pl.lit("return date before the start date"))
+        .otherwise(None)
+    )
+    flagged = dispo.with_columns(reason.alias("_reason"))
+    bad = flagged.filter(pl.col("_reason").is_not_null())
+    rejects = []
+    for r in bad.iter_rows(named=True):
+        src = files.get(r["snapshot"].isoformat())
+        path = src["path"] if src else "CIS_CIP_Dispo_Spec.txt"
+        rejects.append(Reject(path, r["source_line"], r["_reason"], f"{r['cis']}\t{r['cip13'] or ''}\t{r['code_statut']}\t{r['date_debut']}\t{r['date_mise_a_jour']}\t{r['date_remise_dispo']}"))
+        if src:
+            src["rows"] -= 1
+            src["rejected"] += 1
+    datasets["disponibilites"] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
+    return rejects
+
+
+def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Yearly shortage signals per ATC class (ANSM / EIG DataMed, 2014-2020)."""
+    path = raw / "ansm_datamed" / "ruptures_by_atc_by_annee.json"
+    if not path.exists():
+        return []
+    rel = "ansm_datamed/" + path.name
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BuildError(f"{rel}: not valid UTF-8 JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise BuildError(f"{rel}: expected an object {{year: {{class label: count}}}}")
+    rows, rejects, n = [], [], 0
+    for year, classes in data.items():
+        if not isinstance(classes, dict):
+            rejects.append(Reject(rel, 0, f"year {year!r}: expected an object of counts", str(classes)[:300]))
+            continue
+        for label, count in classes.items():
+            n += 1
+            if not re.fullmatch(r"\d{4}", str(year)):
+                rejects.append(Reject(rel, n, f"invalid year {year!r}", f"{label}: {count}"))
+            elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                rejects.append(Reject(rel, n, f"count is not a non-negative integer: {count!r}", f"{year} {label}"))
+            else:
+                rows.append((int(year), label, count))
+    frame = pl.DataFrame(rows, schema={"annee": pl.Int16, "libelle_source": pl.String, "n_signalements": pl.Int64}, orient="row")
+    mapping = shortages.map_class_labels(sorted(set(frame["libelle_source"])), datasets.get("atc", pl.DataFrame()))
+    atc = datasets.get("atc")
+    labels = dict(zip(atc["code_atc"], atc["libelle"])) if atc is not None and not atc.is_empty() else {}
+    frame = frame.join(mapping, on="libelle_source", how="left").with_columns(
+        pl.col("code_atc").str.len_chars().replace_strict({1: 1, 3: 2}, default=None, return_dtype=pl.Int8).alias("niveau"),
+        pl.col("code_atc").replace_strict(labels, default=None, return_dtype=pl.String).alias("libelle_atc"),
+    )
+    datasets["ruptures_classes"] = frame.sort("annee", "libelle_source")
+    sources.append(
+        {
+            "path": rel, "source": "ANSM DataMed", "file": path.name, "dataset": "ruptures_classes",
+            "snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
+            "lines": n, "rows": frame.height, "rejected": len(rejects),
+        }
+    )  # fmt: skip
+    return rejects
 
 
 DATASET_DESCRIPTIONS = {
@@ -330,6 +404,8 @@ DATASET_DESCRIPTIONS = {
     "ei_national_soc": "Cas par classe d'organes, toutes substances (paires cas-substance)",
     "ei_liens": "Liens entre substances de pharmacovigilance et substances de la BDPM : méthode et score",
     "ei_non_lies": "Substances de pharmacovigilance non reliées à la BDPM, avec suggestions",
+    "ruptures_episodes": "Épisodes de rupture, tension ou arrêt par médicament (tous les instantanés de disponibilité), enrichis du catalogue",
+    "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }
 
 
@@ -375,6 +451,8 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
         raise BuildError(f"{raw}: raw folder not found")
     started = time.perf_counter()
     datasets, sources, rejects, ignored, missing = read_sources(raw)
+    rejects += check_availability_dates(datasets, sources)
+    rejects += read_class_history(raw, datasets, sources)
     derive(datasets)
     threshold = disclosure.threshold_from_env() if threshold is None else threshold
     pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)

@@ -143,3 +143,84 @@ def forest(frame: pl.DataFrame, description: str, series: str = "substance") -> 
     )
     one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_pandas()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
     return (rule + points + one).properties(height=alt.Step(14))
+
+
+# --- shortages -------------------------------------------------------------------------------------
+
+
+def count_bars(frame: pl.DataFrame, category: str, value: str, description: str, title: str) -> alt.Chart:
+    """Horizontal bars of counts per category, labelled."""
+    data = _labelled(frame.filter(pl.col(value).is_not_null()), value, 0)
+    base = _base(data, description).encode(
+        y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+        x=alt.X("valeur:Q", title=title, axis=fr_axis(",d")),
+        tooltip=[alt.Tooltip(f"{category}:N", title="Catégorie"), alt.Tooltip("etiquette:N", title=title)],
+    )
+    return (base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")).properties(height=alt.Step(22))
+
+
+def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
+    """Episode starts per month; months before the reliable-start date are hatched grey."""
+    data = frame.with_columns(
+        pl.when(pl.col("dates_fiables")).then(pl.lit("date de début")).otherwise(pl.lit("date de mise à jour (avant le 06/10/2023)")).alias("nature")
+    )
+    return (
+        _base(data, description)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(mois):T", title="Mois de début", axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("episodes:Q", title="Épisodes commencés", axis=fr_axis(",d")),
+            color=alt.Color("nature:N", title="Date connue", scale=alt.Scale(range=[PALETTE[0], "#b0b0b0"]), legend=alt.Legend(orient="bottom")),
+            opacity=alt.Opacity("nature:N", scale=alt.Scale(range=[1.0, 0.6]), legend=None),
+            tooltip=[alt.Tooltip("yearmonth(mois):T", title="Mois", format="%m/%Y"), alt.Tooltip("episodes:Q", title="Épisodes"), alt.Tooltip("nature:N", title="Date")],
+        )
+        .properties(height=260)
+    )
+
+
+def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
+    """Kaplan-Meier step curve: share of episodes still unresolved after t days."""
+    data = frame.with_columns((pl.col("survie") * 100).round(1).alias("pct"))
+    return (
+        _base(data, description)
+        .mark_line(interpolate="step-after", point=True, color=PALETTE[0])
+        .encode(
+            x=alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d")),
+            y=alt.Y("pct:Q", title="Épisodes non résolus (%)", scale=alt.Scale(domain=[0, 100]), axis=fr_axis()),
+            tooltip=[alt.Tooltip("jours:Q", title="Jours"), alt.Tooltip("pct:Q", title="Non résolus (%)"), alt.Tooltip("a_risque:Q", title="Encore suivis")],
+        )
+        .properties(height=260)
+    )
+
+
+def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
+    data = frame.with_columns(pl.col("annee").cast(pl.Int32))
+    colour = alt.Color("classe:N", title="Classe ATC", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400))
+    base = _base(data, description).encode(
+        x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("n_signalements:Q", title="Signalements", axis=fr_axis(",d")),
+        color=colour,
+        shape=alt.Shape("classe:N", legend=None),
+        tooltip=[alt.Tooltip("classe:N", title="Classe"), alt.Tooltip("annee:O", title="Année"), alt.Tooltip("n_signalements:Q", title="Signalements")],
+    )
+    return (base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=300)
+
+
+def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.Chart:
+    """One bar per episode from its start to its return (or today when open), labelled with the status."""
+    data = frame.filter(pl.col("date_debut").is_not_null()).with_columns(
+        pl.coalesce("date_fin", pl.lit(end)).alias("fin_affichee"),
+        pl.col("statuts").list.join(" → ").alias("parcours"),
+        pl.coalesce("cip13", pl.lit("toutes présentations")).alias("presentation"),
+    )
+    base = _base(data, description).encode(
+        y=alt.Y("presentation:N", title=None),
+        tooltip=[
+            alt.Tooltip("parcours:N", title="Statuts"),
+            alt.Tooltip("date_debut:T", title="Début", format="%d/%m/%Y"),
+            alt.Tooltip("fin_affichee:T", title="Fin ou aujourd'hui", format="%d/%m/%Y"),
+        ],
+    )
+    bars = base.mark_bar(height=14, color=PALETTE[1]).encode(x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T")
+    text = base.mark_text(align="left", dx=4, font=FONT).encode(x="fin_affichee:T", text="parcours:N")
+    return (bars + text).properties(height=alt.Step(28))

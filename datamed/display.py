@@ -109,6 +109,21 @@ def availability_table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def episodes_table(frame: pl.DataFrame) -> pl.DataFrame:
+    if frame.is_empty():
+        return pl.DataFrame()
+    return frame.pipe(_dates, ["date_debut", "date_fin", "date_mise_a_jour"]).select(
+        pl.col("statuts").list.join(" → ").alias("Statuts successifs"),
+        pl.col("cip13").fill_null("Toutes les présentations").alias("Présentation (CIP13)"),
+        pl.col("date_debut").alias("Début"),
+        pl.when(pl.col("debut_est_maj")).then(pl.lit("date de mise à jour")).otherwise(pl.lit("")).alias("Note"),
+        pl.col("date_mise_a_jour").alias("Mise à jour"),
+        pl.col("date_fin").alias("Remise à disposition"),
+        pl.col("duree_jours").cast(pl.String).fill_null("—").alias("Durée (jours)"),
+        pl.col("lien_ansm").alias("Page ANSM"),
+    )
+
+
 def specialities_table(frame: pl.DataFrame) -> pl.DataFrame:
     rename = {
         "cis": "CIS",

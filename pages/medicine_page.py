@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed import adverse, catalogue, display
+from datamed import adverse, catalogue, charts, display, shortage_views
 from datamed.display import md_escape
 from datamed.text import fr_date
 from datamed.ui import adverse as ui_adverse
@@ -173,17 +173,33 @@ if not med.availability_current.is_empty():
     st.dataframe(display.availability_table(med.availability_current), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Signalements de disponibilité en cours")
     for url in med.availability_current["lien_ansm"].drop_nulls().unique().to_list():
         st.link_button("Voir la page de l'ANSM", url, icon=":material/open_in_new:")
-if not med.availability_history.is_empty():
-    with st.expander(f"Historique des signalements ({med.availability_history.height})"):
-        st.dataframe(display.availability_table(med.availability_history), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Historique des signalements de disponibilité")
+if med.status_now in (1, 2):
+    st.subheader("Alternatives disponibles", anchor=False)
+    alts = shortage_views.alternatives(store, med.cis)
+    if alts.is_empty():
+        st.warning("Aucune alternative disponible n'a été trouvée dans la base (même médicament, même groupe générique ou même substance, dosage et voie).")
+    else:
+        st.caption("Médicaments commercialisés sans rupture ni tension signalée, avec la raison pour laquelle ils peuvent remplacer celui-ci.")
+        for r in alts.head(25).iter_rows(named=True):
+            if r["cis"] == med.cis:
+                st.markdown(f"- {md_escape(r['presentation'] or '')} (CIP13 {r['cip13']}) — *{r['raison']}*")
+            else:
+                st.page_link(routes.MEDICINE.file, label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}", query_params={"cis": r["cis"]})
+    st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
+episodes = shortage_views.medicine_episodes(store, med.cis)
+if not episodes.is_empty():
+    dated = episodes.filter(episodes["date_debut"].is_not_null())
+    if not dated.is_empty():
+        desc = f"Chronologie des épisodes de rupture ou de tension de {ident['denomination']}, du début à la remise à disposition."
+        st.altair_chart(charts.episode_timeline(dated, med.snapshots.get("disponibilites"), desc), alt=desc, key="med_timeline")
+    with st.expander(f"Historique des épisodes ({episodes.height})"):
+        st.dataframe(display.episodes_table(episodes), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Épisodes de disponibilité du médicament")
 common.method(
     "Source : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), à la date indiquée. "
     "Statuts : rupture de stock, tension d'approvisionnement, arrêt de commercialisation, remise à disposition. "
     "Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la date de début est en réalité une date de mise à jour. "
     "L'absence de signalement ne garantit pas la disponibilité en pharmacie."
 )
-if med.status_now in (1, 2):
-    st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
 
 # --- safety information -------------------------------------------------------------
 if not med.infos.is_empty():

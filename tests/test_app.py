@@ -170,7 +170,7 @@ def test_data_page_real(monkeypatch, real_prepared):
     rejects = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
     assert (rejects["Fichier"] == "ansm_pharmacovigilance/sa_data_annee.json").any()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Lignes rejetées"] == "0" and metrics["Valeurs écartées"] == "412"
+    assert metrics["Lignes rejetées"] == "1" and metrics["Valeurs écartées"] == "412"
     columns = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
     assert ((columns["Colonne"] == "TYP_NOTIF") & (columns["Verdict"] == "inutilisable")).any()
     assert "sont reliées à une substance de la BDPM" in texts(at)
@@ -342,3 +342,46 @@ def test_adverse_effects_on_demo(monkeypatch, demo_prepared, demo_store):
     code = demo_store.table("ei_liens").filter(pl.col("ei_id") == ids[0])["code_substance"][0]
     at = open_page(monkeypatch, demo_prepared, routes.SUBSTANCE.file, substance=code)
     assert "cas d'effets indésirables ont été déclarés" in texts(at)
+
+
+# --- shortages ----------------------------------------------------------------------------------
+
+
+def test_shortages_page(monkeypatch, real_prepared, shared_dir):
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file)
+    assert at.title[0].value == "Ruptures et tensions d'approvisionnement"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["En tension"] == "418"
+    assert len(at.tabs) == 5
+    assert "Méthode" in [e.label for e in at.expander]
+    body = texts(at)
+    assert "NX0" in body  # unmapped class labels are reported
+
+
+def test_shortages_filters_from_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, statut=["rupture"], atc="N", periode="fiable", mitm="true")
+    assert at.multiselect(key="url_statut").value == ["rupture"]
+    assert at.selectbox(key="url_atc").value == "N"
+    assert at.selectbox(key="url_periode").value == "fiable"
+    assert at.toggle(key="mitm").value is True
+    table = next(d.value for d in at.dataframe if "Médicament" in d.value.columns)
+    assert (table["Statut"] == "Rupture de stock").all() and (table["MITM"] == "oui").all()
+    at.multiselect(key="url_statut").select("tension").run()
+    assert set(at.query_params["statut"]) == {"rupture", "tension"}
+
+
+def test_shortages_bad_filters_are_ignored(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, statut=["zzz"], atc="1", periode="'; --")
+    assert at.multiselect(key="url_statut").value == []
+    assert "rupture de stock, tension d'approvisionnement" in texts(at)
+
+
+def test_medicine_in_shortage_lists_alternatives(monkeypatch, real_prepared, real_store):
+    from datamed import shortage_views as sv
+
+    eps = real_store.table("ruptures_episodes").filter(pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("au_catalogue"))
+    cis = next(c for c in eps["cis"].to_list() if not sv.alternatives(real_store, c).is_empty())
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    assert "Alternatives disponibles" in [s.value for s in at.subheader]
+    assert "Demandez conseil à votre pharmacien ou médecin." in texts(at)
+    assert "Historique des épisodes" in " ".join(e.label for e in at.expander)

@@ -67,14 +67,15 @@ def test_real_build_typed_schema(real_prepared):
 
 def test_every_availability_snapshot_is_kept(tmp_path, shared_dir):
     raw = tmp_path / "raw"
-    for snap in ("2025-10-01", "2026-01-27"):
+    for snap in ("2026-01-27", "2026-03-01"):  # both after every date in the file
         (raw / "bdpm" / snap).mkdir(parents=True)
         shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt", raw / "bdpm" / snap)
     shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
     manifest = build(raw, tmp_path / "out")
     dispo = pl.read_parquet(tmp_path / "out/disponibilites.parquet")
-    assert dispo["snapshot"].n_unique() == 2 and dispo.height == 2 * 993
-    assert manifest["datasets"]["disponibilites"]["rows"] == 2 * 993
+    # 993 records per snapshot, one of which (return before start) is rejected in each
+    assert dispo["snapshot"].n_unique() == 2 and dispo.height == 2 * 992
+    assert manifest["datasets"]["disponibilites"]["rows"] == 2 * 992
 
 
 def test_atc_labels_french_else_english(real_store):

@@ -192,7 +192,7 @@ SPECS: tuple[FileSpec, ...] = (
             ("cis", "cis"),
             ("cip13", "cip13_opt"),
             ("code_statut", "status_code"),
-            ("libelle_statut", "label"),
+            ("libelle_statut", "str"),  # kept raw in libelle_statut_brut; the label comes from the code
             ("date_debut", "date_dmy"),
             ("date_mise_a_jour", "date_dmy"),
             ("date_remise_dispo", "date_dmy"),

@@ -26,9 +26,10 @@ MEDICINE = Route("pages/medicine_page.py", "medicament", "Fiche médicament", ":
 SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
 DATA = Route("pages/data_page.py", "donnees", "Sources et rejets", ":material/database:", "Données")
 COMPARE = Route("pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables")
+SHORTAGES = Route("pages/shortages_page.py", "ruptures", "Ruptures et tensions", ":material/inventory_2:", "Ruptures")
 NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
 
-ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL)
+ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL, SHORTAGES)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ SECTIONS = (
         "Ruptures",
         "Le tableau de bord national des ruptures et tensions d'approvisionnement, leurs durées et "
         "les alternatives disponibles.",
-        (),
+        (SHORTAGES,),
     ),
     Section(
         "Sites",

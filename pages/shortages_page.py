@@ -1,0 +1,184 @@
+"""Ruptures et tensions: the national availability dashboard (?statut=…&mitm=1&atc=N&periode=…)."""
+
+import polars as pl
+import streamlit as st
+
+from datamed import charts
+from datamed import shortage_views as sv
+from datamed.text import fr_date, fr_int, fr_number
+from datamed.ui import common, routes
+
+store = common.open_page()
+st.title("Ruptures et tensions d'approvisionnement")
+if sv.episodes(store).is_empty():
+    st.info("Aucune donnée de disponibilité n'est disponible dans ce jeu de données.")
+    common.footer(store)
+    st.stop()
+
+sit = sv.situation(store)
+st.markdown(f"Situation au **{fr_date(sit.snapshot, long=True)}**, d'après le fichier de disponibilité de l'ANSM.")
+c = st.columns(5)
+c[0].metric("En rupture de stock", fr_int(sit.ruptures), border=True, help="médicaments (codes CIS) en rupture")
+c[1].metric("En tension", fr_int(sit.tensions), border=True, help="médicaments en tension d'approvisionnement")
+c[2].metric("Arrêts de commercialisation", fr_int(sit.arrets), border=True)
+c[3].metric("Remises à disposition", fr_int(sit.remises), border=True, help="retours signalés encore présents dans le fichier")
+c[4].metric(
+    "Part de MITM",
+    f"{fr_number(100 * sit.mitm_share, 0)} %" if sit.mitm_share is not None else "—",
+    border=True,
+    help="part des médicaments d'intérêt thérapeutique majeur parmi ceux en rupture ou en tension",
+)
+
+with st.container(border=True):
+    st.markdown("**Filtres** (gardés dans l'adresse de la page)")
+    f1, f2, f3, f4 = st.columns([3, 2, 2, 1.2])
+    statuts = common.url_multiselect("Statut", list(sv.STATUS_KEY_LABELS), "statut", format_func=sv.STATUS_KEY_LABELS.get, container=f1)
+    atc_labels = {a: l for a, l in sv.episodes(store).select("atc1", "atc1_libelle").unique().drop_nulls().sort("atc1").rows()}
+    atc = common.url_selectbox("Classe ATC", list(atc_labels), "atc", format_func=lambda a: f"{a} — {atc_labels[a]}", placeholder="Toutes", container=f2)
+    periode = common.url_selectbox("Période", list(sv.PERIODS), "periode", format_func=sv.PERIODS.get, placeholder="Toute la période", container=f3)
+    mitm = f4.toggle("MITM seulement", key="mitm", bind="query-params")
+filters = sv.Filters.parse(statuts, mitm, atc, periode)
+frame = sv.filter_episodes(store, filters)
+st.caption(
+    f"{fr_int(frame['cis'].n_unique())} médicaments, {fr_int(frame.height)} épisodes : "
+    + ", ".join(sv.STATUS_KEY_LABELS[s].lower() for s in filters.statuts)
+    + (" · MITM" if filters.mitm else "")
+    + (f" · classe {filters.atc1}" if filters.atc1 else "")
+    + f" · {sv.PERIODS[filters.periode].lower()}."
+)
+
+tabs = st.tabs(["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020"])
+with tabs[0]:
+    for title, column, label in (
+        ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
+        ("Par classe ATC (niveau 2)", "atc2", "atc2_libelle"),
+        ("Par forme pharmaceutique", "forme_pharmaceutique", None),
+        ("Par voie d'administration", "voies", None),
+        ("Par titulaire", "titulaire", None),
+    ):
+        data = sv.breakdown(frame, column, label)
+        st.markdown(f"**{title}**")
+        if data.is_empty():
+            st.info("Aucun médicament pour ces filtres.")
+            continue
+        desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
+        st.altair_chart(charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}")
+        with st.expander("Tableau"):
+            st.dataframe(data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc)
+with tabs[1]:
+    months = sv.monthly_starts(frame)
+    if months.is_empty():
+        st.info("Aucun épisode pour ces filtres.")
+    else:
+        desc = "Nombre d'épisodes commencés par mois ; en gris, les mois où la date connue est une date de mise à jour."
+        st.altair_chart(charts.monthly_bars(months, desc), alt=desc, key="months")
+        with st.expander("Tableau"):
+            st.dataframe(
+                months.select(
+                    pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
+                    pl.col("episodes").alias("Épisodes"),
+                    pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour")).alias("Date connue"),
+                ),
+                hide_index=True,
+                alt=desc,
+            )
+with tabs[2]:
+    all_status = sv.filter_episodes(store, sv.Filters(list(sv.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode))
+    km, by_class = sv.durations(all_status)
+    if km is None:
+        st.info("Aucune durée mesurable pour ces filtres.")
+    else:
+        observed = int(km.events.sum())
+        st.markdown(
+            f"**{fr_int(observed)} retours à disposition observés** sur {fr_int(int(km.at_risk[0]))} épisodes suivis ; "
+            "les épisodes encore ouverts comptent jusqu'à la dernière date connue (données censurées)."
+        )
+        if km.median is not None:
+            st.markdown(f"Durée médiane avant retour : **{fr_int(km.median)} jours**.")
+        else:
+            st.warning(
+                "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore estimable. "
+                "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+            )
+        desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
+        st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
+        with st.expander("Tableau"):
+            st.dataframe(km.frame().rename({"jours": "Jours", "survie": "Part non résolue", "a_risque": "Encore suivis", "evenements": "Retours"}), hide_index=True, alt=desc)
+        if not by_class.is_empty():
+            st.markdown("**Durée médiane par classe ATC**")
+            st.dataframe(
+                by_class.select(
+                    pl.col("classe").alias("Classe ATC"),
+                    pl.col("episodes").alias("Épisodes"),
+                    pl.col("retours_observes").alias("Retours observés"),
+                    pl.col("mediane_jours").map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String).fill_null("non estimable").alias("Médiane"),
+                ),
+                hide_index=True,
+                alt="Durée médiane avant retour par classe ATC",
+            )
+with tabs[3]:
+    text = st.text_input("Rechercher dans les épisodes en cours (nom, CIS, titulaire, ATC)", key="q_episodes")
+    cur = sv.current_table(frame, text)
+    st.caption(f"{fr_int(cur.height)} épisodes. Cliquez sur une ligne pour ouvrir la fiche du médicament.")
+    shown = cur.select(
+        pl.col("cis").alias("CIS"),
+        pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
+        pl.col("statut").map_elements(sv.status_label, return_dtype=pl.String).alias("Statut"),
+        pl.col("date_debut").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Début"),
+        pl.col("date_mise_a_jour").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Mise à jour"),
+        pl.when(pl.col("mitm")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("MITM"),
+        pl.col("code_atc").fill_null("—").alias("ATC"),
+        pl.col("lien_ansm").alias("Page ANSM"),
+    )
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="current_eps",
+        column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
+        alt="Épisodes de rupture et de tension en cours",
+    )
+    if event.selection.rows:
+        st.switch_page(routes.MEDICINE.file, query_params={"cis": shown["CIS"][event.selection.rows[0]]})
+with tabs[4]:
+    hist = sv.class_history(store)
+    if hist.is_empty():
+        st.info("L'historique par classe (2014-2020) n'est pas disponible dans ce jeu de données.")
+    else:
+        mapped = hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
+        top = mapped.group_by("code_atc").agg(pl.col("n_signalements").sum()).sort("n_signalements", descending=True).head(6)["code_atc"]
+        data = mapped.filter(pl.col("code_atc").is_in(top.implode())).with_columns(
+            (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
+        )
+        desc = "Signalements de ruptures par année de 2014 à 2020 pour les six classes ATC les plus concernées."
+        st.altair_chart(charts.class_trend(data, desc), alt=desc, key="classes")
+        unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
+        if unmapped:
+            st.caption("Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + ".")
+        with st.expander("Tableau (toutes les classes)"):
+            st.dataframe(
+                hist.select(
+                    pl.col("annee").alias("Année"),
+                    pl.col("libelle_source").alias("Classe (libellé source)"),
+                    pl.col("code_atc").fill_null("non relié").alias("Code ATC"),
+                    pl.col("n_signalements").alias("Signalements"),
+                    pl.col("methode").fill_null("—").alias("Rapprochement"),
+                ),
+                hide_index=True,
+                alt="Signalements par classe et par année",
+            )
+
+with st.expander("Méthode", icon=":material/info:"):
+    st.markdown(
+        "**Source** : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), tous les instantanés "
+        "conservés. Un **épisode** est un médicament (ou une de ses présentations) et une date de début ; il prend fin "
+        "quand l'ANSM signale sa remise à disposition. Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la "
+        "date de début est une date de mise à jour.\n\n"
+        "**Durées** : estimateur de Kaplan-Meier ; un épisode encore ouvert est *censuré* à la dernière date connue. "
+        "Une remise à disposition dont le début n'a jamais été vu ne donne pas de durée.\n\n"
+        "**Historique 2014-2020** : signalements de ruptures par classe ATC (ANSM, programme EIG DataMed), libellés "
+        "reliés aux codes ATC par libellé exact, code ou libellé approché ; les libellés non reliés sont listés.\n\n"
+        "Ces données décrivent des signalements à l'ANSM ; elles ne garantissent pas la disponibilité en pharmacie."
+    )
+common.footer(store)

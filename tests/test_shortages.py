@@ -1,0 +1,219 @@
+"""Shortages: episodes, enrichment, durations, class history and alternatives, on the real file."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import polars as pl
+import pytest
+
+from datamed import shortage_views as sv
+from datamed.build import BuildError, build
+from datamed.shortages import build_episodes, kaplan_meier, map_class_labels
+
+
+def raw_dispo(shared_dir):
+    text = (shared_dir / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt").read_bytes().decode("cp1252")
+    return [line.rstrip("\r").split("\t") for line in text.split("\n") if line.strip("\r").strip()]
+
+
+def _d(s: str) -> date:
+    day, month, year = s.split("/")
+    return date(int(year), int(month), int(day))
+
+
+def test_episode_counts_match_the_file(real_store, shared_dir):
+    all_rows = raw_dispo(shared_dir)
+    # records whose return date precedes their start are rejected (and reported)
+    bad = [i for i, r in enumerate(all_rows, start=1) if r[6] and _d(r[6]) < _d(r[4])]
+    rejects = real_store.table("rejets").filter(pl.col("file").str.ends_with("CIS_CIP_Dispo_Spec.txt"))
+    assert sorted(rejects["line"].to_list()) == bad and len(bad) == 1
+    rows = [r for i, r in enumerate(all_rows, start=1) if i not in bad]
+    open_keys = {(r[0], r[1] or None, r[4]) for r in rows if r[2] in ("1", "2", "3")}
+    # one snapshot only: a return cannot close an episode seen earlier, so each
+    # distinct return (product, return date) is an episode whose start is unknown
+    returns = {(r[0], r[1] or None, r[6]) for r in rows if r[2] == "4"}
+    eps = real_store.table("ruptures_episodes")
+    assert eps.filter(~pl.col("debut_inconnu")).height == len(open_keys)
+    assert eps.filter(pl.col("debut_inconnu")).height == len(returns)
+    assert eps.height == len(open_keys) + len(returns)
+    current = {r[0] for r in rows if r[2] in ("1", "2")}
+    assert set(eps.filter(pl.col("en_cours"))["cis"]) == current
+
+
+def test_status_labels_normalised(real_store):
+    dispo = real_store.table("disponibilites")
+    pairs = set(dispo.select("code_statut", "libelle_statut").unique().rows())
+    assert pairs == {
+        (1, "Rupture de stock"),
+        (2, "Tension d'approvisionnement"),
+        (3, "Arrêt de commercialisation"),
+        (4, "Remise à disposition"),
+    }
+    assert dispo["libelle_statut_brut"].str.starts_with("t").any()  # the raw lower-case variants survive for audit
+
+
+def test_start_dates_before_reliable_date_are_flagged(real_store):
+    eps = real_store.table("ruptures_episodes").filter(pl.col("date_debut").is_not_null())
+    flagged = eps.filter(pl.col("debut_est_maj"))
+    assert flagged.height > 50 and (flagged["date_debut"] < date(2023, 10, 6)).all()
+    assert (eps.filter(~pl.col("debut_est_maj"))["date_debut"] >= date(2023, 10, 6)).all()
+
+
+def test_enrichment(real_store):
+    eps = real_store.table("ruptures_episodes")
+    mitm = set(real_store.table("mitm")["cis"])
+    assert set(eps.filter(pl.col("mitm"))["cis"]) == set(eps["cis"]) & mitm
+    known = eps.filter(pl.col("au_catalogue"))
+    assert known["denomination"].null_count() == 0 and known["forme_pharmaceutique"].null_count() == 0
+    unknown = eps.filter(~pl.col("au_catalogue"))
+    assert unknown.height == 19  # CIS of the availability file absent from CIS_bdpm
+    atc = known.filter(pl.col("code_atc").is_not_null())
+    assert (atc["atc1"] == atc["code_atc"].str.slice(0, 1)).all() and atc["atc1_libelle"].null_count() == 0
+
+
+def test_episodes_across_snapshots():
+    snap = [date(2025, 6, 1), date(2025, 9, 1), date(2025, 12, 1)]
+    base = {"cip13": None, "lien_ansm": "https://ansm.sante.fr/x", "date_remise_dispo": None, "source_line": 1}
+    rows = [
+        {**base, "cis": "60000001", "code_statut": 2, "date_debut": date(2025, 5, 10), "date_mise_a_jour": date(2025, 5, 20), "snapshot": snap[0]},
+        {**base, "cis": "60000001", "code_statut": 1, "date_debut": date(2025, 5, 10), "date_mise_a_jour": date(2025, 8, 1), "snapshot": snap[1]},
+        {**base, "cis": "60000001", "code_statut": 4, "date_debut": date(2025, 10, 1), "date_mise_a_jour": date(2025, 10, 1),
+         "date_remise_dispo": date(2025, 10, 1), "snapshot": snap[2]},
+        {**base, "cis": "60000002", "code_statut": 2, "date_debut": date(2025, 8, 20), "date_mise_a_jour": date(2025, 8, 25), "snapshot": snap[1]},
+        {**base, "cis": "60000002", "code_statut": 2, "date_debut": date(2025, 8, 20), "date_mise_a_jour": date(2025, 11, 2), "snapshot": snap[2]},
+        {**base, "cis": "60000003", "code_statut": 4, "date_debut": date(2025, 11, 5), "date_mise_a_jour": date(2025, 11, 5),
+         "date_remise_dispo": date(2025, 11, 5), "snapshot": snap[2]},
+    ]  # fmt: skip
+    eps = build_episodes(pl.DataFrame(rows)).sort("cis")
+    first, second, third = eps.rows(named=True)
+    assert first["statuts"] == ["Tension d'approvisionnement", "Rupture de stock", "Remise à disposition"]
+    assert first["fin_observee"] and first["duree_jours"] == (date(2025, 10, 1) - date(2025, 5, 10)).days
+    assert not first["en_cours"] and first["n_instantanes"] == 3
+    assert second["en_cours"] and not second["fin_observee"] and second["duree_jours"] == (snap[2] - date(2025, 8, 20)).days
+    assert third["debut_inconnu"] and third["duree_jours"] is None and third["date_fin"] == date(2025, 11, 5)
+
+
+def test_kaplan_meier_hand_example():
+    km = kaplan_meier([5, 8, 8, 12, 15], [True, True, False, True, False])
+    assert list(km.times) == [0, 5, 8, 12, 15]
+    assert km.survival == pytest.approx([1.0, 0.8, 0.6, 0.3, 0.3])
+    assert list(km.at_risk) == [5, 5, 4, 2, 1]
+    assert km.median == 12
+    assert kaplan_meier([10, 20], [False, False]).median is None
+
+
+def test_class_labels_mapping(real_store):
+    hist = real_store.table("ruptures_classes")
+    assert hist["annee"].min() == 2014 and hist["annee"].max() == 2020
+    assert hist["n_signalements"].sum() == 5969  # SOURCES.md: 5,969 signals in total
+    codes = dict(hist.select("libelle_source", "code_atc").unique().rows())
+    assert codes["BO5"] == "B05" and codes["Analgésiques"] == "N02"
+    assert codes["Tractus digestif et métabolisme"] == "A"
+    unmapped = {k for k, v in codes.items() if v is None}
+    assert unmapped == {"NX0", "NL0"}
+
+
+def test_class_mapping_rules():
+    atc = pl.DataFrame(
+        {"code_atc": ["N", "N02", "B05"], "niveau": [1, 2, 2], "libelle_fr": ["Système nerveux", "Analgésiques", "Substituts du sang"], "libelle_en": ["NERVOUS SYSTEM", "ANALGESICS", "BLOOD SUBSTITUTES"]}
+    )
+    out = dict(map_class_labels(["Analgesiques", "BO5", "Systeme nerveu", "Quelque chose"], atc).select("libelle_source", "code_atc").rows())
+    assert out == {"Analgesiques": "N02", "BO5": "B05", "Systeme nerveu": "N", "Quelque chose": None}
+
+
+def test_alternatives_on_real_generic_groups(real_store):
+    eps = real_store.table("ruptures_episodes")
+    current = eps.filter(pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("id_groupe_generique").is_not_null() & pl.col("au_catalogue"))
+    whole = set(eps.filter(pl.col("en_cours") & pl.col("cip13").is_null())["cis"])
+    spec = real_store.table("specialites")
+    marketed = set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"])
+    gen = real_store.table("generiques")
+    checked = 0
+    for cis, group in current.select("cis", "id_groupe_generique").rows()[:40]:
+        alts = sv.alternatives(real_store, cis)
+        members = set(gen.filter(pl.col("id_groupe_generique") == group)["cis"]) - {cis}
+        expected = {m for m in members if m in marketed and m not in whole}
+        got = set(alts.filter(pl.col("raison").str.starts_with("Même groupe générique"))["cis"])
+        assert got == expected, cis
+        assert not (set(alts["cis"]) - {cis}) & whole  # nothing in rupture is proposed
+        checked += bool(expected)
+    assert checked >= 5
+
+
+def test_alternatives_same_substance_dosage_route(real_store):
+    eps = real_store.table("ruptures_episodes").filter(pl.col("en_cours") & pl.col("au_catalogue"))
+    found = 0
+    for cis in eps["cis"].unique().sort().to_list()[:200]:
+        alts = sv.alternatives(real_store, cis)
+        same = alts.filter(pl.col("raison") == "Même substance, même dosage, même voie")
+        if same.is_empty():
+            continue
+        compo = real_store.table("compositions").filter(pl.col("nature_composant") == "SA")
+        mine = set(compo.filter(pl.col("cis") == cis)["code_substance"])
+        for other in same["cis"]:
+            assert set(compo.filter(pl.col("cis") == other)["code_substance"]) == mine
+        found += 1
+    assert found >= 3
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dispo_raw(tmp_path, shared_dir):
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    for name in ("CIS_bdpm.txt", "CIS_CIP_Dispo_Spec.txt"):
+        shutil.copy(shared_dir / "bdpm/2026-01-27" / name, raw / "bdpm/2026-01-27")
+    return raw
+
+
+def append(raw, *lines: str) -> None:
+    path = raw / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt"
+    path.write_bytes(path.read_bytes() + "".join(line + "\r\n" for line in lines).encode("cp1252"))
+
+
+def test_bad_availability_records_are_rejected(dispo_raw, tmp_path):
+    append(
+        dispo_raw,
+        "60002283\t\t9\tInconnu\t01/01/2025\t02/01/2025\t\thttps://ansm.sante.fr/a",
+        "60002283\t\t1\tRupture de stock\t01/06/2027\t01/06/2027\t\thttps://ansm.sante.fr/b",
+        "60002283\t\t4\tRemise à disposition\t10/01/2026\t12/01/2026\t05/01/2026\thttps://ansm.sante.fr/c",
+        "99999999\t\t1\tRupture de stock\t10/01/2026\t12/01/2026\t\thttps://ansm.sante.fr/d",
+    )
+    manifest = build(dispo_raw, tmp_path / "out")
+    rejects = pl.read_parquet(tmp_path / "out/rejets.parquet")
+    reasons = {r: l for l, r in rejects.select("line", "reason").rows()}
+    assert any("column code_statut" in r for r in reasons)
+    assert "start date after the snapshot date (in the future)" in reasons
+    assert "return date before the start date" in reasons
+    src = next(s for s in manifest["sources"] if s["dataset"] == "disponibilites")
+    assert src["rejected"] == 1 + 3 and src["rows"] == 993 - 1 + 1  # the real file has one bad record
+    eps = pl.read_parquet(tmp_path / "out/ruptures_episodes.parquet")
+    unknown = eps.filter(pl.col("cis") == "99999999")
+    assert unknown.height == 1 and not unknown["au_catalogue"][0] and unknown["denomination"][0] is None
+
+
+def test_empty_availability_file_fails_clearly(dispo_raw, tmp_path):
+    build(dispo_raw, tmp_path / "out")
+    (dispo_raw / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt").write_bytes(b"")
+    with pytest.raises(BuildError, match="CIS_CIP_Dispo_Spec.txt: the file is empty"):
+        build(dispo_raw, tmp_path / "out")
+    assert pl.read_parquet(tmp_path / "out/disponibilites.parquet").height == 992
+
+
+def test_views(real_store, shared_dir):
+    f = sv.Filters.parse(["rupture", "bogus"], "1", "n", "12mois")
+    assert (f.statuts, f.mitm, f.atc1, f.periode) == (["rupture"], True, "N", "12mois")
+    frame = sv.filter_episodes(real_store, f)
+    assert frame.height > 0 and (frame["statut"] == 1).all() and frame["mitm"].all() and (frame["atc1"] == "N").all()
+    default = sv.Filters.parse(None, None, None, None)
+    assert default.statuts == ["rupture", "tension"] and default.periode == "tout"
+    s = sv.situation(real_store)
+    rows = raw_dispo(shared_dir)
+    expected = tuple(len({r[0] for r in rows if r[2] == code}) for code in ("1", "2", "3"))
+    assert (s.ruptures, s.tensions, s.arrets) == expected
+    months = sv.monthly_starts(sv.filter_episodes(real_store, default))
+    assert months["episodes"].sum() == sv.filter_episodes(real_store, default)["date_debut"].drop_nulls().len()
