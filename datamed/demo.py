@@ -811,6 +811,30 @@ def write_atc(out_dir: Path, gen: Generator) -> dict[str, int]:
     return {"atc/atc_names_fr.json": len(names), f"atc/{WHO_CSV_NAME}": len(rows)}
 
 
+# --- shortage signals per ATC class and year (ANSM / EIG DataMed, 2014-2020) -------
+CLASS_YEARS = tuple(range(2014, 2021))
+# Labels as the source writes them: mostly level-2 French labels, a few level-1
+# ones, code-like labels typed with the letter O for a zero, one unknown label.
+CLASS_ODD_LABELS = ("NO2", "JO1", "Divers médicaments non classés")
+DEMO_CLASS_UNMAPPED = ("Divers médicaments non classés",)
+
+
+def write_class_history(out_dir: Path, gen: Generator, seed: int) -> dict[str, int]:
+    rng = random.Random(seed + 7)
+    level2 = sorted({p.atc[:3] for p in gen.products})
+    labels = [ATC_GROUPS[code][0] for code in level2 if code in ATC_GROUPS][:25]
+    labels += [ATC_GROUPS[code][0] for code in ("N", "C") if code in ATC_GROUPS] + list(CLASS_ODD_LABELS)
+    data: dict[str, dict[str, int]] = {}
+    base = {label: rng.randint(2, 60) for label in labels}
+    for i, year in enumerate(CLASS_YEARS):
+        growth = 1 + 0.25 * i  # signals rose over the period, as they did in reality
+        data[str(year)] = {label: max(1, int(base[label] * growth * rng.uniform(0.7, 1.3))) for label in labels}
+    folder = out_dir / "ansm_datamed"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ruptures_by_atc_by_annee.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return {"ansm_datamed/ruptures_by_atc_by_annee.json": sum(len(v) for v in data.values())}
+
+
 # --- pharmacovigilance (ANSM 2014-2018 aggregates) and MedDRA organ classes -------
 # The 27 MedDRA System Organ Classes: (code, English name, French name as the ANSM writes it).
 MEDDRA_SOC: tuple[tuple[str, str, str], ...] = (
@@ -1214,6 +1238,7 @@ def write_demo(out_dir: Path, seed: int = 20261128) -> dict:
     summary.update(write_atc(out_dir, gen))
     summary.update(write_meddra(out_dir))
     summary.update(write_pharmacovigilance(out_dir, gen, seed))
+    summary.update(write_class_history(out_dir, gen, seed))
     meta = {"demo": True, "generator": "datamed.demo", "seed": seed, "snapshots": list(DEMO_SNAPSHOTS),
             "description": "Données de démonstration synthétiques au format BDPM : substances et codes ATC réels, "
                            "noms de marque, titulaires, prix et ruptures fictifs. Ne pas utiliser pour un usage réel."}

@@ -217,3 +217,15 @@ def test_views(real_store, shared_dir):
     assert (s.ruptures, s.tensions, s.arrets) == expected
     months = sv.monthly_starts(sv.filter_episodes(real_store, default))
     assert months["episodes"].sum() == sv.filter_episodes(real_store, default)["date_debut"].drop_nulls().len()
+
+
+def test_demo_shortage_history(demo_store):
+    from datamed.demo import DEMO_CLASS_UNMAPPED
+
+    hist = demo_store.table("ruptures_classes")
+    assert set(hist.filter(pl.col("code_atc").is_null())["libelle_source"]) == set(DEMO_CLASS_UNMAPPED)
+    assert set(hist.filter(pl.col("libelle_source") == "NO2")["code_atc"]) == {"N02"}
+    eps = demo_store.table("ruptures_episodes")
+    assert eps["premiere_vue"].n_unique() == 3  # three availability snapshots
+    km, _ = sv.durations(eps)
+    assert km is not None and km.events.sum() > 10
