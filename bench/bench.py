@@ -176,6 +176,7 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         routes.DATA: {},
         routes.COMPARE: {"s": store.table("ei_substances")["ei_id"].head(5).to_list()} if store.has("ei_substances") else {},
         routes.NATIONAL: {},
+        routes.SHORTAGES: {"statut": ["rupture", "tension"], "mitm": "true", "atc": "N"},
     }
     os.environ["DATAMED_PREPARED"] = str(prepared)
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
