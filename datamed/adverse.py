@@ -39,6 +39,13 @@ def display_name(name: str) -> str:
     return short[:1].upper() + short[1:].lower()
 
 
+def best_label(nom: str, bdpm_names: list[str]) -> str:
+    """The BDPM spelling when the substance is linked (accents, usual word order), else the ANSM name."""
+    if bdpm_names:
+        return display_name(min(bdpm_names, key=lambda n: (len(n), n)))
+    return display_name(nom)
+
+
 def threshold(store: Store) -> int:
     return int(store.manifest.get("disclosure_threshold") or disclosure.DEFAULT_THRESHOLD)
 
@@ -106,7 +113,7 @@ class Profile:
 
     @property
     def label(self) -> str:
-        return display_name(self.nom)
+        return best_label(self.nom, self.bdpm_names)
 
     @property
     def masked(self) -> bool:
@@ -400,6 +407,11 @@ def substance_choices(store: Store) -> dict[str, str]:
         if subs.is_empty():
             return {}
         ordered = subs.sort(pl.col("n_cas").is_null(), "nom")
-        return {i: display_name(n) for i, n in ordered.select("ei_id", "nom").rows()}
+        links = store.table("ei_liens")
+        names: dict[str, list[str]] = {}
+        if not links.is_empty():
+            for i, n in links.select("ei_id", "denomination_bdpm").rows():
+                names.setdefault(i, []).append(n)
+        return {i: best_label(n, names.get(i, [])) for i, n in ordered.select("ei_id", "nom").rows()}
 
     return store.memo("ei_choices", compute)

@@ -308,6 +308,41 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
     datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
 
 
+RISK_DRIVERS_FOR = 1000  # medicines whose risk drivers are computed (the riskiest)
+
+
+def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
+    """Forward-validated shortage-risk model; scores are published only if it beats the baseline.
+
+    Returns a one-line status for the manifest.
+    """
+    from datamed import risk
+
+    eps = datasets["ruptures_episodes"]
+    if eps.filter(pl.col("date_debut").is_not_null()).height < 20:
+        return "not computed: too few dated shortage episodes"
+    try:
+        report = risk.evaluate(datasets, with_importance=False)
+    except ValueError as exc:
+        return f"not computed: {exc}"
+    datasets["risque_evaluation"] = report.metrics_table()
+    datasets["risque_calibration"] = report.calibration()
+    datasets["risque_rapport"] = pl.DataFrame(
+        {
+            "texte": [report.to_markdown_fr()],
+            "bat_la_reference": [report.beats_baseline],
+            "date_apprentissage": [report.train_cutoff],
+            "date_test": [report.test_cutoff],
+            "instantane": [report.snapshot],
+            "positifs_test": [report.n_test_positives],
+        }
+    )
+    if report.beats_baseline:
+        datasets["risque_ruptures"] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+        return "model beats the persistence baseline: scores published"
+    return "model does not beat the persistence baseline: no score published"
+
+
 def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
     """Availability records whose dates make no sense are rejected, with file and line."""
     dispo = datasets["disponibilites"]
@@ -405,6 +440,10 @@ DATASET_DESCRIPTIONS = {
     "ei_liens": "Liens entre substances de pharmacovigilance et substances de la BDPM : méthode et score",
     "ei_non_lies": "Substances de pharmacovigilance non reliées à la BDPM, avec suggestions",
     "ruptures_episodes": "Épisodes de rupture, tension ou arrêt par médicament (tous les instantanés de disponibilité), enrichis du catalogue",
+    "risque_evaluation": "Modèle de risque de rupture : indicateurs sur la fenêtre de test (modèle et référence)",
+    "risque_calibration": "Modèle de risque de rupture : calibration par décile",
+    "risque_rapport": "Modèle de risque de rupture : résumé de l'évaluation dans le temps",
+    "risque_ruptures": "Probabilité de nouvelle rupture ou tension dans les 6 mois par médicament, avec ses principaux facteurs",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }
 
@@ -458,6 +497,7 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
     rejects += pv_rejects
     ignored += pv_ignored
+    risk_status = risk_step(datasets)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -475,6 +515,7 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
             "ignored": ignored,
             "missing_sources": missing,
             "disclosure_threshold": threshold,
+            "risk_model": risk_status,
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

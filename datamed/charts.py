@@ -37,48 +37,71 @@ def _base(frame: pl.DataFrame, description: str) -> alt.Chart:
     return alt.Chart(frame.to_pandas(), description=description)
 
 
+def _finish(chart) -> alt.LayerChart:
+    """Top-level chart: always a layer (its description stays with the data),
+    without Vega's generated English ARIA texts (the page passes a French alt)."""
+    if isinstance(chart, alt.Chart):
+        chart = alt.layer(chart)
+    return chart.configure(aria=False)
+
+
+def _room(data: pl.DataFrame, column: str, factor: float = 1.3) -> alt.Scale:
+    """A value scale with room on the right for the value labels."""
+    top = data[column].max() if not data.is_empty() else None
+    return alt.Scale(domain=[0, float(top) * factor]) if top else alt.Scale()
+
+
+def _colours(domain: list[str] | None) -> alt.Scale:
+    """Same colour for the same substance in every chart of a page."""
+    return alt.Scale(domain=domain, range=PALETTE[: len(domain)]) if domain else alt.Scale(range=PALETTE)
+
+
 def soc_bars(soc: pl.DataFrame, description: str, value: str = "part_cas", limit: int = 15) -> alt.Chart:
     """Horizontal bars: share of cases per organ class, labelled with the value."""
     data = _labelled(soc.filter(pl.col(value).is_not_null()).sort(value, descending=True).head(limit), value)
     base = _base(data, description).encode(
-        y=alt.Y("soc:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
-        x=alt.X("valeur:Q", title="Part des cas (%)", axis=fr_axis()),
+        y=alt.Y("soc:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+        x=alt.X("valeur:Q", title="Part des cas (%)", axis=fr_axis(), scale=_room(data, "valeur")),
         tooltip=[alt.Tooltip("soc:N", title="Classe d'organes"), alt.Tooltip("etiquette:N", title="Part des cas (%)")],
     )
     bars = base.mark_bar(color=PALETTE[0])
     text = base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
-    return (bars + text).properties(height=alt.Step(24))
+    return _finish((bars + text).properties(height=alt.Step(24)))
 
 
 def strata_bars(frame: pl.DataFrame, category: str, description: str, value: str = "taux", title: str = "Cas pour 100 000 patients traités") -> alt.Chart:
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
     base = _base(data, description).encode(
         x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
-        y=alt.Y("valeur:Q", title=title, axis=fr_axis()),
+        y=alt.Y("valeur:Q", title=title, axis=fr_axis(titlePadding=8), scale=_room(data, "valeur", 1.2)),
         tooltip=[alt.Tooltip(f"{category}:N", title="Classe"), alt.Tooltip("etiquette:N", title=title)],
     )
-    return (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=220)
+    return _finish(
+        (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=260)
+    )
 
 
-def trend(frame: pl.DataFrame, description: str, series: str | None = None) -> alt.Chart:
+def trend(frame: pl.DataFrame, description: str, series: str | None = None, domain: list[str] | None = None) -> alt.Chart:
     """Rate per 100,000 by year with its 95 % CI band; one line per substance if ``series``."""
     data = _labelled(frame.filter(pl.col("taux").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "taux")
+    # several substances can differ by orders of magnitude: log scale
+    y_scale = alt.Scale(type="log") if series else alt.Scale(zero=True)
     enc = {
         "x": alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
-        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients traités", axis=fr_axis()),
+        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients", axis=fr_axis(titlePadding=8), scale=y_scale),
     }
     tooltip = [alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Taux pour 100 000")]
     if series:
-        enc["color"] = alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400))
+        enc["color"] = alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400, symbolOpacity=1))
         enc["strokeDash"] = alt.StrokeDash(f"{series}:N", title="Substance")
         tooltip.insert(0, alt.Tooltip(f"{series}:N", title="Substance"))
     base = _base(data, description)
     band = base.mark_area(opacity=0.15).encode(
-        x=enc["x"], y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients traités"), y2="taux_ic_haut:Q",
-        **({"color": enc["color"]} if series else {}),
+        x=enc["x"], y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients", scale=y_scale), y2="taux_ic_haut:Q",
+        **({"color": alt.Color(f"{series}:N", scale=_colours(domain), legend=None)} if series else {}),
     )  # fmt: skip
     line = base.mark_line(point=True).encode(**enc, tooltip=tooltip)
-    return (band + line).properties(height=260)
+    return _finish((band + line).properties(height=300))
 
 
 def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
@@ -88,19 +111,21 @@ def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
         y=alt.Y("n_cas:Q", title="Cas déclarés", axis=fr_axis(",d")),
         tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Cas")],
     )
-    return (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=240)
+    return _finish((base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=240))
 
 
-def grouped_bars(frame: pl.DataFrame, category: str, value: str, series: str, description: str, title: str) -> alt.Chart:
+def grouped_bars(
+    frame: pl.DataFrame, category: str, value: str, series: str, description: str, title: str, domain: list[str] | None = None
+) -> alt.Chart:
     """Side-by-side bars per category, one per substance (colour + pattern of order + labels)."""
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
     short = pl.col(series).str.split(" (").list.first().str.slice(0, 18)
     data = data.with_columns((pl.col("etiquette") + " · " + short).alias("etiquette_serie"))
     base = _base(data, description).encode(
-        y=alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
-        yOffset=alt.YOffset(f"{series}:N"),
-        x=alt.X("valeur:Q", title=title, axis=fr_axis()),
-        color=alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400)),
+        y=alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+        yOffset=alt.YOffset(f"{series}:N", scale=alt.Scale(domain=domain) if domain else alt.Undefined),
+        x=alt.X("valeur:Q", title=title, axis=fr_axis(), scale=_room(data, "valeur", 1.45)),
+        color=alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400)),
         tooltip=[
             alt.Tooltip(f"{series}:N", title="Substance"),
             alt.Tooltip(f"{category}:N", title="Catégorie"),
@@ -109,23 +134,23 @@ def grouped_bars(frame: pl.DataFrame, category: str, value: str, series: str, de
     )
     # each bar is labelled with its value and substance: colour is never the only key
     text = base.mark_text(align="left", dx=3, font=FONT, fontSize=10).encode(text="etiquette_serie:N", color=alt.value("#333"))
-    return (base.mark_bar() + text).properties(height=alt.Step(16))
+    return _finish((base.mark_bar() + text).properties(height=alt.Step(16)))
 
 
-def forest(frame: pl.DataFrame, description: str, series: str = "substance") -> alt.Chart:
+def forest(frame: pl.DataFrame, description: str, series: str = "substance", domain: list[str] | None = None) -> alt.Chart:
     """ROR with 95 % CI per organ class and substance, log scale, reference line at 1."""
     data = frame.filter(pl.col("ror").is_not_null() & (pl.col("ror") > 0) & pl.col("ror_ic_bas").is_not_null())
     data = data.with_columns(
         [pl.col(c).map_elements(lambda x: fr_label(x, 2), return_dtype=pl.String).alias(f"{c}_txt") for c in ("ror", "ror_ic_bas", "ror_ic_haut")]
     )
     base = _base(data, description)
-    y = alt.Y("soc:N", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False))
+    y = alt.Y("soc:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
     y_offset = alt.YOffset(f"{series}:N")
     x_scale = alt.Scale(type="log")
-    colour = alt.Color(f"{series}:N", title="Substance", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom", labelLimit=400))
+    colour = alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400))
     shape = alt.Shape(f"{series}:N", title="Substance")
     rule = base.mark_rule().encode(
-        y=y, yOffset=y_offset, x=alt.X("ror_ic_bas:Q", scale=x_scale, title="ROR (échelle log) et IC 95 %", axis=fr_axis("~g")), x2="ror_ic_haut:Q", color=colour
+        y=y, yOffset=y_offset, x=alt.X("ror_ic_bas:Q", scale=x_scale, title="ROR (échelle log) et IC 95 %", axis=fr_axis("~g", values=[0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])), x2="ror_ic_haut:Q", color=colour
     )  # fmt: skip
     points = base.mark_point(filled=True, size=60).encode(
         y=y,
@@ -142,7 +167,7 @@ def forest(frame: pl.DataFrame, description: str, series: str = "substance") -> 
         ],
     )
     one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_pandas()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
-    return (rule + points + one).properties(height=alt.Step(14))
+    return _finish((rule + points + one).properties(height=alt.Step(14)))
 
 
 # --- shortages -------------------------------------------------------------------------------------
@@ -152,36 +177,36 @@ def count_bars(frame: pl.DataFrame, category: str, value: str, description: str,
     """Horizontal bars of counts per category, labelled."""
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value, 0)
     base = _base(data, description).encode(
-        y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
-        x=alt.X("valeur:Q", title=title, axis=fr_axis(",d")),
+        y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+        x=alt.X("valeur:Q", title=title, axis=fr_axis(",d", tickMinStep=1), scale=_room(data, "valeur", 1.15)),
         tooltip=[alt.Tooltip(f"{category}:N", title="Catégorie"), alt.Tooltip("etiquette:N", title=title)],
     )
-    return (base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")).properties(height=alt.Step(22))
+    return _finish((base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")).properties(height=alt.Step(22)))
 
 
 def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
     """Episode starts per month; months before the reliable-start date are hatched grey."""
     data = frame.with_columns(
-        pl.when(pl.col("dates_fiables")).then(pl.lit("date de début")).otherwise(pl.lit("date de mise à jour (avant le 06/10/2023)")).alias("nature")
+        pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour (avant 10/2023)")).alias("nature")
     )
-    return (
+    return _finish(
         _base(data, description)
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(mois):T", title="Mois de début", axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("episodes:Q", title="Épisodes commencés", axis=fr_axis(",d")),
-            color=alt.Color("nature:N", title="Date connue", scale=alt.Scale(range=[PALETTE[0], "#b0b0b0"]), legend=alt.Legend(orient="bottom")),
+            y=alt.Y("episodes:Q", title="Épisodes commencés", axis=fr_axis(",d", tickMinStep=1)),
+            color=alt.Color("nature:N", title="Date connue", scale=alt.Scale(range=[PALETTE[0], "#b0b0b0"]), legend=alt.Legend(orient="top", labelLimit=300)),
             opacity=alt.Opacity("nature:N", scale=alt.Scale(range=[1.0, 0.6]), legend=None),
             tooltip=[alt.Tooltip("yearmonth(mois):T", title="Mois", format="%m/%Y"), alt.Tooltip("episodes:Q", title="Épisodes"), alt.Tooltip("nature:N", title="Date")],
         )
-        .properties(height=260)
+        .properties(height=320)
     )
 
 
 def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
     """Kaplan-Meier step curve: share of episodes still unresolved after t days."""
     data = frame.with_columns((pl.col("survie") * 100).round(1).alias("pct"))
-    return (
+    return _finish(
         _base(data, description)
         .mark_line(interpolate="step-after", point=True, color=PALETTE[0])
         .encode(
@@ -195,7 +220,7 @@ def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
 
 def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
     data = frame.with_columns(pl.col("annee").cast(pl.Int32))
-    colour = alt.Color("classe:N", title="Classe ATC", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400))
+    colour = alt.Color("classe:N", title="Classe ATC", legend=alt.Legend(orient="right", labelLimit=260))
     base = _base(data, description).encode(
         x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("n_signalements:Q", title="Signalements", axis=fr_axis(",d")),
@@ -203,7 +228,7 @@ def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
         shape=alt.Shape("classe:N", legend=None),
         tooltip=[alt.Tooltip("classe:N", title="Classe"), alt.Tooltip("annee:O", title="Année"), alt.Tooltip("n_signalements:Q", title="Signalements")],
     )
-    return (base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=300)
+    return _finish((base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=340))
 
 
 def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.Chart:
@@ -211,10 +236,10 @@ def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.
     data = frame.filter(pl.col("date_debut").is_not_null()).with_columns(
         pl.coalesce("date_fin", pl.lit(end)).alias("fin_affichee"),
         pl.col("statuts").list.join(" → ").alias("parcours"),
-        pl.coalesce("cip13", pl.lit("toutes présentations")).alias("presentation"),
+        pl.coalesce("cip13", pl.lit("toutes")).alias("presentation"),
     )
     base = _base(data, description).encode(
-        y=alt.Y("presentation:N", title=None),
+        y=alt.Y("presentation:N", title="Présentations"),
         tooltip=[
             alt.Tooltip("parcours:N", title="Statuts"),
             alt.Tooltip("date_debut:T", title="Début", format="%d/%m/%Y"),
@@ -223,4 +248,4 @@ def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.
     )
     bars = base.mark_bar(height=14, color=PALETTE[1]).encode(x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T")
     text = base.mark_text(align="left", dx=4, font=FONT).encode(x="fin_affichee:T", text="parcours:N")
-    return (bars + text).properties(height=alt.Step(28))
+    return _finish((bars + text).properties(height=alt.Step(28)))

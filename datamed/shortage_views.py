@@ -89,6 +89,8 @@ def breakdown(frame: pl.DataFrame, column: str, label: str | None = None, top: i
     """Medicines (distinct CIS) per category, most frequent first."""
     if frame.is_empty():
         return pl.DataFrame(schema={"categorie": pl.String, "medicaments": pl.UInt32})
+    if column == "voies":
+        frame = frame.with_columns(pl.col("voies").str.replace_all(";", ", "))
     key = pl.col(label) if label else pl.col(column)
     return (
         frame.with_columns(
@@ -227,3 +229,39 @@ def alternatives(store: Store, cis: str) -> pl.DataFrame:
 
 def status_label(code: int | None) -> str:
     return STATUS_LABELS.get(code, "—") if code else "—"
+
+
+# --- risk model (computed in the pipeline) ---------------------------------------------------------
+
+
+@dataclass
+class RiskView:
+    text: str
+    beats_baseline: bool
+    metrics: pl.DataFrame
+    calibration: pl.DataFrame
+    top: pl.DataFrame  # empty unless the model beats the baseline
+
+
+def risk_view(store: Store, top: int = 100) -> RiskView | None:
+    rapport = store.table("risque_rapport")
+    if rapport.is_empty():
+        return None
+    row = rapport.row(0, named=True)
+    scores = store.table("risque_ruptures")
+    best = scores.head(top) if row["bat_la_reference"] and not scores.is_empty() else pl.DataFrame()
+    return RiskView(row["texte"], bool(row["bat_la_reference"]), store.table("risque_evaluation"), store.table("risque_calibration"), best)
+
+
+def medicine_risk(store: Store, cis: str) -> dict | None:
+    """Probability, rank and drivers of one medicine, when scores are published."""
+    scores = store.table("risque_ruptures")
+    if scores.is_empty():
+        return None
+    ranked = scores.with_row_index("rang", offset=1)
+    row = ranked.filter(pl.col("cis") == cis)
+    if row.is_empty():
+        return None
+    r = row.row(0, named=True)
+    drivers = [r[f"facteur_{i}"] for i in range(1, 4) if r.get(f"facteur_{i}")]
+    return {"probabilite": r["probabilite"], "rang": r["rang"], "sur": scores.height, "facteurs": drivers, "episode_en_cours": r["episode_en_cours"]}

@@ -23,7 +23,8 @@ if not choices:
 requested = adverse.parse_ids(st.query_params.get_all("s"))
 unknown = [i for i in requested if i not in choices]
 selected = common.url_multiselect(
-    "Substances (2 à 5)", list(choices), "s", format_func=lambda i: choices.get(i, i), max_selections=adverse.MAX_COMPARE
+    "Substances (2 à 5)", list(choices), "s", format_func=lambda i: choices.get(i, i), max_selections=adverse.MAX_COMPARE,
+    placeholder="Tapez le nom d'une substance…",
 )
 if unknown:
     st.warning("Substance(s) inconnue(s) ignorée(s) : " + ", ".join(f"« {md_escape(u[:60])} »" for u in unknown))
@@ -51,7 +52,8 @@ if any(p.masked for p in comp.profiles):
     st.info(disclosure.explanation_fr(seuil), icon=":material/lock:")
 
 tabs = st.tabs(["Classes d'organes", "Taux de déclaration", "Âge et sexe", "Disproportionnalité (ROR)"])
-names = ", ".join(p.label for p in comp.profiles)
+labels = [p.label for p in comp.profiles]
+names = ", ".join(labels)
 soc = comp.soc
 with tabs[0]:
     if soc.is_empty() or soc["part_cas"].drop_nulls().is_empty():
@@ -60,7 +62,7 @@ with tabs[0]:
         top = soc.filter(pl.col("part_cas").is_not_null()).sort("part_cas", descending=True).group_by("substance", maintain_order=True).head(8)["soc"].unique()
         data = soc.filter(pl.col("soc").is_in(top.implode()))
         desc = f"Part des cas par classe d'organes, comparée entre {names}."
-        st.altair_chart(charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)"), alt=desc, key="cmp_soc")
+        st.altair_chart(charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)", domain=labels), alt=desc, key="cmp_soc")
 with tabs[1]:
     rates = comp.rates.filter(pl.col("taux").is_not_null())
     if rates.is_empty():
@@ -71,7 +73,7 @@ with tabs[1]:
     yearly = pl.concat([p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()], how="diagonal_relaxed")
     if not yearly.is_empty() and not yearly["taux"].drop_nulls().is_empty():
         desc = f"Évolution annuelle du taux de déclaration pour 100 000 patients traités : {names}."
-        st.altair_chart(charts.trend(yearly, desc, series="substance"), alt=desc, key="cmp_trend")
+        st.altair_chart(charts.trend(yearly, desc, series="substance", domain=labels), alt=desc, key="cmp_trend")
 with tabs[2]:
     cols = st.columns(2)
     for col, frame, label in ((cols[0], comp.age, "Classe d'âge"), (cols[1], comp.sexe, "Sexe")):
@@ -80,7 +82,7 @@ with tabs[2]:
                 st.info(f"{label} : taux non publiables.")
                 continue
             desc = f"Cas pour 100 000 patients traités par {label.lower()}, comparés entre {names}."
-            st.altair_chart(charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000"), alt=desc, key=f"cmp_{label}")
+            st.altair_chart(charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000", domain=labels), alt=desc, key=f"cmp_{label}")
             with st.expander("Tableau"):
                 st.dataframe(
                     frame.select(
@@ -99,7 +101,7 @@ with tabs[3]:
             f"Diagramme en forêt : rapport de cotes de déclaration (ROR) et intervalle de confiance à 95 % par classe "
             f"d'organes pour {names} ; une valeur au-dessus de 1 signifie une classe plus souvent citée qu'avec les autres substances."
         )
-        st.altair_chart(charts.forest(soc, desc), alt=desc, key="cmp_forest")
+        st.altair_chart(charts.forest(soc, desc, domain=labels), alt=desc, key="cmp_forest")
         st.caption("Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique.")
 
 st.subheader("Tableau détaillé", anchor=False)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from datamed import adverse, catalogue, charts, display, shortage_views
 from datamed.display import md_escape
-from datamed.text import fr_date
+from datamed.text import fr_date, fr_int, fr_number
 from datamed.ui import adverse as ui_adverse
 from datamed.ui import common, routes
 
@@ -114,7 +114,7 @@ if adverse.has_data(store) and not med.composition.is_empty():
     if not profiles:
         st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée aux substances actives de ce médicament.")
     elif len(profiles) == 1:
-        ui_adverse.render_profile(profiles[0], key="med_0")
+        ui_adverse.render_profile(profiles[0], key="med_0", heading=False)
     else:
         st.caption("Les données sont publiées par substance active : un onglet par substance.")
         for i, (tab, p) in enumerate(zip(st.tabs([p.label for p in profiles]), profiles)):
@@ -186,6 +186,16 @@ if med.status_now in (1, 2):
             else:
                 st.page_link(routes.MEDICINE.file, label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}", query_params={"cis": r["cis"]})
     st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
+risk = shortage_views.medicine_risk(store, med.cis)
+if risk:
+    with st.expander("Risque de rupture dans les 6 mois (outil expérimental ANSM)"):
+        st.markdown(
+            f"Probabilité estimée d'une nouvelle rupture ou tension : **{fr_number(100 * risk['probabilite'], 1)} %** "
+            f"(rang {fr_int(risk['rang'])} sur {fr_int(risk['sur'])} médicaments commercialisés)."
+        )
+        if risk["facteurs"]:
+            st.markdown("Principaux facteurs : " + " ; ".join(md_escape(f) for f in risk["facteurs"]) + ".")
+        st.caption("Estimation statistique à partir des signalements passés, à usage de veille ; elle ne prédit pas la disponibilité d'une boîte en pharmacie.")
 episodes = shortage_views.medicine_episodes(store, med.cis)
 if not episodes.is_empty():
     dated = episodes.filter(episodes["date_debut"].is_not_null())

@@ -66,8 +66,9 @@ with tabs[2]:
                 )
 with tabs[3]:
     st.caption("Les 20 substances les plus citées ; cliquez sur une ligne pour comparer son profil.")
+    labels = adverse.substance_choices(store)
     top = nat.top.select(
-        nat.top["nom"].str.to_titlecase().alias("Substance"),
+        nat.top["ei_id"].replace_strict(labels, default=nat.top["nom"]).alias("Substance"),
         nat.top["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
         nat.top["taux"].map_elements(adverse.fmt_rate, return_dtype=str).alias("Cas pour 100 000 patients"),
     )

@@ -5,7 +5,7 @@ import streamlit as st
 
 from datamed import charts
 from datamed import shortage_views as sv
-from datamed.text import fr_date, fr_int, fr_number
+from datamed.text import fr_date, fr_int, fr_number, fr_plural
 from datamed.ui import common, routes
 
 store = common.open_page()
@@ -20,8 +20,8 @@ st.markdown(f"Situation au **{fr_date(sit.snapshot, long=True)}**, d'après le f
 c = st.columns(5)
 c[0].metric("En rupture de stock", fr_int(sit.ruptures), border=True, help="médicaments (codes CIS) en rupture")
 c[1].metric("En tension", fr_int(sit.tensions), border=True, help="médicaments en tension d'approvisionnement")
-c[2].metric("Arrêts de commercialisation", fr_int(sit.arrets), border=True)
-c[3].metric("Remises à disposition", fr_int(sit.remises), border=True, help="retours signalés encore présents dans le fichier")
+c[2].metric("Arrêts", fr_int(sit.arrets), border=True, help="arrêts de commercialisation signalés")
+c[3].metric("Retours", fr_int(sit.remises), border=True, help="remises à disposition signalées encore présentes dans le fichier")
 c[4].metric(
     "Part de MITM",
     f"{fr_number(100 * sit.mitm_share, 0)} %" if sit.mitm_share is not None else "—",
@@ -36,18 +36,18 @@ with st.container(border=True):
     atc_labels = {a: l for a, l in sv.episodes(store).select("atc1", "atc1_libelle").unique().drop_nulls().sort("atc1").rows()}
     atc = common.url_selectbox("Classe ATC", list(atc_labels), "atc", format_func=lambda a: f"{a} — {atc_labels[a]}", placeholder="Toutes", container=f2)
     periode = common.url_selectbox("Période", list(sv.PERIODS), "periode", format_func=sv.PERIODS.get, placeholder="Toute la période", container=f3)
-    mitm = f4.toggle("MITM seulement", key="mitm", bind="query-params")
+    mitm = f4.toggle("MITM", key="mitm", bind="query-params", help="seulement les médicaments d'intérêt thérapeutique majeur")
 filters = sv.Filters.parse(statuts, mitm, atc, periode)
 frame = sv.filter_episodes(store, filters)
 st.caption(
-    f"{fr_int(frame['cis'].n_unique())} médicaments, {fr_int(frame.height)} épisodes : "
+    f"{fr_plural(frame['cis'].n_unique(), 'médicament')}, {fr_plural(frame.height, 'épisode')} : "
     + ", ".join(sv.STATUS_KEY_LABELS[s].lower() for s in filters.statuts)
     + (" · MITM" if filters.mitm else "")
     + (f" · classe {filters.atc1}" if filters.atc1 else "")
     + f" · {sv.PERIODS[filters.periode].lower()}."
 )
 
-tabs = st.tabs(["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020"])
+tabs = st.tabs(["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (ANSM)"])
 with tabs[0]:
     for title, column, label in (
         ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
@@ -90,8 +90,10 @@ with tabs[2]:
     else:
         observed = int(km.events.sum())
         st.markdown(
-            f"**{fr_int(observed)} retours à disposition observés** sur {fr_int(int(km.at_risk[0]))} épisodes suivis ; "
-            "les épisodes encore ouverts comptent jusqu'à la dernière date connue (données censurées)."
+            f"**{fr_plural(observed, 'retour observé', 'retours observés')}** sur {fr_plural(int(km.at_risk[0]), 'épisode suivi', 'épisodes suivis')} "
+            "(tous statuts, selon les autres filtres) ; les épisodes encore ouverts comptent jusqu'à la dernière date "
+            "connue (données censurées). Une remise à disposition dont le début n'a jamais été vu dans les fichiers "
+            "conservés ne donne pas de durée."
         )
         if km.median is not None:
             st.markdown(f"Durée médiane avant retour : **{fr_int(km.median)} jours**.")
@@ -119,7 +121,7 @@ with tabs[2]:
 with tabs[3]:
     text = st.text_input("Rechercher dans les épisodes en cours (nom, CIS, titulaire, ATC)", key="q_episodes")
     cur = sv.current_table(frame, text)
-    st.caption(f"{fr_int(cur.height)} épisodes. Cliquez sur une ligne pour ouvrir la fiche du médicament.")
+    st.caption(f"{fr_plural(cur.height, 'épisode')}." + (" Cliquez sur une ligne pour ouvrir la fiche du médicament." if cur.height else ""))
     shown = cur.select(
         pl.col("cis").alias("CIS"),
         pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
@@ -169,6 +171,39 @@ with tabs[4]:
                 alt="Signalements par classe et par année",
             )
 
+with tabs[5]:
+    view = sv.risk_view(store)
+    if view is None:
+        st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
+    else:
+        st.caption("Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois.")
+        st.markdown(view.text)
+        st.dataframe(
+            view.metrics.select(
+                pl.col("indicateur").alias("Indicateur"),
+                pl.col("modele").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Modèle"),
+                pl.col("reference").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Référence (épisode dans les 12 mois)"),
+            ),
+            hide_index=True,
+            alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
+        )
+        with st.expander("Calibration (par décile de risque prédit)"):
+            st.dataframe(view.calibration, hide_index=True, alt="Calibration : risque prédit moyen et fréquence observée par décile")
+        if view.beats_baseline and not view.top.is_empty():
+            st.markdown("**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)")
+            top = view.top.select(
+                pl.col("cis").alias("CIS"),
+                pl.col("denomination").alias("Médicament"),
+                (pl.col("probabilite") * 100).map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String).alias("Risque à 6 mois"),
+                pl.concat_str([pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")], separator=" ; ", ignore_nulls=True).alias("Principaux facteurs"),
+                pl.when(pl.col("episode_en_cours")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Épisode en cours"),
+            )
+            event = st.dataframe(top, hide_index=True, on_select="rerun", selection_mode="single-row", key="risk_top", alt="Médicaments au risque le plus élevé")
+            if event.selection.rows:
+                st.switch_page(routes.MEDICINE.file, query_params={"cis": top["CIS"][event.selection.rows[0]]})
+        elif not view.beats_baseline:
+            st.warning("Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché.")
+
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(
         "**Source** : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), tous les instantanés "
@@ -179,6 +214,10 @@ with st.expander("Méthode", icon=":material/info:"):
         "Une remise à disposition dont le début n'a jamais été vu ne donne pas de durée.\n\n"
         "**Historique 2014-2020** : signalements de ruptures par classe ATC (ANSM, programme EIG DataMed), libellés "
         "reliés aux codes ATC par libellé exact, code ou libellé approché ; les libellés non reliés sont listés.\n\n"
+        "**Risque** : modèle de gradient boosting (scikit-learn) évalué dans le temps — appris sur une date de coupure, "
+        "testé sur les 6 mois suivants — et comparé à la référence « épisode dans les 12 derniers mois » ; les scores ne "
+        "sont affichés que si le modèle fait mieux que la référence (PR-AUC). Aucune information postérieure à la date de "
+        "coupure n'entre dans les variables.\n\n"
         "Ces données décrivent des signalements à l'ANSM ; elles ne garantissent pas la disponibilité en pharmacie."
     )
 common.footer(store)

@@ -352,10 +352,14 @@ def test_shortages_page(monkeypatch, real_prepared, shared_dir):
     assert at.title[0].value == "Ruptures et tensions d'approvisionnement"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["En tension"] == "418"
-    assert len(at.tabs) == 5
+    assert len(at.tabs) == 6
     assert "Méthode" in [e.label for e in at.expander]
     body = texts(at)
     assert "NX0" in body  # unmapped class labels are reported
+    # the risk tab: evaluation shown; scores only because the model beats the baseline
+    assert "Le modèle fait mieux que la référence" in body
+    top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
+    assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
 
 
 def test_shortages_filters_from_url(monkeypatch, real_prepared):

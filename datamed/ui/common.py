@@ -186,7 +186,9 @@ def url_selectbox(label: str, options: list[str], param_name: str, *, format_fun
     )
 
 
-def url_multiselect(label: str, options: list[str], param_name: str, *, format_func=str, max_selections=None, container=st):
+def url_multiselect(
+    label: str, options: list[str], param_name: str, *, format_func=str, max_selections=None, container=st, placeholder: str = "Choisissez…"
+):
     """A multiselect whose values live in the URL as repeated ``?param=a&param=b``."""
     current = [v for v in st.query_params.get_all(param_name) if v in options][: max_selections or None]
     key = f"url_{param_name}"
@@ -202,7 +204,7 @@ def url_multiselect(label: str, options: list[str], param_name: str, *, format_f
         max_selections=max_selections,
         key=key,
         on_change=sync,
-        placeholder="Tapez le nom d'une substance…",
+        placeholder=placeholder,
     )
 
 

@@ -5,8 +5,10 @@ Run with ``python -m pytest tests/browser -q``; skip with ``-m "not browser"``.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
+from urllib.parse import urlencode
 
 import polars as pl
 import pytest
@@ -27,11 +29,19 @@ pytestmark = pytest.mark.browser
 MAIN = '[data-testid="stMain"]'
 MAIN_BLOCK = '[data-testid="stMainBlockContainer"]'
 PAGE_LINK = f'{MAIN} [data-testid="stPageLink-NavLink"]'
-DATAFRAME = f'{MAIN} [data-testid="stDataFrame"]'
+# tables inside collapsed expanders (the adverse-effect sections) are in the DOM but hidden
+DATAFRAME = f'{MAIN} [data-testid="stDataFrame"] >> visible=true'
 METRIC = f'{MAIN} [data-testid="stMetric"]'
 SEARCH_LABEL = "Rechercher un médicament"
 DEMO_WARNING = "Données de démonstration"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CHART = '[data-testid="stVegaLiteChart"]'
+TAB = f'{MAIN} [data-testid="stTab"]'
+TAB_PANEL = f'{MAIN} [role="tabpanel"]'  # with ">> visible=true": the selected tab's content
+EXPANDER = f'{MAIN} [data-testid="stExpander"]'
+COMPARE_TITLE = "Comparer des profils d'effets indésirables"
+COMPARE_PATH = "/comparer?s=abacavir-sulfate-d&s=anastrozole&s=paracetamol"
+COMPARE_NAMES = ("Abacavir", "Anastrozole", "Paracetamol")
 
 
 def search_from_header(page, query: str) -> None:
@@ -50,6 +60,40 @@ def click_and_wait(page, link, *, url: str, title: str) -> None:
     page.wait_for_url(re.compile(url))
     wait_for_app(page, selector="h1", text=title)
     assert_no_exception(page)
+
+
+def rendered_chart(scope, *, min_height: float = 150):
+    """The first visible Vega chart in ``scope`` (page or locator), once Vega has drawn its marks.
+
+    Hidden tabs keep their chart containers in the DOM, empty, until shown: only
+    visible ones count. Asserts a non-empty svg/canvas of a reasonable size.
+    """
+    chart = scope.locator(f"{CHART} >> visible=true").first
+    chart.locator("svg .role-mark > *, canvas").first.wait_for(state="attached")
+    info = chart.evaluate(
+        """el => {
+            const g = el.querySelector('svg, canvas'), r = g.getBoundingClientRect();
+            const marks = g.tagName.toLowerCase() === 'svg'
+                ? g.querySelectorAll('.role-mark > *').length : g.width * g.height;
+            return {tag: g.tagName.toLowerCase(), width: r.width, height: r.height, marks};
+        }"""
+    )
+    assert info["marks"] > 0 and info["width"] > 300 and info["height"] > min_height, info
+    return chart
+
+
+def tab_names(page, expected: int) -> list[str]:
+    """Labels of the page's tabs, once ``expected`` of them are shown (React may lag the script's end)."""
+    page.locator(TAB).nth(expected - 1).wait_for(state="visible")
+    return [t.strip() for t in page.locator(TAB).all_inner_texts()]
+
+
+def open_tab(page, name: str):
+    """Click the tab ``name`` (no rerun: Streamlit tabs are client-side) and return its panel."""
+    tab = page.locator(TAB).filter(has_text=name).first
+    tab.click()
+    page.locator(f'{TAB}[aria-selected="true"]').filter(has_text=name).first.wait_for(state="visible")
+    return page.locator(f"{TAB_PANEL} >> visible=true").first
 
 
 def click_first_row(page, table) -> None:
@@ -118,7 +162,9 @@ def test_deep_links_on_cold_server(page, cold_server, real_prepared):
 
     goto(page, server, "/donnees", selector="h1", text="Sources et rejets")
     page.locator(DATAFRAME).first.wait_for(state="visible")
-    assert page.locator(METRIC).count() == 3
+    page.locator(METRIC).nth(3).wait_for(state="visible")
+    labels = page.locator(f'{METRIC} [data-testid="stMetricLabel"]').all_inner_texts()
+    assert [t.strip() for t in labels] == ["Fichiers sources lus", "Lignes lues", "Lignes rejetées", "Valeurs écartées"]
 
     goto(page, server, "/medicament?cis=abc", selector="h1", text="Médicament introuvable")
     page.get_by_text("n'est pas un code CIS valide").first.wait_for(state="visible")
@@ -129,6 +175,107 @@ def test_cold_deep_link_has_no_page_not_found_dialog(page, cold_server, real_pre
     goto(page, server, "/medicament?cis=60002283", selector="h1", text="ANASTROZOLE ACCORD")
     page.wait_for_timeout(500)
     assert page_not_found_dialogs(page) == []
+
+
+# --- adverse effects (pharmacovigilance), real data --------------------------------
+
+
+def test_compare_deep_link_on_cold_server(page, cold_server, real_prepared, tmp_path):
+    """The compare page is the server's very first request; its four tabs each draw a chart."""
+    server = cold_server(real_prepared)
+    goto(page, server, COMPARE_PATH, selector="h1", text=COMPARE_TITLE)
+    assert page.locator("h1").first.inner_text().strip() == COMPARE_TITLE
+    summary = page.locator(DATAFRAME).first  # summary table, one row per substance
+    summary.wait_for(state="visible")
+    assert tab_names(page, 4) == ["Classes d'organes", "Taux de déclaration", "Âge et sexe", "Disproportionnalité (ROR)"]
+
+    # first tab: grouped bars per organ class
+    soc = rendered_chart(page.locator(f"{TAB_PANEL} >> visible=true").first)
+    data = screenshot_element(page, CHART, tmp_path / "compare_soc.png")
+    assert data[:8] == PNG_MAGIC and len(data) > 5_000, f"chart screenshot only {len(data)} bytes"
+    # accessible description: vega-embed puts the chart's description (Streamlit's ``alt``,
+    # the same text here) on the chart container itself, an ARIA graphics document
+    assert soc.get_attribute("role") == "graphics-document"
+    assert soc.get_attribute("aria-roledescription") == "visualization"
+    label = soc.get_attribute("aria-label") or ""
+    assert label.startswith("Part des cas par classe d'organes, comparée entre "), label
+    assert all(name in label for name in COMPARE_NAMES), label
+
+    for name, description in (
+        ("Taux de déclaration", "Cas déclarés pour 100 000 patients traités par an"),
+        ("Âge et sexe", "Cas pour 100 000 patients traités par classe d'âge"),
+        ("Disproportionnalité (ROR)", "Diagramme en forêt"),
+    ):
+        chart = rendered_chart(open_tab(page, name))
+        assert (chart.get_attribute("aria-label") or "").startswith(description), name
+    assert_no_exception(page)
+    assert page_not_found_dialogs(page) == []
+
+
+def test_compare_csv_download_is_masked(page, real_server):
+    goto(page, real_server, COMPARE_PATH, selector="h1", text=COMPARE_TITLE)
+    button = page.get_by_role("button", name="Télécharger le tableau (CSV, valeurs masquées)")
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    raw = download.path().read_bytes()
+    assert raw.startswith("\ufeff# DataMed".encode()), raw[:80]
+
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert "valeurs masquées sous 11 cas" in lines[0]
+    rows = list(csv.reader(lines[1:], delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Substance", "Classe d'organes (SOC)", "Cas"], header
+    assert len(header) > 5 and all(len(row) == len(header) for row in body)
+    assert {row[0].split(" ")[0] for row in body} == set(COMPARE_NAMES)
+    shown = []
+    for row in body:
+        cas = row[header.index("Cas")]
+        if cas in ("< 11", "masqué", "—"):  # below the threshold, secondary masking, no value
+            continue
+        assert re.fullmatch(r"\d{1,3}(\u202f\d{3})*", cas), f"unexpected Cas value {cas!r} in {row}"
+        shown.append(int(cas.replace("\u202f", "")))
+    assert shown and min(shown) >= 11, sorted(shown)[:5]
+
+
+def test_national_view_tabs(page, real_server):
+    goto(page, real_server, "/vue-nationale", selector="h1", text="Effets indésirables : vue nationale")
+    page.get_by_text(re.compile(r"paires cas-substance")).first.wait_for(state="visible")
+    tabs = ["Par année", "Par classe d'organes", "Âge et sexe", "Substances les plus citées"]
+    assert tab_names(page, 4) == tabs
+    for name in tabs[:3]:
+        rendered_chart(open_tab(page, name))
+    open_tab(page, tabs[3]).locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize(
+    "path, title",
+    [("/substance?substance=42215", "Anastrozole"), ("/medicament?cis=60002283", "ANASTROZOLE ACCORD 1 mg")],
+    ids=["substance", "medicament"],
+)
+def test_adverse_effects_section(page, real_server, tmp_path, path, title):
+    goto(page, real_server, path, selector="h1", text=title)
+    page.get_by_role("heading", name="Effets indésirables déclarés", exact=True).wait_for(state="visible")
+    summary = page.locator(MAIN).get_by_text(re.compile(r"^Entre 2014 et 2018, \d[\d\u202f]* cas d'effets indésirables"))
+    text = summary.first.inner_text()
+    assert "« anastrozole »" in text and "\\" not in text and "**" not in text, text
+    metrics = page.locator(f"{METRIC} >> visible=true")
+    metrics.nth(2).wait_for(state="visible")
+    assert metrics.count() == 3, metrics.all_inner_texts()
+    assert "300" in metrics.first.inner_text()  # cases declared, 2014-2018
+    assert tab_names(page, 3) == ["Par classe d'organes", "Âge et sexe", "Évolution"]
+
+    chart = rendered_chart(page.locator(f"{TAB_PANEL} >> visible=true").first, min_height=200)
+    assert (chart.get_attribute("aria-label") or "").startswith("Part des cas par classe d'organes pour Anastrozole")
+    data = screenshot_element(page, CHART, tmp_path / "soc.png")
+    assert data[:8] == PNG_MAGIC and len(data) > 5_000, f"chart screenshot only {len(data)} bytes"
+
+    method = page.locator(EXPANDER).filter(has_text="Méthode").first  # the section's, before the page's own
+    method.locator("summary").click()
+    method.get_by_text("Disproportionnalité").first.wait_for(state="visible")
+    assert_no_exception(page)
 
 
 # --- demo data ----------------------------------------------------------------------
@@ -192,3 +339,20 @@ def test_demo_home_screenshot_for_readme(page, demo_server, tmp_path):
     out.parent.mkdir(exist_ok=True)
     data = screenshot_element(page, MAIN_BLOCK, out)
     assert data[:8] == PNG_MAGIC and len(data) > 10_000
+
+
+def test_demo_compare_top_substances(page, demo_server, demo_prepared):
+    top = (
+        pl.read_parquet(demo_prepared / "ei_substances.parquet")
+        .filter(pl.col("n_cas").is_not_null())
+        .sort(["n_cas", "ei_id"], descending=[True, False])
+        .head(2)
+    )
+    assert top.height == 2, "fewer than two demo substances with cases"
+    query = urlencode([("s", ei_id) for ei_id in top["ei_id"]])
+    goto(page, demo_server, f"/comparer?{query}", selector="h1", text=COMPARE_TITLE)
+    page.locator('[data-testid="stAlert"]').filter(has_text=DEMO_WARNING).first.wait_for(state="visible")
+    page.locator(DATAFRAME).first.wait_for(state="visible")
+    label = rendered_chart(page.locator(f"{TAB_PANEL} >> visible=true").first).get_attribute("aria-label") or ""
+    assert all(name.split(" (")[0].lower() in label.lower() for name in top["nom"]), (label, top["nom"].to_list())
+    assert_no_exception(page)
