@@ -155,6 +155,30 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
     }
 
 
+def bench_risk(store: Store) -> dict:
+    """Shortage-risk model: forward evaluation (with permutation importance) and scoring."""
+    from datamed import risk
+
+    data = risk.datasets_from_store(store)
+    if data["ruptures_episodes"].is_empty():
+        return {}
+    t = time.perf_counter()
+    report = risk.evaluate(data, with_importance=True)
+    evaluation = time.perf_counter() - t
+    t = time.perf_counter()
+    scores = risk.score_current(data, report, drivers_for=1000)
+    scoring = time.perf_counter() - t
+    model = report.model
+    return {
+        "risk_evaluation_s": evaluation,
+        "risk_scoring_s": scoring,
+        "beats_baseline": report.beats_baseline,
+        "pr_auc_model": model.pr_auc if model else None,
+        "pr_auc_baseline": report.baseline.pr_auc,
+        "scored": scores.height,
+    }
+
+
 def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
     import logging
 
@@ -236,6 +260,12 @@ def main() -> int:
             )
             print(
                 f"disproportionality: {pv['disproportionality_pairs']} substance x SOC pairs in {pv['disproportionality_s_median'] * 1000:.0f} ms  [target <= 1 s]"
+            )
+        rk = figures["risk"] = bench_risk(store)
+        if rk:
+            print(
+                f"risk model: evaluation {rk['risk_evaluation_s']:.1f} s (with permutation importance), scoring {rk['risk_scoring_s']:.1f} s; "
+                f"PR-AUC model {rk['pr_auc_model']:.4f} vs baseline {rk['pr_auc_baseline']:.4f}  [target <= 30 s]"
             )
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
