@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -261,10 +260,9 @@ def test_evaluate_on_real_data(real_datasets, real_report):
     assert ("fait mieux que la référence" in md) == r.beats_baseline
 
 
-def test_evaluate_is_fast_and_deterministic(real_datasets):
-    start = time.perf_counter()
+def test_evaluate_is_deterministic(real_datasets):
+    # speed is measured by bench/bench.py, not asserted here
     a = risk.evaluate(real_datasets, with_importance=False)
-    assert time.perf_counter() - start < 30
     b = risk.evaluate(real_datasets, with_importance=False)
     assert a.metrics_table().equals(b.metrics_table())
     assert a.model.calibration.equals(b.model.calibration)
