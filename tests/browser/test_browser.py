@@ -41,7 +41,7 @@ TAB_PANEL = f'{MAIN} [role="tabpanel"]'  # with ">> visible=true": the selected 
 EXPANDER = f'{MAIN} [data-testid="stExpander"]'
 COMPARE_TITLE = "Comparer des profils d'effets indésirables"
 COMPARE_PATH = "/comparer?s=abacavir-sulfate-d&s=anastrozole&s=paracetamol"
-COMPARE_NAMES = ("Abacavir", "Anastrozole", "Paracetamol")
+COMPARE_NAMES = ("Abacavir", "Anastrozole", "Paracétamol")
 
 
 def search_from_header(page, query: str) -> None:
