@@ -202,11 +202,16 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         routes.NATIONAL: {},
         routes.SHORTAGES: {"statut": ["rupture", "tension"], "mitm": "true", "atc": "N"},
     }
+    extra = [
+        ("ruptures onglet=Durées", routes.SHORTAGES, {"onglet": "Durées"}),
+        ("ruptures onglet=Épisodes", routes.SHORTAGES, {"onglet": "Épisodes en cours"}),
+    ]
     os.environ["DATAMED_PREPARED"] = str(prepared)
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
         logging.getLogger(name).setLevel(logging.ERROR)
     results = {}
-    for route, qp in params.items():
+    cases = [(route.url_path, route, qp) for route, qp in params.items()] + extra
+    for name, route, qp in cases:
 
         def run_once() -> float:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -225,7 +230,7 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         st.cache_data.clear()
         cold = run_once()
         warm = statistics.median(run_once() for _ in range(warm_runs))
-        results[route.url_path] = {"cold_ms": round(cold, 1), "warm_ms": round(warm, 1)}
+        results[name] = {"cold_ms": round(cold, 1), "warm_ms": round(warm, 1)}
     return results
 
 
@@ -270,7 +275,7 @@ def main() -> int:
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
         for name, t in pages.items():
-            print(f"  {name:<12} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms")
+            print(f"  {name:<26} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

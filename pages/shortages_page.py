@@ -47,162 +47,173 @@ st.caption(
     + f" · {sv.PERIODS[filters.periode].lower()}."
 )
 
-tabs = st.tabs(["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (ANSM)"])
-with tabs[0]:
-    for title, column, label in (
-        ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
-        ("Par classe ATC (niveau 2)", "atc2", "atc2_libelle"),
-        ("Par forme pharmaceutique", "forme_pharmaceutique", None),
-        ("Par voie d'administration", "voies", None),
-        ("Par titulaire", "titulaire", None),
-    ):
-        data = sv.breakdown(frame, column, label)
-        st.markdown(f"**{title}**")
-        if data.is_empty():
-            st.info("Aucun médicament pour ces filtres.")
-            continue
-        desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
-        st.altair_chart(charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}")
-        with st.expander("Tableau"):
-            st.dataframe(data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc)
-with tabs[1]:
-    months = sv.monthly_starts(frame)
-    if months.is_empty():
-        st.info("Aucun épisode pour ces filtres.")
-    else:
-        desc = "Nombre d'épisodes commencés par mois ; en gris, les mois où la date connue est une date de mise à jour."
-        st.altair_chart(charts.monthly_bars(months, desc), alt=desc, key="months")
-        with st.expander("Tableau"):
-            st.dataframe(
-                months.select(
-                    pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
-                    pl.col("episodes").alias("Épisodes"),
-                    pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour")).alias("Date connue"),
-                ),
-                hide_index=True,
-                alt=desc,
-            )
-with tabs[2]:
-    all_status = sv.filter_episodes(store, sv.Filters(list(sv.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode))
-    km, by_class = sv.durations(all_status)
-    if km is None:
-        st.info("Aucune durée mesurable pour ces filtres.")
-    else:
-        observed = int(km.events.sum())
-        st.markdown(
-            f"**{fr_plural(observed, 'retour observé', 'retours observés')}** sur {fr_plural(int(km.at_risk[0]), 'épisode suivi', 'épisodes suivis')} "
-            "(tous statuts, selon les autres filtres) ; les épisodes encore ouverts comptent jusqu'à la dernière date "
-            "connue (données censurées). Une remise à disposition dont le début n'a jamais été vu dans les fichiers "
-            "conservés ne donne pas de durée."
-        )
-        if km.median is not None:
-            st.markdown(f"Durée médiane avant retour : **{fr_int(km.median)} jours**.")
+# lazy tabs: only the open one runs, and it is kept in the URL (?onglet=…)
+tabs = st.tabs(
+    ["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (ANSM)"],
+    key="onglet",
+    bind="query-params",
+)
+if tabs[0].open:
+    with tabs[0]:
+        for title, column, label in (
+            ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
+            ("Par classe ATC (niveau 2)", "atc2", "atc2_libelle"),
+            ("Par forme pharmaceutique", "forme_pharmaceutique", None),
+            ("Par voie d'administration", "voies", None),
+            ("Par titulaire", "titulaire", None),
+        ):
+            data = sv.breakdown(frame, column, label)
+            st.markdown(f"**{title}**")
+            if data.is_empty():
+                st.info("Aucun médicament pour ces filtres.")
+                continue
+            desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
+            st.altair_chart(charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}")
+            with st.expander("Tableau"):
+                st.dataframe(data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc)
+if tabs[1].open:
+    with tabs[1]:
+        months = sv.monthly_starts(frame)
+        if months.is_empty():
+            st.info("Aucun épisode pour ces filtres.")
         else:
-            st.warning(
-                "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore estimable. "
-                "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+            desc = "Nombre d'épisodes commencés par mois ; en gris, les mois où la date connue est une date de mise à jour."
+            st.altair_chart(charts.monthly_bars(months, desc), alt=desc, key="months")
+            with st.expander("Tableau"):
+                st.dataframe(
+                    months.select(
+                        pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
+                        pl.col("episodes").alias("Épisodes"),
+                        pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour")).alias("Date connue"),
+                    ),
+                    hide_index=True,
+                    alt=desc,
+                )
+if tabs[2].open:
+    with tabs[2]:
+        all_status = sv.filter_episodes(store, sv.Filters(list(sv.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode))
+        km, by_class = sv.durations(all_status)
+        if km is None:
+            st.info("Aucune durée mesurable pour ces filtres.")
+        else:
+            observed = int(km.events.sum())
+            st.markdown(
+                f"**{fr_plural(observed, 'retour observé', 'retours observés')}** sur {fr_plural(int(km.at_risk[0]), 'épisode suivi', 'épisodes suivis')} "
+                "(tous statuts, selon les autres filtres) ; les épisodes encore ouverts comptent jusqu'à la dernière date "
+                "connue (données censurées). Une remise à disposition dont le début n'a jamais été vu dans les fichiers "
+                "conservés ne donne pas de durée."
             )
-        desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
-        st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
-        with st.expander("Tableau"):
-            st.dataframe(km.frame().rename({"jours": "Jours", "survie": "Part non résolue", "a_risque": "Encore suivis", "evenements": "Retours"}), hide_index=True, alt=desc)
-        if not by_class.is_empty():
-            st.markdown("**Durée médiane par classe ATC**")
-            st.dataframe(
-                by_class.select(
-                    pl.col("classe").alias("Classe ATC"),
-                    pl.col("episodes").alias("Épisodes"),
-                    pl.col("retours_observes").alias("Retours observés"),
-                    pl.col("mediane_jours").map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String).fill_null("non estimable").alias("Médiane"),
-                ),
-                hide_index=True,
-                alt="Durée médiane avant retour par classe ATC",
-            )
-with tabs[3]:
-    text = st.text_input("Rechercher dans les épisodes en cours (nom, CIS, titulaire, ATC)", key="q_episodes")
-    cur = sv.current_table(frame, text)
-    st.caption(f"{fr_plural(cur.height, 'épisode')}." + (" Cliquez sur une ligne pour ouvrir la fiche du médicament." if cur.height else ""))
-    shown = cur.select(
-        pl.col("cis").alias("CIS"),
-        pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
-        pl.col("statut").map_elements(sv.status_label, return_dtype=pl.String).alias("Statut"),
-        pl.col("date_debut").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Début"),
-        pl.col("date_mise_a_jour").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Mise à jour"),
-        pl.when(pl.col("mitm")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("MITM"),
-        pl.col("code_atc").fill_null("—").alias("ATC"),
-        pl.col("lien_ansm").alias("Page ANSM"),
-    )
-    event = st.dataframe(
-        shown,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="current_eps",
-        column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
-        alt="Épisodes de rupture et de tension en cours",
-    )
-    if event.selection.rows:
-        st.switch_page(routes.MEDICINE.file, query_params={"cis": shown["CIS"][event.selection.rows[0]]})
-with tabs[4]:
-    hist = sv.class_history(store)
-    if hist.is_empty():
-        st.info("L'historique par classe (2014-2020) n'est pas disponible dans ce jeu de données.")
-    else:
-        mapped = hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
-        top = mapped.group_by("code_atc").agg(pl.col("n_signalements").sum()).sort("n_signalements", descending=True).head(6)["code_atc"]
-        data = mapped.filter(pl.col("code_atc").is_in(top.implode())).with_columns(
-            (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
+            if km.median is not None:
+                st.markdown(f"Durée médiane avant retour : **{fr_int(km.median)} jours**.")
+            else:
+                st.warning(
+                    "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore estimable. "
+                    "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+                )
+            desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
+            st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
+            with st.expander("Tableau"):
+                st.dataframe(km.frame().rename({"jours": "Jours", "survie": "Part non résolue", "a_risque": "Encore suivis", "evenements": "Retours"}), hide_index=True, alt=desc)
+            if not by_class.is_empty():
+                st.markdown("**Durée médiane par classe ATC**")
+                st.dataframe(
+                    by_class.select(
+                        pl.col("classe").alias("Classe ATC"),
+                        pl.col("episodes").alias("Épisodes"),
+                        pl.col("retours_observes").alias("Retours observés"),
+                        pl.col("mediane_jours").map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String).fill_null("non estimable").alias("Médiane"),
+                    ),
+                    hide_index=True,
+                    alt="Durée médiane avant retour par classe ATC",
+                )
+if tabs[3].open:
+    with tabs[3]:
+        text = st.text_input("Rechercher dans les épisodes en cours (nom, CIS, titulaire, ATC)", key="q_episodes")
+        cur = sv.current_table(frame, text)
+        st.caption(f"{fr_plural(cur.height, 'épisode')}." + (" Cliquez sur une ligne pour ouvrir la fiche du médicament." if cur.height else ""))
+        shown = cur.select(
+            pl.col("cis").alias("CIS"),
+            pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
+            pl.col("statut").map_elements(sv.status_label, return_dtype=pl.String).alias("Statut"),
+            pl.col("date_debut").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Début"),
+            pl.col("date_mise_a_jour").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Mise à jour"),
+            pl.when(pl.col("mitm")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("MITM"),
+            pl.col("code_atc").fill_null("—").alias("ATC"),
+            pl.col("lien_ansm").alias("Page ANSM"),
         )
-        desc = "Signalements de ruptures par année de 2014 à 2020 pour les six classes ATC les plus concernées."
-        st.altair_chart(charts.class_trend(data, desc), alt=desc, key="classes")
-        unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
-        if unmapped:
-            st.caption("Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + ".")
-        with st.expander("Tableau (toutes les classes)"):
-            st.dataframe(
-                hist.select(
-                    pl.col("annee").alias("Année"),
-                    pl.col("libelle_source").alias("Classe (libellé source)"),
-                    pl.col("code_atc").fill_null("non relié").alias("Code ATC"),
-                    pl.col("n_signalements").alias("Signalements"),
-                    pl.col("methode").fill_null("—").alias("Rapprochement"),
-                ),
-                hide_index=True,
-                alt="Signalements par classe et par année",
-            )
-
-with tabs[5]:
-    view = sv.risk_view(store)
-    if view is None:
-        st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
-    else:
-        st.caption("Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois.")
-        st.markdown(view.text)
-        st.dataframe(
-            view.metrics.select(
-                pl.col("indicateur").alias("Indicateur"),
-                pl.col("modele").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Modèle"),
-                pl.col("reference").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Référence (épisode dans les 12 mois)"),
-            ),
+        event = st.dataframe(
+            shown,
             hide_index=True,
-            alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
+            on_select="rerun",
+            selection_mode="single-row",
+            key="current_eps",
+            column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
+            alt="Épisodes de rupture et de tension en cours",
         )
-        with st.expander("Calibration (par décile de risque prédit)"):
-            st.dataframe(view.calibration, hide_index=True, alt="Calibration : risque prédit moyen et fréquence observée par décile")
-        if view.beats_baseline and not view.top.is_empty():
-            st.markdown("**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)")
-            top = view.top.select(
-                pl.col("cis").alias("CIS"),
-                pl.col("denomination").alias("Médicament"),
-                (pl.col("probabilite") * 100).map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String).alias("Risque à 6 mois"),
-                pl.concat_str([pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")], separator=" ; ", ignore_nulls=True).alias("Principaux facteurs"),
-                pl.when(pl.col("episode_en_cours")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Épisode en cours"),
+        if event.selection.rows:
+            st.switch_page(routes.MEDICINE.file, query_params={"cis": shown["CIS"][event.selection.rows[0]]})
+if tabs[4].open:
+    with tabs[4]:
+        hist = sv.class_history(store)
+        if hist.is_empty():
+            st.info("L'historique par classe (2014-2020) n'est pas disponible dans ce jeu de données.")
+        else:
+            mapped = hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
+            top = mapped.group_by("code_atc").agg(pl.col("n_signalements").sum()).sort("n_signalements", descending=True).head(6)["code_atc"]
+            data = mapped.filter(pl.col("code_atc").is_in(top.implode())).with_columns(
+                (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
             )
-            event = st.dataframe(top, hide_index=True, on_select="rerun", selection_mode="single-row", key="risk_top", alt="Médicaments au risque le plus élevé")
-            if event.selection.rows:
-                st.switch_page(routes.MEDICINE.file, query_params={"cis": top["CIS"][event.selection.rows[0]]})
-        elif not view.beats_baseline:
-            st.warning("Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché.")
+            desc = "Signalements de ruptures par année de 2014 à 2020 pour les six classes ATC les plus concernées."
+            st.altair_chart(charts.class_trend(data, desc), alt=desc, key="classes")
+            unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
+            if unmapped:
+                st.caption("Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + ".")
+            with st.expander("Tableau (toutes les classes)"):
+                st.dataframe(
+                    hist.select(
+                        pl.col("annee").alias("Année"),
+                        pl.col("libelle_source").alias("Classe (libellé source)"),
+                        pl.col("code_atc").fill_null("non relié").alias("Code ATC"),
+                        pl.col("n_signalements").alias("Signalements"),
+                        pl.col("methode").fill_null("—").alias("Rapprochement"),
+                    ),
+                    hide_index=True,
+                    alt="Signalements par classe et par année",
+                )
+
+if tabs[5].open:
+    with tabs[5]:
+        view = sv.risk_view(store)
+        if view is None:
+            st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
+        else:
+            st.caption("Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois.")
+            st.markdown(view.text)
+            st.dataframe(
+                view.metrics.select(
+                    pl.col("indicateur").alias("Indicateur"),
+                    pl.col("modele").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Modèle"),
+                    pl.col("reference").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Référence (épisode dans les 12 mois)"),
+                ),
+                hide_index=True,
+                alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
+            )
+            with st.expander("Calibration (par décile de risque prédit)"):
+                st.dataframe(view.calibration, hide_index=True, alt="Calibration : risque prédit moyen et fréquence observée par décile")
+            if view.beats_baseline and not view.top.is_empty():
+                st.markdown("**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)")
+                top = view.top.select(
+                    pl.col("cis").alias("CIS"),
+                    pl.col("denomination").alias("Médicament"),
+                    (pl.col("probabilite") * 100).map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String).alias("Risque à 6 mois"),
+                    pl.concat_str([pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")], separator=" ; ", ignore_nulls=True).alias("Principaux facteurs"),
+                    pl.when(pl.col("episode_en_cours")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Épisode en cours"),
+                )
+                event = st.dataframe(top, hide_index=True, on_select="rerun", selection_mode="single-row", key="risk_top", alt="Médicaments au risque le plus élevé")
+                if event.selection.rows:
+                    st.switch_page(routes.MEDICINE.file, query_params={"cis": top["CIS"][event.selection.rows[0]]})
+            elif not view.beats_baseline:
+                st.warning("Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché.")
 
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(

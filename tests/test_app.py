@@ -354,16 +354,26 @@ def test_shortages_page(monkeypatch, real_prepared, shared_dir):
     assert metrics["En tension"] == "418"
     assert len(at.tabs) == 6
     assert "Méthode" in [e.label for e in at.expander]
-    body = texts(at)
-    assert "NX0" in body  # unmapped class labels are reported
-    # the risk tab: evaluation shown; scores only because the model beats the baseline
-    assert "Le modèle fait mieux que la référence" in body
+    assert any("Catégorie" in d.value.columns for d in at.dataframe)  # the open tab's tables
+
+
+def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Historique 2014-2020")
+    assert "NX0" in texts(at)  # unmapped class labels are reported
+    assert not any("Catégorie" in d.value.columns for d in at.dataframe)  # other tabs do not run
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (ANSM)")
+    # evaluation shown; scores only because the model beats the baseline
+    assert "Le modèle fait mieux que la référence" in texts(at)
     top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
     assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Durées")
+    assert any("retour" in w.body for w in at.warning) or "Durée médiane" in texts(at)
 
 
 def test_shortages_filters_from_url(monkeypatch, real_prepared):
-    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, statut=["rupture"], atc="N", periode="fiable", mitm="true")
+    at = open_page(
+        monkeypatch, real_prepared, routes.SHORTAGES.file, statut=["rupture"], atc="N", periode="fiable", mitm="true", onglet="Épisodes en cours"
+    )
     assert at.multiselect(key="url_statut").value == ["rupture"]
     assert at.selectbox(key="url_atc").value == "N"
     assert at.selectbox(key="url_periode").value == "fiable"
