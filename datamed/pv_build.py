@@ -114,10 +114,15 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
     if not folder.is_dir():
         return result
     soc_path = raw / SOC_FILE
-    if not soc_path.exists():
-        raise PvFileError(f"{SOC_FILE}: needed to read the organ classes (SOC) of {PV_DIR}/, not found")
-    socs = SocList.read(soc_path)
-    files, result.ignored = discover(folder)
+    if soc_path.exists():
+        socs = SocList.read(soc_path)
+        if len(socs.by_key) != 27:
+            raise PvFileError(f"{SOC_FILE}: expected the 27 MedDRA organ classes, found {len(socs.by_key)}")
+    else:  # the SOC list is public and stable: fall back to the copy kept in the code
+        socs = SocList.builtin()
+        result.ignored.append(f"{SOC_FILE} absent: built-in list of the 27 MedDRA organ classes used")
+    files, ignored = discover(folder)
+    result.ignored += ignored
     reads: dict[tuple[str, str], PvRead] = {}
     for f in files:
         r = read_pv_file(f, socs)

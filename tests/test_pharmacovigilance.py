@@ -365,3 +365,17 @@ def test_notifier_cells_cannot_be_recovered_from_stratum_cases(real_store, raw_j
         assert n_age - published >= seuil, (ei_id, age)
         checked += 1
     assert checked > 100
+
+
+def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_dir):
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
+    (raw / "ansm_pharmacovigilance").mkdir()
+    for name in ("sa_data_annee.json", "sa_data_soclong_age.json"):
+        shutil.copy(shared_dir / "ansm_pharmacovigilance" / name, raw / "ansm_pharmacovigilance")
+    manifest = build(raw, tmp_path / "out")
+    assert any("built-in list of the 27 MedDRA organ classes" in i for i in manifest["ignored"])
+    soc = pl.read_parquet(tmp_path / "out/ei_soc.parquet")
+    assert soc["soc_code"].n_unique() == 27
+    assert manifest["rejected_lines"] == 281  # only the exposure conflicts of sa_data_annee: every SOC label is known

@@ -67,6 +67,13 @@ class SocList:
         rows = list(csv.DictReader(io.StringIO(text)))
         return cls({normalise(r["soc_name_fr"]): (r["soc_code"], r["soc_name_fr"], r["soc_name_en"]) for r in rows})
 
+    @classmethod
+    def builtin(cls) -> "SocList":
+        """The 27 MedDRA SOC codes and names kept in the code, for raw folders without meddra/."""
+        from datamed.demo import MEDDRA_SOC
+
+        return cls({normalise(fr): (code, fr, en) for code, en, fr in MEDDRA_SOC})
+
     def lookup(self, label: str) -> tuple[str, str, str] | None:
         return self.by_key.get(normalise(label))
 
