@@ -323,8 +323,8 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
         return "not computed: too few dated shortage episodes"
     try:
         report = risk.evaluate(datasets, with_importance=False)
-    except ValueError as exc:
-        return f"not computed: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the model is optional: never fail the build for it
+        return f"not computed: {type(exc).__name__}: {exc}"
     datasets["risque_evaluation"] = report.metrics_table()
     datasets["risque_calibration"] = report.calibration()
     datasets["risque_rapport"] = pl.DataFrame(
@@ -338,7 +338,10 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
         }
     )
     if report.beats_baseline:
-        datasets["risque_ruptures"] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+        try:
+            datasets["risque_ruptures"] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+        except Exception as exc:  # noqa: BLE001
+            return f"evaluated, scores not computed: {type(exc).__name__}: {exc}"
         return "model beats the persistence baseline: scores published"
     return "model does not beat the persistence baseline: no score published"
 
