@@ -308,7 +308,7 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
     datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
 
 
-RISK_DRIVERS_FOR = 1000  # medicines whose risk drivers are computed (the riskiest)
+RISK_DRIVERS_FOR = 500  # medicines whose risk drivers are computed (the riskiest)
 
 
 def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
@@ -373,6 +373,31 @@ def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[di
             src["rejected"] += 1
     datasets["disponibilites"] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
     return rejects
+
+
+def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> tuple[list[Reject], list[str]]:
+    """Harmonised pharmaceutical sites (France) and FDA establishments per country."""
+    from datamed.sources.sites import read_sites
+
+    if not (raw / "sites").is_dir():
+        return [], []
+    try:
+        result = read_sites(raw)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    datasets["sites"] = result.sites
+    datasets["sites_pays"] = result.countries
+    datasets["sites_non_places"] = result.unplaced
+    for src in result.sources:
+        path = raw / src["path"]
+        src.setdefault("snapshot", None)
+        if not src["snapshot"]:
+            src["snapshot"] = _file_date(path)
+        src["values_rejected"] = sum(1 for c in result.corrections if c.file == src["path"])
+        src.update({"sha256": sha256(path), "bytes": path.stat().st_size})
+        sources.append(src)
+    corrections = [Reject(c.file, c.line, "corrected (row kept): " + c.reason, c.raw) for c in result.corrections]
+    return result.rejects + corrections, list(result.ignored)
 
 
 def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
@@ -447,6 +472,9 @@ DATASET_DESCRIPTIONS = {
     "risque_calibration": "Modèle de risque de rupture : calibration par décile",
     "risque_rapport": "Modèle de risque de rupture : résumé de l'évaluation dans le temps",
     "risque_ruptures": "Probabilité de nouvelle rupture ou tension dans les 6 mois par médicament, avec ses principaux facteurs",
+    "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
+    "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
+    "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }
 
@@ -495,6 +523,9 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     datasets, sources, rejects, ignored, missing = read_sources(raw)
     rejects += check_availability_dates(datasets, sources)
     rejects += read_class_history(raw, datasets, sources)
+    site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
+    rejects += site_rejects
+    ignored += site_ignored
     derive(datasets)
     threshold = disclosure.threshold_from_env() if threshold is None else threshold
     pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from datamed.store import Store
-from datamed.text import fr_date, fr_int
+from datamed.text import fr_date, fr_int, fr_snapshot
 
 
 def summary(store: Store) -> dict:
@@ -37,7 +37,7 @@ def sources_table(store: Store) -> pl.DataFrame:
         {
             "Fichier": s["path"],
             "Jeu de données": s.get("dataset", ""),
-            "Date de l'instantané": fr_date(date.fromisoformat(s["snapshot"])) if s.get("snapshot") else "—",
+            "Date de l'instantané": fr_snapshot(s.get("snapshot")),
             "Encodage": s.get("encoding", ""),
             "Lignes lues": fr_int(s.get("lines", 0)),
             "Lignes retenues": fr_int(s.get("rows", 0)),

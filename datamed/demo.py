@@ -1239,6 +1239,9 @@ def write_demo(out_dir: Path, seed: int = 20261128) -> dict:
     summary.update(write_meddra(out_dir))
     summary.update(write_pharmacovigilance(out_dir, gen, seed))
     summary.update(write_class_history(out_dir, gen, seed))
+    from datamed.demo_sites import write_demo_sites
+
+    summary.update(write_demo_sites(out_dir, seed))
     meta = {"demo": True, "generator": "datamed.demo", "seed": seed, "snapshots": list(DEMO_SNAPSHOTS),
             "description": "Données de démonstration synthétiques au format BDPM : substances et codes ATC réels, "
                            "noms de marque, titulaires, prix et ruptures fictifs. Ne pas utiliser pour un usage réel."}

@@ -68,8 +68,14 @@ class Store:
         return list(self.manifest.get("sources", []))
 
     def snapshot_of(self, dataset: str) -> date | None:
-        dates = [s["snapshot"] for s in self.manifest.get("sources", []) if s.get("dataset") == dataset]
-        return date.fromisoformat(max(dates)) if dates else None
+        dates = []
+        for s in self.manifest.get("sources", []):
+            if s.get("dataset") == dataset and s.get("snapshot"):
+                try:
+                    dates.append(date.fromisoformat(s["snapshot"]))
+                except ValueError:  # a year or a month only
+                    continue
+        return max(dates) if dates else None
 
     def built_at(self) -> str:
         return self.manifest.get("built_at", "")

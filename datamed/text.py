@@ -29,9 +29,10 @@ def normalise(text: str) -> str:
     """Lower-case, accent-free, punctuation-free words separated by one space."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return _NON_ALNUM.sub(" ", text).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
 def fr_int(n: int | float | None) -> str:
@@ -61,6 +62,14 @@ def fr_date(d: date | None, long: bool = False) -> str:
         day = "1er" if d.day == 1 else str(d.day)
         return f"{day} {MONTHS_FR[d.month - 1]} {d.year}"
     return d.strftime("%d/%m/%Y")
+
+
+def fr_snapshot(value: str | None) -> str:
+    """'2026-01-27' -> '27/01/2026', '2025-08' -> '08/2025', '2015' -> '2015'."""
+    if not value:
+        return "—"
+    parts = str(value).split("-")
+    return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else str(value)
 
 
 def fr_plural(n: int, singular: str, plural: str | None = None) -> str:

@@ -99,7 +99,14 @@ def test_demo_build(demo_prepared):
     for path, n in DEMO_PV_EXPOSURE_CONFLICTS.items():
         assert by_path[path]["values_rejected"] == n, path
     expected = sum(DEMO_MALFORMED.values()) + sum(DEMO_PV_MALFORMED.values()) + sum(DEMO_PV_EXPOSURE_CONFLICTS.values())
-    assert manifest["rejected_lines"] == expected
+    rejects = pl.read_parquet(demo_prepared / "rejets.parquet")
+    not_sites = rejects.filter(~pl.col("file").str.starts_with("sites/"))
+    assert not_sites.height == expected
+    # sites: the one unknown kind is rejected; coordinates and postal codes fixed are reported as corrections
+    sites = rejects.filter(pl.col("file").str.starts_with("sites/"))
+    assert sites.filter(pl.col("reason").str.starts_with("unknown kind")).height == 1
+    assert sites.filter(pl.col("reason").str.starts_with("corrected")).height >= 3
+    assert manifest["rejected_lines"] == rejects.height
     assert manifest["datasets"]["ei_substances"]["rows"] > 50
     assert manifest["datasets"]["ei_non_lies"]["rows"] == 3
     assert manifest["datasets"]["specialites"]["rows"] >= 200

@@ -319,6 +319,22 @@ def _type_columns(
                 typed[name] = pl.Series(name, [int(v) if v.isdigit() else None for v in values], dtype=pl.Int8)
             else:
                 typed[name] = pl.Series(name, [v or None for v in values], dtype=pl.String)
+        elif kind in ("str", "label", "label_upper", "list"):
+            # plain text never fails: typed with vectorised polars expressions
+            s = pl.Series(name, values, dtype=pl.String)
+            if kind == "label":
+                s = s.str.replace_all(r"\s+", " ").str.strip_chars()
+                s = s.str.slice(0, 1).str.to_uppercase() + s.str.slice(1)
+            elif kind == "label_upper":
+                s = s.str.to_uppercase()
+            if kind == "list":
+                s = s.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
+                    pl.element().filter(pl.element() != "")
+                )
+            else:
+                s = pl.when(s == "").then(None).otherwise(s)
+                s = pl.select(s.alias(name)).to_series()
+            typed[name] = s
         elif kind in _DATE_FORMATS:
             s = pl.Series(name, values, dtype=pl.String)
             parsed = s.str.to_date(_DATE_FORMATS[kind], strict=False)
@@ -328,14 +344,10 @@ def _type_columns(
             typed[name] = parsed
         else:
             conv, dtype = {
-                "str": (lambda v: v or None, pl.String),
-                "label": (lambda v: normalise_label(v) or None, pl.String),
-                "label_upper": (lambda v: v.upper() or None, pl.String),
                 "price": (parse_price, pl.Float64),
                 "rates": (parse_rates, pl.List(pl.Int16)),
                 "int": (_to_int, pl.Int32),
                 "oui_non": (_oui_non, pl.Boolean),
-                "list": (_split_list, pl.List(pl.String)),
             }[kind]
             out = []
             for i, v in enumerate(values):

@@ -11,7 +11,7 @@ from datamed.build import MANIFEST, BuildError
 from datamed.display import md_escape
 from datamed.search import SearchIndex
 from datamed.store import Store, ensure_store
-from datamed.text import fr_date
+from datamed.text import fr_date, fr_snapshot
 from datamed.ui import routes
 
 DEMO_BANNER = (
@@ -125,12 +125,12 @@ def footer(store: Store) -> None:
             by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
     parts = []
     if "BDPM" in by_source:
-        dates = ", ".join(fr_date(_iso(d)) for d in sorted(by_source["BDPM"], reverse=True))
+        dates = ", ".join(fr_snapshot(d) for d in sorted(by_source["BDPM"], reverse=True))
         text = f"ANSM – Base de données publique des médicaments (fichiers du {dates}"
         if history:
-            text += f" ; disponibilité au {fr_date(_iso(max(history)))}"
+            text += f" ; disponibilité au {fr_snapshot(max(history))}"
             if len(history) > 1:
-                text += f", historique depuis le {fr_date(_iso(min(history)))}"
+                text += f", historique depuis le {fr_snapshot(min(history))}"
         parts.append(text + ")")
     if "ATC" in by_source:
         parts.append("classification ATC de l'OMS (WHOCC) et libellés français du projet DataMed de l'ANSM")
