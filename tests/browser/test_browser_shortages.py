@@ -74,8 +74,11 @@ def open_tab(page, name: str):
     return page.locator(f"{TAB_PANEL} >> visible=true").first
 
 
-def selected_statuses(page) -> list[str]:
+def selected_statuses(page, expected: int | None = None) -> list[str]:
+    """The chips of the Statut multiselect; waits for ``expected`` chips to be drawn first."""
     tags = page.locator(f'{MAIN} [data-testid="stMultiSelect"]').filter(has_text="Statut").locator("[data-tag]")
+    if expected:
+        tags.nth(expected - 1).wait_for(state="visible")
     return [t.strip() for t in tags.all_inner_texts()]
 
 
@@ -116,7 +119,7 @@ def test_shortages_deep_link_on_cold_server(page, cold_server, real_prepared, tm
     assert page.locator(METRIC).count() == 5
 
     # filters restored from the URL
-    assert selected_statuses(page) == ["Rupture de stock"]
+    assert selected_statuses(page, 1) == ["Rupture de stock"]
     assert page.get_by_role("switch", name="MITM").is_checked()
     assert page.get_by_role("combobox", name="Classe ATC").input_value().startswith("N — ")
     assert tab_names(page, 6) == TABS
@@ -135,7 +138,7 @@ def test_shortages_deep_link_on_cold_server(page, cold_server, real_prepared, tm
 
 def test_status_filter_is_synced_to_url(page, real_server):
     goto(page, real_server, "/ruptures?statut=rupture", selector="h1", text=TITLE)
-    assert selected_statuses(page) == ["Rupture de stock"]
+    assert selected_statuses(page, 1) == ["Rupture de stock"]
     caption = page.locator(MAIN).get_by_text(re.compile(r"médicaments?, .* épisodes? : ")).first
     assert "tension" not in caption.inner_text()
 
@@ -145,13 +148,13 @@ def test_status_filter_is_synced_to_url(page, real_server):
     expect(page).to_have_url(re.compile(r"statut=tension"))
     wait_for_app(page, selector=MAIN, text="rupture de stock, tension d'approvisionnement ·")
     assert re.search(r"[?&]statut=rupture&statut=tension(&|$)", page.url), page.url
-    assert selected_statuses(page) == ["Rupture de stock", "Tension d'approvisionnement"]
+    assert selected_statuses(page, 2) == ["Rupture de stock", "Tension d'approvisionnement"]
     assert "rupture de stock, tension d'approvisionnement" in caption.inner_text()
     assert_no_exception(page)
 
     # the URL so produced is a working deep link
     goto(page, real_server, page.url.removeprefix(real_server.url), selector="h1", text=TITLE)
-    assert selected_statuses(page) == ["Rupture de stock", "Tension d'approvisionnement"]
+    assert selected_statuses(page, 2) == ["Rupture de stock", "Tension d'approvisionnement"]
 
 
 def test_shortages_tabs(page, real_server):
