@@ -201,8 +201,12 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         routes.COMPARE: {"s": store.table("ei_substances")["ei_id"].head(5).to_list()} if store.has("ei_substances") else {},
         routes.NATIONAL: {},
         routes.SHORTAGES: {"statut": ["rupture", "tension"], "mitm": "true", "atc": "N"},
+        routes.SITES: {},
     }
     extra = [
+        ("sites vue=points (tous)", routes.SITES, {"type": ["principe_actif", "fabrication", "analyse_conditionnement", "distribution", "pharmacie"]}),
+        ("sites vue=densite", routes.SITES, {"type": ["pharmacie"], "vue": "densite"}),
+        ("sites vue=departements", routes.SITES, {"vue": "departements"}),
         ("ruptures onglet=Durées", routes.SHORTAGES, {"onglet": "Durées"}),
         ("ruptures onglet=Épisodes", routes.SHORTAGES, {"onglet": "Épisodes en cours"}),
     ]
@@ -210,6 +214,7 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
         logging.getLogger(name).setLevel(logging.ERROR)
     results = {}
+    payloads: dict[str, int] = {}
     cases = [(route.url_path, route, qp) for route, qp in params.items()] + extra
     for name, route, qp in cases:
 
@@ -224,6 +229,8 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
             elapsed = time.perf_counter() - t
             if at.exception:
                 raise RuntimeError(f"{route.url_path}: {at.exception[0].value}")
+            for deck in at.get("deck_gl_json_chart"):
+                payloads[name] = max(payloads.get(name, 0), len(deck.proto.json))
             return elapsed * 1000
 
         st.cache_resource.clear()
@@ -231,6 +238,8 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         cold = run_once()
         warm = statistics.median(run_once() for _ in range(warm_runs))
         results[name] = {"cold_ms": round(cold, 1), "warm_ms": round(warm, 1)}
+        if name in payloads:
+            results[name]["pydeck_payload_mb"] = round(payloads[name] / 1e6, 2)
     return results
 
 
@@ -275,7 +284,8 @@ def main() -> int:
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
         for name, t in pages.items():
-            print(f"  {name:<26} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms")
+            extra_mb = f"   map payload {t['pydeck_payload_mb']:.2f} MB [target <= 5 MB]" if "pydeck_payload_mb" in t else ""
+            print(f"  {name:<26} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms{extra_mb}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

@@ -400,6 +400,49 @@ def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[
     return result.rejects + corrections, list(result.ignored)
 
 
+def _round_coords(value, digits: int):
+    if isinstance(value, (int, float)):
+        return round(float(value), digits)
+    return [_round_coords(v, digits) for v in value or []]
+
+
+GEO_FILES = ("departements-version-simplifiee.geojson", "departements-avec-outre-mer.geojson")
+
+
+def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Départements outlines (GeoJSON), the base layer of the offline maps."""
+    for name in GEO_FILES:
+        path = raw / "geo" / name
+        if path.exists():
+            break
+    else:
+        return []
+    rel = f"geo/{path.name}"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+        features = data["features"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BuildError(f"{rel}: not a GeoJSON FeatureCollection ({exc})") from exc
+    rows, rejects = [], []
+    for i, f in enumerate(features, start=1):
+        props = (f or {}).get("properties") or {}
+        geom = (f or {}).get("geometry") or {}
+        if not props.get("code") or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            rejects.append(Reject(rel, i, "feature without a département code or a polygon", str(props)[:300]))
+            continue
+        geom = {"type": geom["type"], "coordinates": _round_coords(geom.get("coordinates"), 3)}  # ~100 m: lighter maps
+        rows.append((str(props["code"]), str(props.get("nom") or ""), json.dumps(geom, separators=(",", ":"))))
+    datasets["departements_geo"] = pl.DataFrame(rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row")
+    sources.append(
+        {
+            "path": rel, "source": "IGN / INSEE (france-geojson)", "file": path.name, "dataset": "departements_geo",
+            "snapshot": "2018", "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
+            "lines": len(features), "rows": len(rows), "rejected": len(rejects),
+        }
+    )  # fmt: skip
+    return rejects
+
+
 def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
     """Yearly shortage signals per ATC class (ANSM / EIG DataMed, 2014-2020)."""
     path = raw / "ansm_datamed" / "ruptures_by_atc_by_annee.json"
@@ -475,6 +518,7 @@ DATASET_DESCRIPTIONS = {
     "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
     "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
     "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
+    "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }
 
@@ -524,6 +568,7 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     rejects += check_availability_dates(datasets, sources)
     rejects += read_class_history(raw, datasets, sources)
     site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
+    rejects += read_geo_step(raw, datasets, sources)
     rejects += site_rejects
     ignored += site_ignored
     derive(datasets)

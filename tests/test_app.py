@@ -401,3 +401,59 @@ def test_medicine_in_shortage_lists_alternatives(monkeypatch, real_prepared, rea
     assert "Alternatives disponibles" in [s.value for s in at.subheader]
     assert "Demandez conseil à votre pharmacien ou médecin." in texts(at)
     assert "Historique des épisodes" in " ".join(e.label for e in at.expander)
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+
+def deck_spec(at: AppTest) -> dict:
+    import json
+
+    decks = at.get("deck_gl_json_chart")
+    assert len(decks) == 1
+    return json.loads(decks[0].proto.json)
+
+
+def test_sites_map_spec(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    spec = deck_spec(at)
+    assert spec.get("mapStyle") in (None, "")  # no internet tiles
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert layers["departements"]["@@type"] == "GeoJsonLayer"
+    assert len(layers["departements"]["data"]["features"]) == 96
+    assert layers["sites"]["@@type"] == "ScatterplotLayer"
+    kinds = {p["t"] for p in layers["sites"]["data"]}
+    assert "Pharmacie" not in kinds and "Fabrication de principe actif" in kinds  # default: industrial sites
+    proto = at.get("deck_gl_json_chart")[0].proto
+    assert "Carte de France des sites pharmaceutiques" in proto.alt  # accessible text
+    assert "Légende" in texts(at) and "Méthode" in [e.label for e in at.expander]
+    assert len(proto.json) <= 5_000_000
+
+
+def test_sites_filters_and_views_from_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=["pharmacie"], source=["Santé.fr"], vue="densite")
+    spec = deck_spec(at)
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "HexagonLayer"]
+    assert len(spec["layers"][1]["data"]) == 3757
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=["principe_actif"], operation="API MANUFACTURE", vue="departements")
+    spec = deck_spec(at)
+    counts = {f["properties"]["code"]: f["properties"]["sites"] for f in spec["layers"][0]["data"]["features"]}
+    assert sum(counts.values()) > 0
+    table = next(d.value for d in at.dataframe if "Nom" in d.value.columns)
+    assert (table["Type"] == "Fabrication de principe actif").all()
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=["bogus"], vue="3d", source=["x"])
+    assert deck_spec(at)["layers"][-1]["@@type"] == "ScatterplotLayer"  # bad values fall back to defaults
+
+
+def test_every_source_payload_stays_under_5_mb(monkeypatch, real_prepared):
+    everything = ["principe_actif", "fabrication", "analyse_conditionnement", "distribution", "pharmacie"]
+    for view in ("points", "densite", "departements"):
+        at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=everything, vue=view)
+        assert len(at.get("deck_gl_json_chart")[0].proto.json) <= 5_000_000, view
+
+
+def test_sites_world_tab(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    world = next(d.value for d in at.dataframe if "Pays" in d.value.columns)
+    assert len(world) == 82 and world["Dont principe actif"].sum() == 2452
+    assert "pas** l'origine des principes actifs" in texts(at)

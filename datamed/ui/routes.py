@@ -27,9 +27,10 @@ SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":materia
 DATA = Route("pages/data_page.py", "donnees", "Sources et rejets", ":material/database:", "Données")
 COMPARE = Route("pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables")
 SHORTAGES = Route("pages/shortages_page.py", "ruptures", "Ruptures et tensions", ":material/inventory_2:", "Ruptures")
+SITES = Route("pages/sites_page.py", "carte-des-sites", "Carte des sites", ":material/factory:", "Sites")
 NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
 
-ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL, SHORTAGES)
+ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL, SHORTAGES, SITES)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ SECTIONS = (
         "Sites",
         "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de "
         "principes actifs.",
-        (),
+        (SITES,),
     ),
     Section(
         "Données",

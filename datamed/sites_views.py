@@ -1,0 +1,205 @@
+"""Queries and offline maps behind the "Sites" page (pure: frames in, pydeck decks out)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import polars as pl
+import pydeck as pdk
+
+from datamed.store import Store
+
+KIND_LABELS = {
+    "principe_actif": "Fabrication de principe actif",
+    "fabrication": "Site de fabrication",
+    "analyse_conditionnement": "Analyse / conditionnement",
+    "distribution": "Distribution en gros",
+    "pharmacie": "Pharmacie",
+}
+KIND_COLOURS = {  # RGB; the legend and tooltips always name the kind too
+    "principe_actif": (200, 60, 40),
+    "fabrication": (31, 95, 168),
+    "analyse_conditionnement": (46, 133, 64),
+    "distribution": (142, 68, 173),
+    "pharmacie": (120, 120, 120),
+}
+VIEWS = {"points": "Points", "densite": "Densité (hexagones)", "departements": "Sites par département"}
+FRANCE_VIEW = pdk.ViewState(latitude=46.6, longitude=2.4, zoom=4.6, pitch=0)
+
+
+@dataclass
+class SiteFilters:
+    kinds: list[str]
+    sources: list[str]
+    operation: str | None
+    view: str
+
+    @classmethod
+    def parse(cls, kinds, sources, operation, view, all_sources: list[str], all_operations: list[str]) -> "SiteFilters":
+        k = [x for x in (kinds or []) if x in KIND_LABELS] or [x for x in KIND_LABELS if x != "pharmacie"]
+        s = [x for x in (sources or []) if x in all_sources]
+        o = operation if operation in all_operations else None
+        v = view if view in VIEWS else "points"
+        return cls(k, s, o, v)
+
+
+def sites(store: Store) -> pl.DataFrame:
+    return store.table("sites")
+
+
+def sources_of(store: Store) -> list[str]:
+    s = sites(store)
+    return sorted(s["source"].unique().to_list()) if not s.is_empty() else []
+
+
+def operations_of(store: Store) -> list[str]:
+    def compute():
+        s = sites(store)
+        if s.is_empty():
+            return []
+        return sorted(s.select(pl.col("operations").explode().drop_nulls().unique())["operations"].to_list())
+
+    return store.memo("site_operations", compute)
+
+
+def filter_sites(store: Store, f: SiteFilters) -> pl.DataFrame:
+    s = sites(store)
+    if s.is_empty():
+        return s
+    out = s.filter(pl.col("type").is_in(f.kinds))
+    if f.sources:
+        out = out.filter(pl.col("source").is_in(f.sources))
+    if f.operation:
+        out = out.filter(pl.col("operations").list.contains(f.operation))
+    return out
+
+
+def placed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+
+
+def by_departement(frame: pl.DataFrame, store: Store) -> pl.DataFrame:
+    geo = store.table("departements_geo")
+    counts = frame.group_by("departement").agg(pl.len().alias("sites"))
+    if geo.is_empty():
+        return counts.rename({"departement": "code"}).with_columns(pl.lit(None, dtype=pl.String).alias("nom")).sort("sites", descending=True)
+    return (
+        geo.select("code", "nom")
+        .join(counts, left_on="code", right_on="departement", how="left")
+        .with_columns(pl.col("sites").fill_null(0))
+        .sort("sites", "code", descending=[True, False])
+    )
+
+
+def _feature_collection(store: Store, counts: dict[str, int]) -> dict | None:
+    geo = store.table("departements_geo")
+    if geo.is_empty():
+        return None
+    top = max(counts.values()) if counts else 0
+    features = []
+    for code, nom, geometry in geo.select("code", "nom", "geometrie").rows():
+        n = counts.get(code, 0)
+        t = (n / top) ** 0.5 if top else 0.0  # square root: a few very dense départements do not flatten the rest
+        fill = [round(a + (b - a) * t) for a, b in zip((240, 243, 248), (16, 60, 130))] + [220]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(geometry),
+                "properties": {"code": code, "nom": nom, "sites": n, "fill": fill},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def france_deck(store: Store, frame: pl.DataFrame, view: str) -> pdk.Deck:
+    """Offline map: départements as base layer (no tiles), then points, hexagons or a choropleth."""
+    points = placed(frame).with_columns(
+        pl.col("type").replace_strict(KIND_LABELS, default="Autre").alias("type_libelle"),
+        pl.col("type").replace_strict({k: list(v) for k, v in KIND_COLOURS.items()}, default=[0, 0, 0], return_dtype=pl.List(pl.Int64)).alias("couleur"),
+        pl.col("operations").list.join(", ").alias("activites"),
+    ).select(
+        # short keys: the payload repeats them for every point (≤ 5 MB per map)
+        pl.col("nom").alias("n"),
+        pl.col("type_libelle").alias("t"),
+        pl.col("couleur").alias("k"),
+        pl.col("activites").alias("a"),
+        pl.col("commune").alias("c"),
+        pl.col("departement").alias("d"),
+        pl.col("source").alias("s"),
+        pl.col("precision").alias("p"),
+        pl.col("latitude").round(4).alias("lat"),
+        pl.col("longitude").round(4).alias("lon"),
+    )
+    counts = dict(frame.group_by("departement").len().rows()) if not frame.is_empty() else {}
+    layers = []
+    collection = _feature_collection(store, counts if view == "departements" else {})
+    if collection:
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                collection,
+                id="departements",
+                stroked=True,
+                filled=True,
+                get_fill_color="properties.fill" if view == "departements" else [240, 243, 247, 255],
+                get_line_color=[150, 150, 160],
+                line_width_min_pixels=0.6,
+                pickable=view == "departements",
+            )
+        )
+    if view == "densite":
+        layers.append(
+            pdk.Layer(
+                "HexagonLayer",
+                points.select("lon", "lat").to_dicts(),
+                id="densite",
+                get_position=["lon", "lat"],
+                radius=12000,
+                elevation_scale=0,
+                extruded=False,
+                coverage=0.9,
+                pickable=True,
+                color_range=[[254, 229, 217], [252, 187, 161], [252, 146, 114], [251, 106, 74], [222, 45, 38], [165, 15, 21]],
+            )
+        )
+    elif view == "points":
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                points.to_dicts(),
+                id="sites",
+                get_position=["lon", "lat"],
+                get_fill_color="k",
+                get_line_color=[255, 255, 255],
+                line_width_min_pixels=0.5,
+                stroked=True,
+                radius_min_pixels=3,
+                radius_max_pixels=9,
+                get_radius=1500,
+                pickable=True,
+                auto_highlight=True,
+            )
+        )
+    tooltip = {
+        "points": {"html": "<b>{n}</b><br/>{t}<br/>{a}<br/>{c} ({d})<br/>Source : {s} · position : {p}"},
+        "densite": {"html": "<b>{elevationValue}</b> site(s) dans cet hexagone"},
+        "departements": {"html": "<b>{nom}</b> ({code}) : {sites} site(s)"},
+    }[view]
+    return pdk.Deck(layers=layers, initial_view_state=FRANCE_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
+
+
+def site_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("nom").alias("Nom"),
+        pl.col("type").replace_strict(KIND_LABELS, default="Autre").alias("Type"),
+        pl.col("operations").list.join(", ").alias("Activités"),
+        pl.col("commune").fill_null("—").alias("Commune"),
+        pl.col("departement").fill_null("—").alias("Département"),
+        pl.col("source").alias("Source"),
+        pl.col("precision").alias("Précision de la position"),
+    )
+
+
+def countries(store: Store) -> pl.DataFrame:
+    return store.table("sites_pays")

@@ -1,0 +1,108 @@
+"""Sites: where medicines and their ingredients are made (?type=…&source=…&operation=…&vue=…)."""
+
+import polars as pl
+import streamlit as st
+
+from datamed import charts
+from datamed import sites_views as sv
+from datamed.text import fr_int, fr_plural
+from datamed.ui import common
+
+store = common.open_page()
+st.title("Sites pharmaceutiques")
+if sv.sites(store).is_empty():
+    st.info("Aucune donnée de sites n'est disponible dans ce jeu de données.")
+    common.footer(store)
+    st.stop()
+
+st.caption(
+    "Vue partielle : grands sites industriels déclarant des émissions (IREP 2015), établissements français enregistrés "
+    "auprès de la FDA américaine (2025) et pharmacies d'une partie du territoire (Santé.fr 2025, SIRENE Île-de-France). "
+    "Ce n'est pas la liste des établissements autorisés par l'ANSM, et aucun site n'est relié ici à un médicament précis."
+)
+with st.container(border=True):
+    st.markdown("**Filtres** (gardés dans l'adresse de la page)")
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    kinds = common.url_multiselect("Type de site", list(sv.KIND_LABELS), "type", format_func=sv.KIND_LABELS.get, container=c1)
+    sources = common.url_multiselect("Source", sv.sources_of(store), "source", container=c2, placeholder="Toutes")
+    operation = common.url_selectbox("Activité", sv.operations_of(store), "operation", placeholder="Toutes", container=c3)
+    view = common.url_selectbox("Vue", list(sv.VIEWS), "vue", format_func=sv.VIEWS.get, placeholder="Points", container=c4)
+filters = sv.SiteFilters.parse(kinds, sources, operation, view, sv.sources_of(store), sv.operations_of(store))
+frame = sv.filter_sites(store, filters)
+placed = sv.placed(frame)
+st.caption(
+    f"{fr_plural(frame.height, 'site')} ; {fr_plural(placed.height, 'placé', 'placés')} sur la carte"
+    + (f", {fr_int(frame.height - placed.height)} sans position." if frame.height > placed.height else ".")
+)
+
+st.markdown(
+    "Légende : "
+    + " · ".join(
+        f"<span style='color: rgb{sv.KIND_COLOURS[k]}'>●</span> {sv.KIND_LABELS[k]}" for k in sv.KIND_LABELS if k in filters.kinds
+    ),
+    unsafe_allow_html=True,
+)
+desc = (
+    f"Carte de France des sites pharmaceutiques ({sv.VIEWS[filters.view].lower()}), "
+    f"{fr_plural(placed.height, 'site')} ; détails dans le tableau sous la carte."
+)
+event = st.pydeck_chart(
+    sv.france_deck(store, frame, filters.view), on_select="rerun", selection_mode="single-object", key="carte", alt=desc, height=560
+)
+if filters.view == "departements":
+    st.caption("Plus la teinte est foncée, plus le département compte de sites ; les nombres sont dans l'infobulle et l'onglet « Par département ».")
+if store.table("departements_geo").is_empty():
+    st.caption("Le fond de carte des départements est absent de ce jeu de données : seuls les sites sont dessinés.")
+selected = (event.selection.objects.get("sites") or []) if event is not None and event.selection else []
+if selected:
+    s = selected[0]
+    with st.container(border=True):
+        st.markdown(f"**{s.get('n')}** — {s.get('t')}")
+        st.markdown(f"{s.get('a') or ''}  \n{s.get('c') or ''} ({s.get('d') or ''}) · source : {s.get('s')} · position : {s.get('p')}")
+
+tabs = st.tabs(["Tableau des sites", "Par département", "Dans le monde (FDA)"])
+with tabs[0]:
+    st.dataframe(sv.site_table(frame), hide_index=True, alt="Sites affichés sur la carte, avec type, activités, commune et source")
+with tabs[1]:
+    counts = sv.by_departement(frame, store)
+    st.dataframe(
+        counts.select(pl.col("code").alias("Département"), pl.col("nom").fill_null("").alias("Nom"), pl.col("sites").alias("Sites")),
+        hide_index=True,
+        alt="Nombre de sites par département",
+    )
+with tabs[2]:
+    world = sv.countries(store)
+    if world.is_empty():
+        st.info("Les établissements enregistrés auprès de la FDA ne sont pas disponibles dans ce jeu de données.")
+    else:
+        st.caption(
+            "Établissements enregistrés auprès de la FDA américaine déclarant une fabrication de principe actif (2025) : "
+            "une indication de la capacité mondiale, **pas** l'origine des principes actifs des médicaments vendus en France."
+        )
+        top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
+        desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
+        st.altair_chart(
+            charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"), alt=desc_w, key="monde"
+        )
+        st.dataframe(
+            world.select(
+                pl.col("country_name").alias("Pays"),
+                pl.col("n_establishments").alias("Établissements"),
+                pl.col("n_api_manufacture").alias("Dont principe actif"),
+                (pl.col("share_api") * 100).round(1).alias("Part mondiale principe actif (%)"),
+            ),
+            hide_index=True,
+            alt="Établissements enregistrés auprès de la FDA par pays",
+        )
+
+with st.expander("Méthode", icon=":material/info:"):
+    st.markdown(
+        "**Sources** : registre IREP des émissions polluantes (2015, sites dont le code NAF est pharmaceutique), "
+        "enregistrements d'établissements de la FDA (DECRS, 2025), pharmacies proposant la vaccination antigrippale "
+        "sur Santé.fr (2025, environ 3 800 des 20 000 officines) et pharmacies SIRENE d'Île-de-France.\n\n"
+        "**Positions** : coordonnées de la source quand elles sont plausibles ; sinon centre de la commune, retrouvée hors "
+        "ligne dans la base officielle des codes postaux de La Poste (code postal et commune, puis commune dans le "
+        "département). La précision de chaque position est indiquée. Aucune donnée personnelle n'est conservée.\n\n"
+        "**Limites** : ces listes ne disent pas quel site fabrique quel médicament."
+    )
+common.footer(store)
