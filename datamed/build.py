@@ -388,6 +388,8 @@ def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[
     datasets["sites"] = result.sites
     datasets["sites_pays"] = result.countries
     datasets["sites_non_places"] = result.unplaced
+    if result.communes is not None and not result.communes.is_empty():
+        datasets["communes"] = result.communes
     for src in result.sources:
         path = raw / src["path"]
         src.setdefault("snapshot", None)
@@ -518,6 +520,7 @@ DATASET_DESCRIPTIONS = {
     "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
     "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
     "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
+    "communes": "Communes et codes postaux avec leurs coordonnées (La Poste), pour chercher une pharmacie",
     "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }

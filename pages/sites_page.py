@@ -5,7 +5,7 @@ import streamlit as st
 
 from datamed import charts
 from datamed import sites_views as sv
-from datamed.text import fr_int, fr_plural
+from datamed.text import fr_int, fr_number, fr_plural
 from datamed.ui import common
 
 store = common.open_page()
@@ -93,6 +93,30 @@ with tabs[2]:
             ),
             hide_index=True,
             alt="Établissements enregistrés auprès de la FDA par pays",
+        )
+
+st.header("Trouver une pharmacie", divider="gray")
+st.caption(
+    "Liste partielle : environ 3 800 des 20 000 pharmacies de France (celles inscrites sur Santé.fr pour la vaccination "
+    "antigrippale en 2025) et les pharmacies d'Île-de-France du répertoire SIRENE. La pharmacie la plus proche de chez "
+    "vous peut ne pas y figurer."
+)
+where = st.text_input("Code postal ou commune", key="pres", bind="query-params", placeholder="ex. 75012, Ajaccio, Bourgoin-Jallieu")
+if where:
+    found = sv.nearest_pharmacies(store, where)
+    if found.message:
+        st.warning(found.message)
+    if not found.results.is_empty():
+        st.markdown(f"Les pharmacies les plus proches de **{found.place}** dans ces listes :")
+        st.dataframe(
+            found.results.select(
+                pl.col("nom").alias("Pharmacie"),
+                pl.col("commune").fill_null("—").alias("Commune"),
+                pl.col("distance_km").map_elements(lambda d: f"{fr_number(d, 1)} km", return_dtype=pl.String).alias("Distance à vol d'oiseau"),
+                pl.col("source").alias("Source"),
+            ),
+            hide_index=True,
+            alt="Pharmacies les plus proches avec la distance",
         )
 
 with st.expander("Méthode", icon=":material/info:"):

@@ -457,3 +457,14 @@ def test_sites_world_tab(monkeypatch, real_prepared):
     world = next(d.value for d in at.dataframe if "Pays" in d.value.columns)
     assert len(world) == 82 and world["Dont principe actif"].sum() == 2452
     assert "pas** l'origine des principes actifs" in texts(at)
+
+
+def test_pharmacy_finder(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="75012")
+    table = next(d.value for d in at.dataframe if "Pharmacie" in d.value.columns)
+    assert 1 <= len(table) <= 10 and table["Distance à vol d'oiseau"].str.endswith(" km").all()
+    assert "Liste partielle" in texts(at)
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="Montreuil")
+    assert any("Précisez le code postal" in w.body for w in at.warning)
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="zzzz")
+    assert any("introuvable" in w.body for w in at.warning)

@@ -319,6 +319,19 @@ def _prefix_match(a: str, b: str) -> bool:
     return len(" ".join(short)) >= 3 and not set(short) <= _GENERIC_WORDS
 
 
+def communes_frame(gazetteer: "Gazetteer") -> pl.DataFrame:
+    """One row per (commune, postal code) with the commune's coordinates."""
+    rows = {}
+    for p in gazetteer.places:
+        lat, lon = gazetteer._coords.get(p.insee, (None, None))
+        rows.setdefault((p.insee, p.postal_code), (p.insee, p.nom, p.postal_code, p.departement, lat, lon))
+    return pl.DataFrame(
+        list(rows.values()),
+        schema={"code_insee": pl.String, "nom": pl.String, "code_postal": pl.String, "departement": pl.String, "latitude": pl.Float64, "longitude": pl.Float64},
+        orient="row",
+    )
+
+
 @dataclass
 class Gazetteer:
     """La Poste's postal codes with commune coordinates, indexed for ``locate``."""
@@ -492,6 +505,7 @@ class SitesResult:
     # postal code; and countries of the world file missing from the by-country file
     corrections: list[Reject] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # older snapshots of a source, not read
+    communes: pl.DataFrame | None = None  # the gazetteer's communes with coordinates (pharmacy finder)
 
 
 @dataclass(frozen=True)
@@ -954,4 +968,6 @@ def read_sites(raw: Path) -> SitesResult:
     sites = pl.DataFrame(site_rows, schema=SITES_SCHEMA, orient="row") if site_rows else pl.DataFrame(schema=SITES_SCHEMA)
     unplaced_frame = (pl.DataFrame(unplaced, schema=UNPLACED_SCHEMA, orient="row") if unplaced
                       else pl.DataFrame(schema=UNPLACED_SCHEMA))  # fmt: skip
-    return SitesResult(sites, _countries_frame(counts), rejects, sources, unplaced_frame, corrections, ignored)
+    return SitesResult(
+        sites, _countries_frame(counts), rejects, sources, unplaced_frame, corrections, ignored, communes_frame(gazetteer)
+    )
