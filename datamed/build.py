@@ -308,7 +308,7 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
     datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
 
 
-RISK_DRIVERS_FOR = 500  # medicines whose risk drivers are computed (the riskiest)
+RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
 
 
 def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
@@ -387,6 +387,19 @@ def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[
         raise BuildError(str(exc)) from exc
     datasets["sites"] = result.sites
     datasets["sites_pays"] = result.countries
+    from datamed.sources.world import read_world_countries
+
+    world = read_world_countries()
+    if world is not None:
+        datasets["pays_geo"], world_path = world
+        sources.append(
+            {
+                "path": "natural_earth/naturalearth_lowres.shp", "source": "Natural Earth (paquet pyogrio)",
+                "file": world_path.name, "dataset": "pays_geo", "snapshot": "110m", "sha256": sha256(world_path),
+                "bytes": world_path.stat().st_size, "encoding": "binary", "lines": datasets["pays_geo"].height,
+                "rows": datasets["pays_geo"].height, "rejected": 0,
+            }
+        )  # fmt: skip
     datasets["sites_non_places"] = result.unplaced
     if result.communes is not None and not result.communes.is_empty():
         datasets["communes"] = result.communes
@@ -521,6 +534,7 @@ DATASET_DESCRIPTIONS = {
     "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
     "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
     "communes": "Communes et codes postaux avec leurs coordonnées (La Poste), pour chercher une pharmacie",
+    "pays_geo": "Contours simplifiés des pays (Natural Earth 1:110m, domaine public), fond de la carte du monde",
     "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
 }
@@ -567,19 +581,32 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
     started = time.perf_counter()
+    steps: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        steps[name] = round(now - t0, 3)
+        return now
+
+    t = started
     datasets, sources, rejects, ignored, missing = read_sources(raw)
     rejects += check_availability_dates(datasets, sources)
+    t = lap("bdpm_atc", t)
     rejects += read_class_history(raw, datasets, sources)
     site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
     rejects += read_geo_step(raw, datasets, sources)
     rejects += site_rejects
     ignored += site_ignored
+    t = lap("sites_geo", t)
     derive(datasets)
+    t = lap("derive_shortages", t)
     threshold = disclosure.threshold_from_env() if threshold is None else threshold
     pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
     rejects += pv_rejects
     ignored += pv_ignored
+    t = lap("pharmacovigilance", t)
     risk_status = risk_step(datasets)
+    t = lap("risk_model", t)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -599,6 +626,7 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
             "disclosure_threshold": threshold,
             "risk_model": risk_status,
             "build_seconds": round(time.perf_counter() - started, 3),
+            "step_seconds": steps,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         swap_in(tmp, out)

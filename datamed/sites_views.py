@@ -302,3 +302,57 @@ def nearest_pharmacies(store: Store, query: str, n: int = 10) -> PharmacySearch:
     if out["distance_km"].min() > 30:
         message = "Aucune pharmacie de nos listes à moins de 30 km : ces listes sont partielles (voir ci-dessous)."
     return PharmacySearch(label, out, message)
+
+
+WORLD_VIEW = pdk.ViewState(latitude=25, longitude=10, zoom=0.8, pitch=0)
+
+
+def world_deck(store: Store) -> pdk.Deck | None:
+    """Countries shaded by FDA-registered API-manufacturing establishments (offline, no tiles)."""
+    geo = store.table("pays_geo")
+    counts = countries(store)
+    if geo.is_empty() or counts.is_empty():
+        return None
+    by_iso = {iso: (n, share) for iso, n, share in counts.select("country_iso3", "n_api_manufacture", "share_api").rows()}
+    top = max((n for n, _ in by_iso.values()), default=0) or 1
+    features = []
+    for iso, nom, geometry in geo.select("iso3", "nom", "geometrie").rows():
+        n, share = by_iso.get(iso, (0, 0.0))
+        t = (n / top) ** 0.5
+        fill = [round(a + (b - a) * t) for a, b in zip((238, 238, 238), (165, 15, 21))] + [230]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(geometry),
+                "properties": {"nom": nom, "iso3": iso, "n": n, "part": f"{100 * (share or 0):.1f}".replace(".", ","), "fill": fill},
+            }
+        )
+    layer = pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id="pays",
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill",
+        get_line_color=[255, 255, 255],
+        line_width_min_pixels=0.4,
+        pickable=True,
+    )
+    tooltip = {"html": "<b>{nom}</b><br/>{n} établissement(s) de principe actif enregistrés auprès de la FDA ({part} % du total)"}
+    return pdk.Deck(layers=[layer], initial_view_state=WORLD_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
+
+
+def companies(store: Store) -> dict[str, int]:
+    """Holders that have at least one known site -> number of their medicines (CIS)."""
+    from datamed import holder_link
+
+    def compute():
+        links = holder_link.holder_links(store)
+        if links.is_empty():
+            return {}
+        counts = holder_link.holders_with_counts(store.table("specialites"))
+        linked = set(links["titulaire"].to_list())
+        rows = counts.filter(pl.col("titulaire").is_in(list(linked))).sort("titulaire")
+        return dict(rows.select("titulaire", "n_medicaments").rows())
+
+    return store.memo("site_companies", compute)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed import adverse, catalogue, charts, display, shortage_views
+from datamed import adverse, catalogue, charts, display, holder_link, shortage_views, sites_views
 from datamed.display import md_escape
 from datamed.text import fr_date, fr_int, fr_number
 from datamed.ui import adverse as ui_adverse
@@ -210,6 +210,23 @@ common.method(
     "Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la date de début est en réalité une date de mise à jour. "
     "L'absence de signalement ne garantit pas la disponibilité en pharmacie."
 )
+
+# --- industrial sites of the holder ---------------------------------------------------
+holder_sites = [(h, holder_link.holder_sites(store, h)) for h in (ident["titulaires"] or [])]
+holder_sites = [(h, s) for h, s in holder_sites if not s.is_empty()]
+if holder_sites:
+    st.header("Sites industriels connus de l'entreprise titulaire", divider="gray")
+    st.warning(
+        "Ces sites appartiennent à l'entreprise titulaire ou à son groupe. Ce n'est pas forcément là que ce médicament "
+        "est fabriqué : aucune source publique ne relie un médicament à son site de fabrication.",
+        icon=":material/info:",
+    )
+    for holder, frame in holder_sites:
+        st.markdown(f"**{md_escape(holder)}** : {len(frame)} site(s) connu(s)")
+        desc = f"Carte des sites industriels connus de {holder} en France."
+        st.pydeck_chart(sites_views.france_deck(store, frame, "points"), key=f"sites_{holder}", alt=desc, height=320)
+        st.dataframe(sites_views.site_table(frame), hide_index=True, alt=f"Sites connus de {holder}")
+    st.page_link(routes.SITES.file, label="Voir la carte de tous les sites", icon=":material/factory:")
 
 # --- safety information -------------------------------------------------------------
 if not med.infos.is_empty():

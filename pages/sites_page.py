@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from datamed import charts
+from datamed import charts, holder_link
 from datamed import sites_views as sv
 from datamed.text import fr_int, fr_number, fr_plural
 from datamed.ui import common
@@ -29,6 +29,23 @@ with st.container(border=True):
     view = common.url_selectbox("Vue", list(sv.VIEWS), "vue", format_func=sv.VIEWS.get, placeholder="Points", container=c4)
 filters = sv.SiteFilters.parse(kinds, sources, operation, view, sv.sources_of(store), sv.operations_of(store))
 frame = sv.filter_sites(store, filters)
+companies = sv.companies(store)
+company = common.url_selectbox(
+    "Entreprise titulaire de médicaments",
+    list(companies),
+    "entreprise",
+    format_func=lambda c: f"{c} ({fr_plural(companies[c], 'médicament')})",
+    placeholder="Toutes les entreprises",
+)
+if company:
+    own = set(holder_link.holder_sites(store, company)["site_id"].to_list())
+    frame = frame.filter(pl.col("site_id").is_in(list(own)))
+    st.info(
+        f"{company} est titulaire de {fr_plural(companies[company], 'médicament')} du catalogue ; "
+        f"{fr_plural(len(own), 'site connu', 'sites connus')} de l'entreprise ou de son groupe "
+        "(ce ne sont pas forcément les lieux de fabrication de ses médicaments).",
+        icon=":material/business:",
+    )
 placed = sv.placed(frame)
 st.caption(
     f"{fr_plural(frame.height, 'site')} ; {fr_plural(placed.height, 'placé', 'placés')} sur la carte"
@@ -79,6 +96,11 @@ with tabs[2]:
             "Établissements enregistrés auprès de la FDA américaine déclarant une fabrication de principe actif (2025) : "
             "une indication de la capacité mondiale, **pas** l'origine des principes actifs des médicaments vendus en France."
         )
+        deck = sv.world_deck(store)
+        if deck is not None:
+            desc_map = "Carte du monde : pays colorés selon le nombre d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
+            st.pydeck_chart(deck, key="monde_carte", alt=desc_map, height=420)
+            st.caption("Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m.")
         top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
         desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
         st.altair_chart(

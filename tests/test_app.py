@@ -409,7 +409,7 @@ def test_medicine_in_shortage_lists_alternatives(monkeypatch, real_prepared, rea
 def deck_spec(at: AppTest) -> dict:
     import json
 
-    decks = at.get("deck_gl_json_chart")
+    decks = [d for d in at.get("deck_gl_json_chart") if "Carte de France" in d.proto.alt]
     assert len(decks) == 1
     return json.loads(decks[0].proto.json)
 
@@ -424,7 +424,7 @@ def test_sites_map_spec(monkeypatch, real_prepared):
     assert layers["sites"]["@@type"] == "ScatterplotLayer"
     kinds = {p["t"] for p in layers["sites"]["data"]}
     assert "Pharmacie" not in kinds and "Fabrication de principe actif" in kinds  # default: industrial sites
-    proto = at.get("deck_gl_json_chart")[0].proto
+    proto = next(d.proto for d in at.get("deck_gl_json_chart") if "Carte de France" in d.proto.alt)
     assert "Carte de France des sites pharmaceutiques" in proto.alt  # accessible text
     assert "Légende" in texts(at) and "Méthode" in [e.label for e in at.expander]
     assert len(proto.json) <= 5_000_000
@@ -449,7 +449,7 @@ def test_every_source_payload_stays_under_5_mb(monkeypatch, real_prepared):
     everything = ["principe_actif", "fabrication", "analyse_conditionnement", "distribution", "pharmacie"]
     for view in ("points", "densite", "departements"):
         at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=everything, vue=view)
-        assert len(at.get("deck_gl_json_chart")[0].proto.json) <= 5_000_000, view
+        assert all(len(d.proto.json) <= 5_000_000 for d in at.get("deck_gl_json_chart")), view
 
 
 def test_sites_world_tab(monkeypatch, real_prepared):
@@ -468,3 +468,38 @@ def test_pharmacy_finder(monkeypatch, real_prepared):
     assert any("Précisez le code postal" in w.body for w in at.warning)
     at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="zzzz")
     assert any("introuvable" in w.body for w in at.warning)
+
+
+def test_world_map_spec(monkeypatch, real_prepared):
+    import json
+
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    decks = at.get("deck_gl_json_chart")
+    world = next(json.loads(d.proto.json) for d in decks if "Carte du monde" in d.proto.alt)
+    assert world.get("mapStyle") in (None, "")
+    features = world["layers"][0]["data"]["features"]
+    by_iso = {f["properties"]["iso3"]: f["properties"]["n"] for f in features}
+    assert len(features) >= 170 and by_iso["USA"] == 539 and by_iso["IND"] == 527 and by_iso["FRA"] == 65
+
+
+def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
+    from datamed import holder_link
+
+    spec = real_store.table("specialites")
+    holder = "SANOFI WINTHROP INDUSTRIE"
+    cis = spec.filter(pl.col("titulaires").list.contains(holder))["cis"][0]
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    assert "Sites industriels connus de l'entreprise titulaire" in [h.value for h in at.header]
+    assert any("pas forcément là que ce médicament" in w.body for w in at.warning)
+    n_sites = holder_link.holder_sites(real_store, holder).height
+    table = next(d.value for d in at.dataframe if "Précision de la position" in d.value.columns)
+    assert len(table) == n_sites > 0
+
+
+def test_sites_page_company_selection(monkeypatch, real_prepared, real_store):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, entreprise="SANOFI WINTHROP INDUSTRIE", type=list(
+        ["principe_actif", "fabrication", "analyse_conditionnement", "distribution"]))
+    assert at.selectbox(key="url_entreprise").value == "SANOFI WINTHROP INDUSTRIE"
+    assert any("titulaire de" in i.body and "médicaments du catalogue" in i.body for i in at.info)
+    table = next(d.value for d in at.dataframe if "Nom" in d.value.columns and "Type" in d.value.columns)
+    assert 0 < len(table) <= 40

@@ -38,3 +38,16 @@ def test_sites_other_views_render(page, real_server, view, tmp_path):
     data = screenshot_element(page, DECK, tmp_path / f"{view}.png")
     assert len(data) > 20_000
     assert_no_exception(page)
+
+
+def test_world_map_renders(page, real_server, tmp_path):
+    goto(page, real_server, "/carte-des-sites", selector="h1", text=TITLE)
+    page.get_by_role("tab", name="Dans le monde (FDA)").click()
+    world = page.locator(f'{MAIN} [data-testid="stDeckGlJsonChart"] >> visible=true').last
+    world.locator("canvas").first.wait_for(state="visible")
+    page.wait_for_timeout(1500)
+    box = world.bounding_box()
+    assert box and box["height"] > 300
+    data = world.screenshot(path=str(tmp_path / "monde.png"))
+    assert len(data) > 20_000
+    assert_no_exception(page)
