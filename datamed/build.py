@@ -306,6 +306,10 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
     datasets["substances"] = derive_substances(compo)
     datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
     datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
+    if "sites" in datasets:
+        from datamed.holder_link import build_links
+
+        datasets["titulaires_sites"], datasets["titulaires_non_relies"] = build_links(datasets["specialites"], datasets["sites"])
 
 
 RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
@@ -533,6 +537,8 @@ DATASET_DESCRIPTIONS = {
     "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
     "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
     "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
+    "titulaires_sites": "Liens entre titulaires de médicaments et sites industriels connus (méthode et score)",
+    "titulaires_non_relies": "Titulaires sans site connu, avec suggestions",
     "communes": "Communes et codes postaux avec leurs coordonnées (La Poste), pour chercher une pharmacie",
     "pays_geo": "Contours simplifiés des pays (Natural Earth 1:110m, domaine public), fond de la carte du monde",
     "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",

@@ -82,6 +82,16 @@ def link_summary(store: Store) -> dict | None:
     return {"n": n, "linked": len(linked), "share": len(linked) / n if n else 0.0, "methods": methods}
 
 
+def holder_link_summary(store: Store) -> dict | None:
+    """Coverage of the holder -> site links."""
+    links = store.table("titulaires_sites")
+    if links.is_empty():
+        return None
+    from datamed.holder_link import coverage, holders_with_counts
+
+    return coverage(links, holders_with_counts(store.table("specialites")))
+
+
 def rejects_table(store: Store) -> pl.DataFrame:
     frame = store.table("rejets")
     if frame.is_empty():

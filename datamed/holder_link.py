@@ -318,7 +318,18 @@ def coverage(links: pl.DataFrame, holders_with_counts: pl.DataFrame) -> dict:
     }
 
 
+def build_links(specialites: pl.DataFrame, sites: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pipeline step: holder -> site links and unmatched holders of the prepared data."""
+    counts = holders_with_counts(specialites)
+    if counts.is_empty() or sites.is_empty() or "nom" not in sites.columns:
+        return pl.DataFrame(schema=LINKS_SCHEMA), pl.DataFrame(schema=UNMATCHED_SCHEMA)
+    return link_holders(counts["titulaire"].to_list(), sites, counts=dict(counts.select("titulaire", "n_medicaments").rows()))
+
+
 def _all_links(store) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if store.has("titulaires_sites"):  # computed by the build
+        return store.table("titulaires_sites"), store.table("titulaires_non_relies")
+
     def compute():
         counts = holders_with_counts(store.table("specialites"))
         sites = store.table("sites")

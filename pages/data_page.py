@@ -56,6 +56,18 @@ if links:
         + "."
     )
 
+holders = datainfo.holder_link_summary(store)
+if holders:
+    st.header("Liens titulaires → sites industriels", divider="gray")
+    st.markdown(
+        f"{fr_int(holders['n_titulaires_lies'])} titulaires sur {fr_int(holders['n_titulaires'])} "
+        f"({holders['part_titulaires']:.0%}) ont au moins un site connu ; ils détiennent "
+        f"{fr_int(holders['n_medicaments_lies'])} des {fr_int(holders['n_medicaments'])} médicaments "
+        f"({holders['part_medicaments']:.0%}). Méthodes : "
+        + ", ".join(f"{m} ({fr_int(n)})" for m, n in sorted(holders["methodes"].items(), key=lambda kv: -kv[1]))
+        + "."
+    )
+
 if info["ignored"]:
     with st.expander(f"Fichiers non utilisés ({len(info['ignored'])})"):
         st.markdown("\n".join(f"- `{item}`" for item in info["ignored"]))

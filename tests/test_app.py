@@ -503,3 +503,9 @@ def test_sites_page_company_selection(monkeypatch, real_prepared, real_store):
     assert any("titulaire de" in i.body and "médicaments du catalogue" in i.body for i in at.info)
     table = next(d.value for d in at.dataframe if "Nom" in d.value.columns and "Type" in d.value.columns)
     assert 0 < len(table) <= 40
+
+
+def test_data_page_reports_holder_links(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.DATA.file)
+    assert "Liens titulaires → sites industriels" in [h.value for h in at.header]
+    assert "ont au moins un site connu" in texts(at)
