@@ -97,15 +97,16 @@ def _feature_collection(store: Store, counts: dict[str, int]) -> dict | None:
     if geo.is_empty():
         return None
     top = max(counts.values()) if counts else 0
+    geometries = store.memo("departements_geometries", lambda: [(c, n, json.loads(g)) for c, n, g in geo.select("code", "nom", "geometrie").rows()])
     features = []
-    for code, nom, geometry in geo.select("code", "nom", "geometrie").rows():
+    for code, nom, geometry in geometries:
         n = counts.get(code, 0)
         t = (n / top) ** 0.5 if top else 0.0  # square root: a few very dense départements do not flatten the rest
         fill = [round(a + (b - a) * t) for a, b in zip((240, 243, 248), (16, 60, 130))] + [220]
         features.append(
             {
                 "type": "Feature",
-                "geometry": json.loads(geometry),
+                "geometry": geometry,
                 "properties": {"code": code, "nom": nom, "sites": n, "fill": fill},
             }
         )
@@ -315,15 +316,16 @@ def world_deck(store: Store) -> pdk.Deck | None:
         return None
     by_iso = {iso: (n, share) for iso, n, share in counts.select("country_iso3", "n_api_manufacture", "share_api").rows()}
     top = max((n for n, _ in by_iso.values()), default=0) or 1
+    geometries = store.memo("pays_geometries", lambda: [(i, n, json.loads(g)) for i, n, g in geo.select("iso3", "nom", "geometrie").rows()])
     features = []
-    for iso, nom, geometry in geo.select("iso3", "nom", "geometrie").rows():
+    for iso, nom, geometry in geometries:
         n, share = by_iso.get(iso, (0, 0.0))
         t = (n / top) ** 0.5
         fill = [round(a + (b - a) * t) for a, b in zip((238, 238, 238), (165, 15, 21))] + [230]
         features.append(
             {
                 "type": "Feature",
-                "geometry": json.loads(geometry),
+                "geometry": geometry,
                 "properties": {"nom": nom, "iso3": iso, "n": n, "part": f"{100 * (share or 0):.1f}".replace(".", ","), "fill": fill},
             }
         )

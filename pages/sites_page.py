@@ -77,45 +77,49 @@ if selected:
         st.markdown(f"**{s.get('n')}** — {s.get('t')}")
         st.markdown(f"{s.get('a') or ''}  \n{s.get('c') or ''} ({s.get('d') or ''}) · source : {s.get('s')} · position : {s.get('p')}")
 
-tabs = st.tabs(["Tableau des sites", "Par département", "Dans le monde (FDA)"])
-with tabs[0]:
-    st.dataframe(sv.site_table(frame), hide_index=True, alt="Sites affichés sur la carte, avec type, activités, commune et source")
-with tabs[1]:
-    counts = sv.by_departement(frame, store)
-    st.dataframe(
-        counts.select(pl.col("code").alias("Département"), pl.col("nom").fill_null("").alias("Nom"), pl.col("sites").alias("Sites")),
-        hide_index=True,
-        alt="Nombre de sites par département",
-    )
-with tabs[2]:
-    world = sv.countries(store)
-    if world.is_empty():
-        st.info("Les établissements enregistrés auprès de la FDA ne sont pas disponibles dans ce jeu de données.")
-    else:
-        st.caption(
-            "Établissements enregistrés auprès de la FDA américaine déclarant une fabrication de principe actif (2025) : "
-            "une indication de la capacité mondiale, **pas** l'origine des principes actifs des médicaments vendus en France."
-        )
-        deck = sv.world_deck(store)
-        if deck is not None:
-            desc_map = "Carte du monde : pays colorés selon le nombre d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
-            st.pydeck_chart(deck, key="monde_carte", alt=desc_map, height=420)
-            st.caption("Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m.")
-        top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
-        desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
-        st.altair_chart(
-            charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"), alt=desc_w, key="monde"
-        )
+# lazy tabs kept in the URL (?onglet=…): the world map is only built when its tab is open
+tabs = st.tabs(["Tableau des sites", "Par département", "Dans le monde (FDA)"], key="onglet", bind="query-params")
+if tabs[0].open:
+    with tabs[0]:
+        st.dataframe(sv.site_table(frame), hide_index=True, alt="Sites affichés sur la carte, avec type, activités, commune et source")
+if tabs[1].open:
+    with tabs[1]:
+        counts = sv.by_departement(frame, store)
         st.dataframe(
-            world.select(
-                pl.col("country_name").alias("Pays"),
-                pl.col("n_establishments").alias("Établissements"),
-                pl.col("n_api_manufacture").alias("Dont principe actif"),
-                (pl.col("share_api") * 100).round(1).alias("Part mondiale principe actif (%)"),
-            ),
+            counts.select(pl.col("code").alias("Département"), pl.col("nom").fill_null("").alias("Nom"), pl.col("sites").alias("Sites")),
             hide_index=True,
-            alt="Établissements enregistrés auprès de la FDA par pays",
+            alt="Nombre de sites par département",
         )
+if tabs[2].open:
+    with tabs[2]:
+        world = sv.countries(store)
+        if world.is_empty():
+            st.info("Les établissements enregistrés auprès de la FDA ne sont pas disponibles dans ce jeu de données.")
+        else:
+            st.caption(
+                "Établissements enregistrés auprès de la FDA américaine déclarant une fabrication de principe actif (2025) : "
+                "une indication de la capacité mondiale, **pas** l'origine des principes actifs des médicaments vendus en France."
+            )
+            deck = sv.world_deck(store)
+            if deck is not None:
+                desc_map = "Carte du monde : pays colorés selon le nombre d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
+                st.pydeck_chart(deck, key="monde_carte", alt=desc_map, height=420)
+                st.caption("Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m.")
+            top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
+            desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
+            st.altair_chart(
+                charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"), alt=desc_w, key="monde"
+            )
+            st.dataframe(
+                world.select(
+                    pl.col("country_name").alias("Pays"),
+                    pl.col("n_establishments").alias("Établissements"),
+                    pl.col("n_api_manufacture").alias("Dont principe actif"),
+                    (pl.col("share_api") * 100).round(1).alias("Part mondiale principe actif (%)"),
+                ),
+                hide_index=True,
+                alt="Établissements enregistrés auprès de la FDA par pays",
+            )
 
 st.header("Trouver une pharmacie", divider="gray")
 st.caption(

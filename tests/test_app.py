@@ -453,7 +453,7 @@ def test_every_source_payload_stays_under_5_mb(monkeypatch, real_prepared):
 
 
 def test_sites_world_tab(monkeypatch, real_prepared):
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, onglet="Dans le monde (FDA)")
     world = next(d.value for d in at.dataframe if "Pays" in d.value.columns)
     assert len(world) == 82 and world["Dont principe actif"].sum() == 2452
     assert "pas** l'origine des principes actifs" in texts(at)
@@ -473,7 +473,7 @@ def test_pharmacy_finder(monkeypatch, real_prepared):
 def test_world_map_spec(monkeypatch, real_prepared):
     import json
 
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, onglet="Dans le monde (FDA)")
     decks = at.get("deck_gl_json_chart")
     world = next(json.loads(d.proto.json) for d in decks if "Carte du monde" in d.proto.alt)
     assert world.get("mapStyle") in (None, "")
