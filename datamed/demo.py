@@ -1151,7 +1151,8 @@ def write_meddra(out_dir: Path) -> dict[str, int]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("soc_code", "soc_name_en", "soc_name_fr"))
-    writer.writerows(MEDDRA_SOC)
+    # the demo's own layout: classes in French alphabetical order (the source file is ordered by code)
+    writer.writerows(sorted(MEDDRA_SOC, key=lambda row: row[2]))
     (folder / "meddra_soc.csv").write_text(buffer.getvalue(), encoding="utf-8")
     return {"meddra/meddra_soc.csv": len(MEDDRA_SOC)}
 
