@@ -121,7 +121,10 @@ def _is_safe(values, statuses, total, threshold) -> bool:
 
 
 def protect_cells(
-    values: Sequence[int], total: int | None, threshold: int = DEFAULT_THRESHOLD
+    values: Sequence[int],
+    total: int | None,
+    threshold: int = DEFAULT_THRESHOLD,
+    initial: Sequence[str | None] | None = None,
 ) -> list[str | None]:
     """Status per cell of one breakdown: None (published), PRIMARY or SECONDARY.
 
@@ -137,11 +140,20 @@ def protect_cells(
 
     With threshold 1, a PRIMARY cell is 0 by definition, so its status already
     discloses it and no secondary suppression could help: only primaries.
+
+    ``initial`` carries statuses decided by another breakdown the cells belong
+    to (a cell of a two-way table): they are kept, and completed so that this
+    breakdown is safe too. Masking more cells never makes another breakdown
+    unsafe (the intervals an attacker can derive only widen).
     """
     _check_threshold(threshold)
     _check_values(values, total)
     statuses: list[str | None] = [PRIMARY if v < threshold else None for v in values]
-    if total is None or threshold == 1 or PRIMARY not in statuses:
+    if initial is not None:
+        if len(initial) != len(values):
+            raise ValueError(f"{len(values)} values but {len(initial)} initial statuses")
+        statuses = [s or i for s, i in zip(statuses, initial)]
+    if total is None or threshold == 1 or not any(statuses):
         return statuses
     candidates = sorted((v, i) for i, v in enumerate(values) if statuses[i] is None)
     for _, i in candidates:
@@ -210,3 +222,44 @@ def mask_derived(df: pl.DataFrame, columns: list[str], depends_on: list[str]) ->
         if f"{c}_statut" in df.columns:
             masked = masked | pl.col(f"{c}_statut").is_not_null()
     return df.with_columns(pl.when(~masked).then(pl.col(c)).alias(c) for c in columns)
+
+
+def unsafe(values: Sequence[int], statuses: Sequence[str | None], total: int | None, threshold: int) -> bool:
+    """True when a masked cell can be recovered, or the masked cells add up to a small count."""
+    return not _is_safe(values, statuses, total, threshold)
+
+
+def extend_statuses(df: pl.DataFrame, true_value: str, status: str, by: list[str], threshold: int) -> pl.Series:
+    """Statuses of ``status`` completed so that every group of ``by`` is safe against its
+    (published) sum, the true values being in ``true_value``. Rows with a null true
+    value are left out of their group. Returns the new status column, row-aligned."""
+    _check_threshold(threshold)
+    idx = "__disclosure_row__"
+    known = df.with_row_index(idx).filter(pl.col(true_value).is_not_null())
+    key = by or [pl.lit(1).alias("__all__")]
+    groups = known.group_by(key, maintain_order=True).agg(pl.col(idx), pl.col(true_value), pl.col(status))
+    out = df[status].to_list()
+    for rows, vals, stats in zip(groups[idx].to_list(), groups[true_value].to_list(), groups[status].to_list()):
+        vals = [int(v) for v in vals]
+        for r, s in zip(rows, protect_cells(vals, sum(vals), threshold, initial=stats)):
+            out[r] = s
+    return pl.Series(status, out, dtype=pl.String)
+
+
+def unsafe_groups(df: pl.DataFrame, true_value: str, status: str, by: list[str], total: str, threshold: int) -> pl.DataFrame:
+    """Keys of the groups of ``by`` that stay unsafe against their published ``total``
+    column (groups whose true cells do not add up to it carry no constraint): their
+    total must be masked by the caller."""
+    groups = (
+        df.filter(pl.col(true_value).is_not_null())
+        .group_by(by, maintain_order=True)
+        .agg(pl.col(true_value), pl.col(status), pl.col(total).first().alias("__total__"))
+    )
+    bad = []
+    for row in groups.iter_rows(named=True):
+        vals, stats, tot = [int(v) for v in row[true_value]], row[status], row["__total__"]
+        if tot is None or sum(vals) != tot or not any(stats):
+            continue
+        if unsafe(vals, stats, int(tot), threshold):
+            bad.append({k: row[k] for k in by})
+    return pl.DataFrame(bad, schema={k: df.schema[k] for k in by}, orient="row")

@@ -92,6 +92,41 @@ def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFr
     )
 
 
+TRUE = "_vrai_n_cas"  # true counts, kept while masking across tables, never written
+STRATUM_DERIVED = {"n_cas": ["taux", "taux_ic_bas", "taux_ic_haut", "part_cas"]}
+SOC_MEASURES = [
+    "part_cas", "ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025",
+    "signal_evans", "signal_ror", "signal_ic",
+]  # fmt: skip
+
+
+def cross_protect(df: pl.DataFrame, by: list[str], threshold: int, derived: list[str]) -> pl.DataFrame:
+    """Complete the n_cas masking so that the cells of each ``by`` group (e.g. one
+    year across all substances) are safe against their sum, which is published as
+    a national figure; values derived from a newly masked count are hidden too."""
+    status = disclosure.extend_statuses(df, TRUE, "n_cas_statut", by, threshold)
+    df = df.with_columns(status).with_columns(
+        pl.when(pl.col("n_cas_statut").is_null()).then(pl.col("n_cas")).otherwise(None).alias("n_cas")
+    )
+    derived = [c for c in derived if c in df.columns]
+    return disclosure.mask_derived(df, derived, ["n_cas"]) if derived else df
+
+
+def mask_keys(df: pl.DataFrame, keys: pl.DataFrame, derived: list[str]) -> pl.DataFrame:
+    """Mask (secondary) the n_cas of the rows whose key is in ``keys``: a total whose
+    breakdown cannot be protected at cell level."""
+    if keys.is_empty():
+        return df
+    hit = df.join(keys.with_columns(pl.lit(True).alias("__hit")), on=keys.columns, how="left")["__hit"].fill_null(False)
+    hide = pl.lit(hit) & pl.col("n_cas_statut").is_null()
+    df = df.with_columns(
+        pl.when(hide).then(pl.lit(disclosure.SECONDARY)).otherwise(pl.col("n_cas_statut")).alias("n_cas_statut"),
+        pl.when(hide).then(None).otherwise(pl.col("n_cas")).alias("n_cas"),
+    )
+    derived = [c for c in derived if c in df.columns]
+    return disclosure.mask_derived(df, derived, ["n_cas"]) if derived else df
+
+
 def _stratified(
     cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, threshold: int, strata: list[str]
 ) -> pl.DataFrame:
@@ -99,7 +134,7 @@ def _stratified(
     df = cases.join(ids, on="nom").drop("nom", "record")
     df = df.join(totals.select("ei_id", "n_cas_total", "n_conso_total"), on="ei_id", how="left")
     df = stats.add_rates(df)
-    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
+    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"), pl.col("n_cas").alias(TRUE))
     df = protect(df, "n_cas", ["ei_id"], "n_cas_total", threshold)
     df = protect(df, "n_conso", ["ei_id"], None, threshold)
     df = disclosure.mask_derived(df, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas", "n_conso"])
@@ -193,6 +228,17 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         if table == "annee":
             frame = frame.with_columns(pl.col("annee").cast(pl.Int16))
         result.datasets[f"{p}{table}"] = _stratified(frame, ids, totals, threshold, [strata_name])
+    # a stratum across substances adds up to its national figure; a substance whose
+    # strata cannot be protected against its total gets that total masked
+    infeasible = []
+    for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
+        if f"{p}{table}" not in result.datasets:
+            continue
+        df = cross_protect(result.datasets[f"{p}{table}"], [strata_name], threshold, STRATUM_DERIVED["n_cas"])
+        result.datasets[f"{p}{table}"] = df
+        with_total = df.join(totals.select("ei_id", "n_cas_total"), on="ei_id", how="left")
+        infeasible.append(disclosure.unsafe_groups(with_total, TRUE, "n_cas_statut", ["ei_id"], "n_cas_total", threshold))
+    masked_totals = pl.concat(infeasible).unique() if infeasible else pl.DataFrame(schema={"ei_id": pl.String})
 
     # --- SOC totals = sum over age strata of cases with an effect in the SOC
     soc_frames = {}
@@ -238,7 +284,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             + [pl.when(hide).then(None).otherwise(pl.col(f)).alias(f) for f in ("signal_evans", "signal_ror", "signal_ic")]
             + [pl.when(hide).then(None).otherwise(pl.col("a")).alias("n_cas")]
         ).select(
-            "ei_id", "soc_code", "n_cas", "n_cas_statut", *measures, "signal_evans", "signal_ror", "signal_ic"
+            "ei_id", "soc_code", "n_cas", "n_cas_statut", *measures, "signal_evans", "signal_ror", "signal_ic", pl.col("a").alias(TRUE)
         )  # b, c, d and n are never written: b = n - a would reveal a masked a
         result.datasets[f"{p}soc"] = soc.sort("ei_id", "soc_code")
 
@@ -250,15 +296,36 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                 on=["ei_id", "soc_code"],
                 how="left",
             )
-            cells = protect(cells.drop("n_cas", "pour_cas_source").rename({"n_decla_eff": "n_cas"}), "n_cas", ["ei_id", "soc_code"], None, threshold)
+            cells = cells.drop("n_cas", "pour_cas_source").rename({"n_decla_eff": "n_cas"}).with_columns(pl.col("n_cas").alias(TRUE))
+            cells = protect(cells, "n_cas", ["ei_id", "soc_code"], None, threshold)
             cells = mask_children(cells, "n_cas", "soc_statut")
             cells = cells.join(totals.select("ei_id", "n_cas_total"), on="ei_id").with_columns(
                 stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas")
             )
             cells = disclosure.mask_derived(cells, ["part_cas"], ["n_cas"])
             result.datasets[f"{p}soc_{strata_name}"] = cells.select(
-                "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas"
+                "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas", TRUE, "soc_total"
             ).sort("ei_id", "soc_code", strata_name)
+        # organ classes whose age/sex cells cannot be protected get their count masked;
+        # then each organ class across substances is protected against its national figure
+        pairs = [
+            disclosure.unsafe_groups(result.datasets[f"{p}soc_{s}"], TRUE, "n_cas_statut", ["ei_id", "soc_code"], "soc_total", threshold)
+            for s in ("age", "sexe")
+            if f"{p}soc_{s}" in result.datasets
+        ]
+        soc = result.datasets[f"{p}soc"]
+        if pairs:
+            soc = mask_keys(soc, pl.concat(pairs).unique(), SOC_MEASURES)
+        soc = cross_protect(soc, ["soc_code"], threshold, SOC_MEASURES)
+        result.datasets[f"{p}soc"] = soc
+        for s in ("age", "sexe"):
+            if f"{p}soc_{s}" not in result.datasets:
+                continue
+            cells = result.datasets[f"{p}soc_{s}"].drop("soc_total").join(
+                soc.select("ei_id", "soc_code", pl.col("n_cas_statut").alias("soc_statut")), on=["ei_id", "soc_code"], how="left"
+            )
+            cells = disclosure.mask_derived(mask_children(cells, "n_cas", "soc_statut"), ["part_cas"], ["n_cas"])
+            result.datasets[f"{p}soc_{s}"] = cells.drop("soc_statut")
 
     # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted).
     # Declarations of a stratum add up to its cases: each (substance, stratum)
@@ -286,8 +353,10 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             totals.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
         ).select("taux", "taux_ic_bas", "taux_ic_haut")
     )
-    head = head.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.lit(level).alias("niveau"))
+    head = head.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.col("n_cas_total").alias(TRUE), pl.lit(level).alias("niveau"))
     head = protect(head, "n_cas", ["ei_id"], None, threshold)
+    head = mask_keys(head, masked_totals, [])
+    head = cross_protect(head, [], threshold, [])  # substances add up to the national total
     head = head.with_columns(
         pl.when(pl.col("patients_par_an") < threshold).then(None).otherwise(pl.col("patients_par_an").round(0)).alias("patients_par_an"),
     )
@@ -348,6 +417,9 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             g = disclosure.mask_derived(g, ["part_cas"], ["n_cas"])
             nat["ei_national_soc"] = g.sort("n_cas", descending=True, nulls_last=True)
         result.datasets.update(nat)
+    for name, frame in result.datasets.items():
+        if TRUE in frame.columns:
+            result.datasets[name] = frame.drop(TRUE)
 
 
 __all__ = ["build_pharmacovigilance", "PvResult", "AGE_CLASSES", "slug"]

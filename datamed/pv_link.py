@@ -93,7 +93,7 @@ def link_substances(pv_names: list[str], bdpm: pl.DataFrame) -> tuple[pl.DataFra
     spelling found in CIS_COMPO). ``links``: nom, code_substance,
     denomination_bdpm, methode, score. ``unmatched``: nom, suggestions.
     """
-    pairs = bdpm.select("code_substance", "denomination_substance").unique().rows()
+    pairs = bdpm.select("code_substance", "denomination_substance").unique().sort("code_substance", "denomination_substance").rows()
     by_exact: dict[str, set[tuple[str, str]]] = {}
     by_order: dict[str, set[tuple[str, str]]] = {}
     by_reduced: dict[str, set[tuple[str, str]]] = {}

@@ -17,11 +17,14 @@ from datamed.disclosure import (
     PRIMARY,
     SECONDARY,
     explanation_fr,
+    extend_statuses,
     mask_derived,
     protect_cells,
     protect_frame,
     recoverable,
     threshold_from_env,
+    unsafe,
+    unsafe_groups,
 )
 
 P, S = PRIMARY, SECONDARY
@@ -386,3 +389,58 @@ def test_protect_frame_is_fast():
     elapsed = time.perf_counter() - start
     assert out.height == df.height
     assert elapsed < 10, f"protect_frame took {elapsed:.1f}s"  # generous bound for slow CI
+
+
+# --- two-way tables: statuses decided by another breakdown ----------------------------------------
+
+
+def test_initial_statuses_are_kept_and_completed():
+    # a cell masked by another breakdown (secondary) alone in this one would be
+    # recovered by subtraction from the total: another cell must be masked too
+    statuses = protect_cells([50, 100, 200], 350, 11, initial=[SECONDARY, None, None])
+    assert statuses[0] == SECONDARY and statuses.count(None) == 1
+    assert not recoverable([50, 100, 200], statuses, 350, 11)
+
+
+def test_initial_statuses_without_total_are_kept():
+    assert protect_cells([50, 3], None, 11, initial=[SECONDARY, None]) == [SECONDARY, PRIMARY]
+
+
+@given(
+    st.lists(st.integers(0, 60), min_size=1, max_size=6),
+    st.lists(st.booleans(), min_size=6, max_size=6),
+    st.integers(2, 15),
+)
+@settings(max_examples=300, deadline=None)
+def test_completed_statuses_are_safe_or_fully_masked(values, pre, threshold):
+    initial = [SECONDARY if p else None for p in pre[: len(values)]]
+    statuses = protect_cells(values, sum(values), threshold, initial=initial)
+    for i, s in enumerate(initial):
+        assert s is None or statuses[i] is not None  # never unmasked
+    if None in statuses:
+        assert not unsafe(values, statuses, sum(values), threshold)
+
+
+def test_extend_statuses_protects_columns_of_a_two_way_table():
+    # rows = substances, columns = years; each column adds up to a published national figure
+    df = pl.DataFrame(
+        {
+            "sub": ["a", "b", "c", "a", "b", "c"],
+            "year": [1, 1, 1, 2, 2, 2],
+            "true": [5, 40, 60, 30, 30, 30],
+            "status": [PRIMARY, None, None, None, None, None],
+        }
+    )
+    out = extend_statuses(df, "true", "status", ["year"], 11).to_list()
+    year1 = out[:3]
+    assert year1[0] == PRIMARY and year1.count(None) == 1  # 40 masked too: 105 - 60 = 45 = a + b, a in [0, 10]
+    assert out[3:] == [None, None, None]
+
+
+def test_unsafe_groups_finds_breakdowns_that_cannot_be_protected():
+    # total 11 split [0, 11]: the only safe answer is to mask the total
+    df = pl.DataFrame(
+        {"id": ["x", "x", "y", "y"], "true": [0, 11, 30, 40], "status": [PRIMARY, SECONDARY, None, None], "total": [11, 11, 70, 70]}
+    )
+    bad = unsafe_groups(df, "true", "status", ["id"], "total", 11)
+    assert bad["id"].to_list() == ["x"]

@@ -379,3 +379,39 @@ def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_
     soc = pl.read_parquet(tmp_path / "out/ei_soc.parquet")
     assert soc["soc_code"].n_unique() == 27
     assert manifest["rejected_lines"] == 281  # only the exposure conflicts of sa_data_annee: every SOC label is known
+
+
+@pytest.mark.parametrize(
+    "name, stratum, national",
+    [("ei_annee", "annee", "ei_national_annee"), ("ei_age", "age", "ei_national_age"),
+     ("ei_sexe", "sexe", "ei_national_sexe"), ("ei_soc", "soc_code", "ei_national_soc")],
+)  # fmt: skip
+def test_no_masked_cell_recoverable_from_national_figures(real_store, name, stratum, national):
+    """A stratum across all substances adds up to its published national figure: the
+    cells masked in it must stay unknown (before the fix, 5 masked organ-class cells
+    adding up to 50 were each exactly 10)."""
+    seuil = disclosure.DEFAULT_THRESHOLD
+    frame = real_store.table(name)
+    nat = real_store.table(national).with_columns(pl.col(stratum).cast(frame.schema[stratum]))
+    totals = dict(nat.select(stratum, "n_cas").rows())
+    checked = 0
+    for (key,), group in frame.group_by(stratum):
+        total, statuses = totals.get(key), group["n_cas_statut"].to_list()
+        if total is None or not any(statuses):
+            continue
+        values = [v if s is None else 0 for v, s in zip(group["n_cas"].to_list(), statuses)]
+        assert not disclosure.recoverable(values, statuses, total, seuil), (name, key)
+        masked_sum = total - sum(v for v, s in zip(values, statuses) if s is None)
+        assert masked_sum >= seuil, (name, key, masked_sum)
+        checked += 1
+    assert checked >= 2
+
+
+def test_unprotectable_breakdowns_mask_their_total(real_store):
+    """Tinidazole has 11 cases split female >= 11 / male < 11: the split cannot be
+    hidden at cell level, so the substance total itself is masked."""
+    head = real_store.table("ei_substances").filter(pl.col("ei_id") == "tinidazole").row(0, named=True)
+    assert head["n_cas"] is None and head["n_cas_statut"] == disclosure.SECONDARY
+    assert head["taux"] is None
+    soc = real_store.table("ei_soc").filter((pl.col("ei_id") == "aztreonam") & (pl.col("soc_code") == "10005329")).row(0, named=True)
+    assert soc["n_cas"] is None and soc["part_cas"] is None and soc["ror"] is None  # 20 cases split 10 / 10 by age
