@@ -543,16 +543,35 @@ DATASET_DESCRIPTIONS = {
     "pays_geo": "Contours simplifiés des pays (Natural Earth 1:110m, domaine public), fond de la carte du monde",
     "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
     "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
+    "qualite": "Contrôles de qualité : un résultat par contrôle et par jeu de données, avec exemples de lignes en échec",
+    "qualite_echecs": "Lignes en échec de chaque contrôle de qualité (au plus 500 par contrôle)",
+    "qualite_evolution": "Évolutions entre instantanés : CIS et présentations ajoutés ou retirés, changements de statut, variations",
+    "liens_synthese": "Rapport de liaison : couverture, méthodes et scores de chaque liaison entre bases",
+    "liens_scores": "Rapport de liaison : distribution des scores par liaison",
+    "liens_non_relies": "Rapport de liaison : éléments non reliés avec suggestions",
 }
+
+
+def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [r.as_dict() for r in rejects],
+        schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "raw": pl.String},
+    )
+
+
+def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: list[Reject], raw: Path, previous: Path | None) -> None:
+    """Cross-database linking report, then the data-quality checks over every source."""
+    from datamed import linking, quality
+
+    checks = quality.run_checks(datasets, sources, rejects_frame(rejects), raw, previous)
+    datasets.update(linking.link_report(datasets))
+    datasets.update(checks)
 
 
 def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame], rejects: list[Reject]) -> dict:
     entries = {}
-    rejects_frame = pl.DataFrame(
-        [r.as_dict() for r in rejects],
-        schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "raw": pl.String},
-    )
-    for name, frame in {**datasets, "rejets": rejects_frame}.items():
+    rejects_frame_ = rejects_frame(rejects)
+    for name, frame in {**datasets, "rejets": rejects_frame_}.items():
         path = out_tmp / f"{name}.parquet"
         frame.write_parquet(path, compression="zstd")
         spec = next((s for s in SPECS if s.dataset == name), None)
@@ -581,9 +600,14 @@ def swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
-    """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest."""
+def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | None = None) -> dict:
+    """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest.
+
+    ``previous`` is the prepared data the quality checks compare with (default:
+    what ``out`` holds before the build)."""
     raw, out = Path(raw), Path(out)
+    if previous is None and (out / MANIFEST).exists():
+        previous = out
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
     started = time.perf_counter()
@@ -611,8 +635,18 @@ def build(raw: Path, out: Path, threshold: int | None = None) -> dict:
     rejects += pv_rejects
     ignored += pv_ignored
     t = lap("pharmacovigilance", t)
-    risk_status = risk_step(datasets)
-    t = lap("risk_model", t)
+    # the risk model (CPU-bound, mostly outside the GIL) runs beside the quality checks
+    from concurrent.futures import ThreadPoolExecutor
+
+    risk_data = dict(datasets)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        risk_future = pool.submit(risk_step, risk_data)
+        quality_step(datasets, sources, rejects, raw, previous)
+        t_quality = time.perf_counter() - t
+        risk_status = risk_future.result()
+    datasets.update({k: v for k, v in risk_data.items() if k.startswith("risque_")})
+    steps["quality_linking"] = round(t_quality, 3)
+    t = lap("risk_model_and_quality", t)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
