@@ -1,6 +1,7 @@
-"""Command line: ``python -m datamed {build,download,demo,search}``.
+"""Command line: ``python -m datamed {build,download,demo,search,publish,refresh,serve}``.
 
-Exit codes: 0 success, 1 failure (message on stderr), 2 usage error.
+Exit codes: 0 success, 1 failure (message on stderr), 2 usage error; ``publish``
+and ``refresh`` add 3 (quality gate), 4 (disclosure gate) and 5 (refresh locked).
 """
 
 from __future__ import annotations
@@ -105,6 +106,52 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    from datamed.publish import DisclosureLeak, PublishError, publish, validate
+
+    try:
+        release = publish(Path(args.data), Path(args.out), force=args.force)
+    except DisclosureLeak as exc:
+        print(f"error: {exc}\nNothing published; the previous release is kept.", file=sys.stderr)
+        return 4
+    except PublishError as exc:
+        return _err(f"{exc}. Nothing published; the previous release is kept.")
+    print(release.message)
+    if release.created:
+        for name, rows in release.rows.items():
+            change = release.changes.get(name, {})
+            print(f"  {name:<24} {rows:>8} rows  {change.get('status', '')}"
+                  f" (+{change.get('added', 0)} -{change.get('removed', 0)} ~{change.get('changed') if change.get('changed') is not None else '-'})")
+        print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in release.seconds.items()))
+        if args.validate:
+            errors = validate(release.folder)
+            if errors:
+                return _err(f"the release does not validate with frictionless ({len(errors)} errors), first: {errors[0]}")
+            print("  frictionless: valid")
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from datamed.refresh import Gates, refresh
+
+    try:
+        gates = Gates.from_file(Path(args.gates)) if args.gates else Gates()
+    except (OSError, ValueError) as exc:
+        print(f"error: gates: {exc}", file=sys.stderr)
+        return 2
+    for name in ("max_cis_drop", "max_integrity_failures", "max_rejected_share"):
+        if getattr(args, name) is not None:
+            setattr(gates, name, getattr(args, name))
+    result = refresh(
+        Path(args.raw), Path(args.data), Path(args.releases), url=args.url, download=not args.no_download,
+        gates=gates, validate=args.validate, timeout=args.timeout,
+    )  # fmt: skip
+    print("steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.steps.items()))
+    if result.exit_code:
+        print(f"error: {result.message}", file=sys.stderr)
+    return result.exit_code
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m datamed", description="DataMed data pipeline and tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -130,6 +177,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print hits as JSON (kind, id, label, score)")
     s.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
     s.set_defaults(func=cmd_search)
+
+    pu = sub.add_parser("publish", help="write a versioned open-data release (CSV, Parquet, datapackage.json)")
+    pu.add_argument("--out", required=True, help="releases folder (one sub-folder per version)")
+    pu.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    pu.add_argument("--force", action="store_true", help="publish even if the data did not change")
+    pu.add_argument("--validate", action="store_true", help="validate the release with frictionless (slow: ~45 s on the real data)")
+    pu.set_defaults(func=cmd_publish)
+
+    r = sub.add_parser("refresh", help="download -> build -> quality gates -> publish (for cron or CI)")
+    r.add_argument("--raw", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)")
+    r.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    r.add_argument("--releases", default=str(config.releases_dir()), help="releases folder (default: %(default)s)")
+    r.add_argument("--url", default=None, help="BDPM base URL (default: the official site)")
+    r.add_argument("--no-download", action="store_true", help="skip the download, rebuild from the raw folder")
+    r.add_argument("--gates", default=None, help="TOML file of gate thresholds")
+    r.add_argument("--max-cis-drop", type=float, default=None, help="stop if the CIS count drops by more than this share (default 0.05)")
+    r.add_argument("--max-integrity-failures", type=float, default=None, help="stop above this referential-integrity failure rate (default 0.01)")
+    r.add_argument("--max-rejected-share", type=float, default=None, help="stop above this share of rejected raw lines (default 0.01)")
+    r.add_argument("--validate", action="store_true", help="validate the new release with frictionless")
+    r.add_argument("--timeout", type=float, default=30.0)
+    r.set_defaults(func=cmd_refresh)
 
     sub.add_parser("serve", help="run the app (streamlit run app.py); extra options go to streamlit", add_help=False)
     return p
