@@ -249,3 +249,22 @@ def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.
     bars = base.mark_bar(height=14, color=PALETTE[1]).encode(x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T")
     text = base.mark_text(align="left", dx=4, font=FONT).encode(x="fin_affichee:T", text="parcours:N")
     return _finish((bars + text).properties(height=alt.Step(28)))
+
+
+def score_bars(
+    frame: pl.DataFrame, label: str, value: str, description: str, title: str, domain_max: float | None = None,
+    *, decimals: int = 1, keep_order: bool = False,
+) -> alt.Chart:
+    """Horizontal bars of a score, coverage or count per item, each labelled with its value
+    (sorted by value, or in the frame's order with ``keep_order``)."""
+    data = _labelled(frame.filter(pl.col(value).is_not_null()), value, decimals)
+    scale = alt.Scale(domain=[0, domain_max * 1.15]) if domain_max else _room(data, "valeur")
+    ticks = {"values": [round(domain_max * i / 5, 6) for i in range(6)]} if domain_max else {}
+    base = _base(data, description).encode(
+        y=alt.Y(f"{label}:N", sort=None if keep_order else "x", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+        x=alt.X("valeur:Q", title=title, axis=fr_axis(**ticks), scale=scale),
+        tooltip=[alt.Tooltip(f"{label}:N", title=" "), alt.Tooltip("etiquette:N", title=title)],
+    )
+    bars = base.mark_bar(color=PALETTE[0])
+    text = base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+    return _finish((bars + text).properties(height=alt.Step(24)))

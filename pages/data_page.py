@@ -1,14 +1,93 @@
-"""Data sources, prepared datasets and rejected lines, read from the manifest."""
+"""Open-data catalogue (?jeu=<dataset>): datasets, downloads, release history, sources and rejects."""
 
 import streamlit as st
 
-from datamed import datainfo
-from datamed.text import fr_int
-from datamed.ui import common
+from datamed import config, datainfo, disclosure
+from datamed.display import md_escape
+from datamed.release_schema import BY_NAME
+from datamed.text import fr_int, fr_number
+from datamed.ui import common, routes
 
 store = common.open_page()
-st.title("Sources et rejets")
+st.title("Données ouvertes")
+st.markdown(
+    "Les jeux de données publiés par DataMed, tels qu'ils sont diffusés : colonnes publiques seulement, "
+    "petits effectifs masqués. Chaque jeu a une adresse stable (`/donnees?jeu=<nom>`) et se télécharge en CSV ou en Parquet."
+    + (" **Données de démonstration : fictives.**" if store.is_demo else "")
+)
 
+catalogue = datainfo.catalogue_table(store)
+names = catalogue["jeu"].to_list()
+titles = dict(zip(names, catalogue["Titre"].to_list()))
+
+st.header("Catalogue", divider="gray")
+if catalogue.is_empty():
+    st.info("Aucun jeu de données publiable dans les données préparées.")
+else:
+    st.dataframe(
+        catalogue.with_columns(("?jeu=" + catalogue["jeu"]).alias("Adresse")),
+        hide_index=True,
+        column_config={
+            "jeu": st.column_config.TextColumn("Nom"),
+            "Adresse": st.column_config.LinkColumn("Fiche", display_text="ouvrir"),
+            "Qualité": st.column_config.ProgressColumn("Qualité (sur 100)", min_value=0, max_value=100, format="%.0f"),
+        },
+        alt="Catalogue des jeux de données publiés : nom, titre, description, nombre de lignes, fraîcheur et score de qualité",
+    )
+
+asked = common.param("jeu")
+if asked and asked not in names:
+    st.warning(
+        f"Le jeu de données « {md_escape(asked[:60])} » n'existe pas ou n'est pas publié. Choisissez-en un dans la liste."
+    )
+choice = common.url_selectbox(
+    "Fiche d'un jeu de données", names, "jeu", format_func=lambda n: f"{titles.get(n, n)} ({n})", placeholder="Choisissez un jeu de données"
+)
+if choice:
+    row = catalogue.filter(catalogue["jeu"] == choice).row(0, named=True)
+    res = BY_NAME[choice]
+    st.subheader(f"{res.title} — `{choice}`")
+    st.markdown(res.description)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Lignes", row["Lignes"], border=True)
+    c2.metric("Fraîcheur (instantané source)", row["Fraîcheur"], border=True)
+    c3.metric("Score de qualité", "—" if row["Qualité"] is None else fr_number(row["Qualité"], 0) + " / 100", border=True)
+    if res.disclosure:
+        st.info(disclosure.explanation_fr(store.manifest.get("disclosure_threshold") or disclosure.DEFAULT_THRESHOLD))
+    st.caption(
+        "Sources : " + ", ".join(res.sources) + (f" · clé : {', '.join(res.primary_key)}" if res.primary_key else "")
+        + f" · adresse stable : `/{routes.DATA.url_path}?jeu={choice}`"
+    )
+    st.dataframe(datainfo.columns_doc(store, choice), hide_index=True, alt=f"Colonnes du jeu {choice} avec leur type et leur description")
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button(
+        "Télécharger en CSV", data=lambda: datainfo.export_bytes(store, choice, "csv"), file_name=f"{choice}.csv",
+        mime="text/csv", icon=":material/download:", on_click="ignore",
+    )  # fmt: skip
+    d2.download_button(
+        "Télécharger en Parquet", data=lambda: datainfo.export_bytes(store, choice, "parquet"), file_name=f"{choice}.parquet",
+        mime="application/vnd.apache.parquet", icon=":material/download:", on_click="ignore",
+    )  # fmt: skip
+    if choice.startswith("qualite") or choice.startswith("liens"):
+        st.page_link(routes.QUALITY.file, label="Voir la page Qualité des données", icon=":material/fact_check:")
+
+st.header("Historique des publications", divider="gray")
+history = datainfo.release_history(config.releases_dir())
+if history.is_empty():
+    st.info(
+        "Aucune publication pour l'instant. Une publication (CSV, Parquet, `datapackage.json`, README, sommes de contrôle, "
+        "journal des modifications) se crée avec `python -m datamed publish --out DOSSIER`, ou chaque jour avec `python -m datamed refresh`."
+    )
+else:
+    st.dataframe(history, hide_index=True, alt="Publications successives : version, date, nombre de jeux et de lignes, jeux modifiés")
+    st.caption(f"Dossier des publications : `{config.releases_dir()}` (un sous-dossier par version, jamais modifié ensuite).")
+
+hidden = datainfo.not_published(store)
+if hidden:
+    with st.expander(f"Jeux préparés mais non publiés ({len(hidden)})"):
+        st.markdown("\n".join(f"- `{n}` : {why}" for n, why in hidden))
+
+st.header("Sources et rejets", divider="gray")
 info = datainfo.summary(store)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Fichiers sources lus", fr_int(info["n_sources"]), border=True)
@@ -21,8 +100,6 @@ c4.metric(
     help="valeurs incohérentes mises de côté, la ligne étant gardée (ex. plus de cas que de patients exposés)",
 )
 st.caption(info["sentence"])
-
-st.header("Fichiers sources", divider="gray")
 if info["missing"]:
     st.info(
         "Sources absentes du dossier brut (les sections correspondantes restent vides) : "
@@ -30,10 +107,7 @@ if info["missing"]:
     )
 st.dataframe(datainfo.sources_table(store), hide_index=True, alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées")
 
-st.header("Jeux de données préparés", divider="gray")
-st.dataframe(datainfo.datasets_table(store), hide_index=True, alt="Jeux de données préparés avec nombre de lignes et colonnes")
-
-st.header("Lignes rejetées et valeurs écartées", divider="gray")
+st.subheader("Lignes rejetées et valeurs écartées")
 rejects = datainfo.rejects_table(store)
 if rejects.is_empty():
     st.success("Aucune ligne rejetée : toutes les lignes non vides des fichiers sources ont été lues.")
@@ -42,31 +116,9 @@ else:
 
 columns = datainfo.columns_table(store)
 if not columns.is_empty():
-    st.header("Colonnes inspectées (pharmacovigilance)", divider="gray")
+    st.subheader("Colonnes inspectées (pharmacovigilance)")
     st.caption("Chaque colonne est examinée avant usage ; une colonne « inutilisable » n'est jamais représentée.")
     st.dataframe(columns, hide_index=True, alt="Verdict sur chaque colonne des fichiers de pharmacovigilance")
-
-links = datainfo.link_summary(store)
-if links:
-    st.header("Liens pharmacovigilance → BDPM", divider="gray")
-    st.markdown(
-        f"{fr_int(links['linked'])} substances de pharmacovigilance sur {fr_int(links['n'])} "
-        f"({links['share']:.0%}) sont reliées à une substance de la BDPM. Méthodes : "
-        + ", ".join(f"{m} ({fr_int(n)})" for m, n in links["methods"])
-        + "."
-    )
-
-holders = datainfo.holder_link_summary(store)
-if holders:
-    st.header("Liens titulaires → sites industriels", divider="gray")
-    st.markdown(
-        f"{fr_int(holders['n_titulaires_lies'])} titulaires sur {fr_int(holders['n_titulaires'])} "
-        f"({holders['part_titulaires']:.0%}) ont au moins un site connu ; ils détiennent "
-        f"{fr_int(holders['n_medicaments_lies'])} des {fr_int(holders['n_medicaments'])} médicaments "
-        f"({holders['part_medicaments']:.0%}). Méthodes : "
-        + ", ".join(f"{m} ({fr_int(n)})" for m, n in sorted(holders["methodes"].items(), key=lambda kv: -kv[1]))
-        + "."
-    )
 
 if info["ignored"]:
     with st.expander(f"Fichiers non utilisés ({len(info['ignored'])})"):
@@ -76,6 +128,10 @@ common.method(
     "tabulations parasites fusionnées dans le champ texte concerné. Une ligne dont le nombre de champs, un code "
     "(CIS à 8 chiffres, CIP à 7 ou 13 chiffres…), une date ou un prix est illisible est rejetée et listée ici ; "
     "aucune ligne n'est écartée en silence. Pour chaque fichier, l'instantané le plus récent est utilisé, sauf pour "
-    "la disponibilité dont tous les instantanés sont gardés pour l'historique."
+    "la disponibilité dont tous les instantanés sont gardés pour l'historique.\n\n"
+    "Les fichiers téléchargeables sont ceux d'une publication : colonnes internes retirées, valeurs multiples séparées "
+    "par « | », effectifs de pharmacovigilance masqués sous le seuil. Le score de qualité d'un jeu est celui de ses "
+    "propres contrôles (page Qualité des données). Chaque publication est vérifiée avant diffusion par un contrôle "
+    "automatique du secret statistique et valide son schéma Frictionless."
 )
 common.footer(store)

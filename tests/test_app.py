@@ -166,7 +166,7 @@ def test_catalogue_deep_links(monkeypatch, real_prepared):
 
 def test_data_page_real(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.DATA.file)
-    sources = at.dataframe[0].value
+    sources = next(d.value for d in at.dataframe if "Fichier" in d.value.columns and "SHA-256" in d.value.columns)
     assert "bdpm/2026-01-27/CIS_bdpm.txt" in set(sources["Fichier"])
     rejects = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
     assert (rejects["Fichier"] == "ansm_pharmacovigilance/sa_data_annee.json").any()
@@ -175,7 +175,12 @@ def test_data_page_real(monkeypatch, real_prepared):
     assert metrics["Lignes rejetées"] == "1" and metrics["Valeurs écartées"] == "420"
     columns = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
     assert ((columns["Colonne"] == "TYP_NOTIF") & (columns["Verdict"] == "inutilisable")).any()
-    assert "sont reliées à une substance de la BDPM" in texts(at)
+    catalogue = at.dataframe[0].value
+    assert {"specialites", "ei_soc", "ruptures_episodes", "sites", "qualite"} <= set(catalogue["jeu"])
+    assert not {"rejets", "soc", "atc", "risque_ruptures"} & set(catalogue["jeu"])  # internal or licensed
+    assert catalogue.loc[catalogue["jeu"] == "specialites", "Lignes"].item() == "15\u202f799"
+    assert catalogue.loc[catalogue["jeu"] == "specialites", "Fraîcheur"].item() == "27/01/2026"
+    assert (catalogue["Adresse"] == "?jeu=" + catalogue["jeu"]).all()
 
 
 # --- demo data ----------------------------------------------------------------------------
@@ -505,7 +510,37 @@ def test_sites_page_company_selection(monkeypatch, real_prepared, real_store):
     assert 0 < len(table) <= 40
 
 
-def test_data_page_reports_holder_links(monkeypatch, real_prepared):
-    at = open_page(monkeypatch, real_prepared, routes.DATA.file)
-    assert "Liens titulaires → sites industriels" in [h.value for h in at.header]
-    assert "ont au moins un site connu" in texts(at)
+
+
+def test_quality_page_reports_links(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.QUALITY.file, lien="titulaires_sites")
+    assert "Liaisons entre bases" in [h.value for h in at.header]
+    links = next(d.value for d in at.dataframe if "Liaison" in d.value.columns and "Reliés" in d.value.columns)
+    assert len(links) == 7
+    row = links[links["Liaison"] == "Titulaires → sites industriels"].iloc[0]
+    assert (row["Reliés"], row["Éléments"], row["Couverture"]) == ("112", "671", "16,7 %")
+    assert "112 titulaires reliés sur 671" in texts(at)
+    unmatched = next(d.value for d in at.dataframe if "Suggestions" in d.value.columns)
+    assert len(unmatched) == 500  # 559 holders without a known site, listed up to the cap
+
+
+def test_quality_page_drill_down(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.QUALITY.file, controle="presentations:dates_futures")
+    scores = next(d.value for d in at.dataframe if "Score (sur 100)" in d.value.columns)
+    assert "BDPM · présentations (CIS_CIP_bdpm)" in set(scores["Source"])
+    failing = next(d.value for d in at.dataframe if "Ligne du fichier source" in d.value.columns)
+    assert len(failing) == 1 and failing["Clé"].iloc[0] == "3400955097891"  # declared on 2924-11-29
+    at = open_page(monkeypatch, real_prepared, routes.QUALITY.file, controle="nimporte:quoi")
+    assert any("inconnu" in w.body for w in at.warning)
+
+
+def test_data_page_dataset_deep_link(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.DATA.file, jeu="ei_soc")
+    assert at.selectbox(key="url_jeu").value == "ei_soc"
+    cols = next(d.value for d in at.dataframe if "Colonne" in d.value.columns and "Type" in d.value.columns)
+    assert {"n_cas", "n_cas_statut", "ror"} <= set(cols["Colonne"])
+    assert any("masqués" in i.body for i in at.info)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Télécharger en CSV", "Télécharger en Parquet"]
+    at = open_page(monkeypatch, real_prepared, routes.DATA.file, jeu="rejets")
+    assert any("n'existe pas ou n'est pas publié" in w.body for w in at.warning)

@@ -24,13 +24,14 @@ SEARCH = Route("pages/search_page.py", "recherche", "Recherche", ":material/sear
 CATALOGUE = Route("pages/catalogue_page.py", "catalogue", "Catalogue", ":material/list:", "Médicaments")
 MEDICINE = Route("pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True)
 SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
-DATA = Route("pages/data_page.py", "donnees", "Sources et rejets", ":material/database:", "Données")
+DATA = Route("pages/data_page.py", "donnees", "Données ouvertes", ":material/database:", "Données")
+QUALITY = Route("pages/quality_page.py", "qualite", "Qualité des données", ":material/fact_check:", "Données")
 COMPARE = Route("pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables")
 SHORTAGES = Route("pages/shortages_page.py", "ruptures", "Ruptures et tensions", ":material/inventory_2:", "Ruptures")
 SITES = Route("pages/sites_page.py", "carte-des-sites", "Carte des sites", ":material/factory:", "Sites")
 NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
 
-ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, COMPARE, NATIONAL, SHORTAGES, SITES)
+ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, QUALITY, COMPARE, NATIONAL, SHORTAGES, SITES)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ SECTIONS = (
     ),
     Section(
         "Données",
-        "Les sources, leurs dates, les lignes rejetées à la préparation et la qualité des données.",
-        (DATA,),
+        "Les jeux de données ouverts à télécharger, l'historique des publications, les sources et leurs rejets, "
+        "la qualité des données et les liaisons entre bases.",
+        (DATA, QUALITY),
     ),
 )

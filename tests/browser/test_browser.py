@@ -160,7 +160,7 @@ def test_deep_links_on_cold_server(page, cold_server, real_prepared):
     page.locator(DATAFRAME).first.wait_for(state="visible")
     page.locator(MAIN).get_by_text(re.compile(r"^[1-9][\d\u202f\u00a0 ]* médicaments?\.$")).first.wait_for(state="visible")
 
-    goto(page, server, "/donnees", selector="h1", text="Sources et rejets")
+    goto(page, server, "/donnees", selector="h1", text="Données ouvertes")
     page.locator(DATAFRAME).first.wait_for(state="visible")
     page.locator(METRIC).nth(3).wait_for(state="visible")
     labels = page.locator(f'{METRIC} [data-testid="stMetricLabel"]').all_inner_texts()
