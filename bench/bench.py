@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -197,7 +198,8 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
         routes.CATALOGUE: {"atc": "N02BE"},
         routes.MEDICINE: {"cis": cis},
         routes.SUBSTANCE: {"substance": store.table("substances")["code_substance"][0]},
-        routes.DATA: {},
+        routes.DATA: {"jeu": "ei_soc"},
+        routes.QUALITY: {"controle": "presentations:cis_dans_specialites", "lien": "pv_bdpm"},
         routes.COMPARE: {"s": store.table("ei_substances")["ei_id"].head(5).to_list()} if store.has("ei_substances") else {},
         routes.NATIONAL: {},
         routes.SHORTAGES: {"statut": ["rupture", "tension"], "mitm": "true", "atc": "N"},
@@ -243,6 +245,36 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
     return results
 
 
+def bench_quality(raw: Path, prepared: Path, runs: int = 3) -> dict:
+    """Quality checks and linking report on the prepared frames, publish with its disclosure gate."""
+    import json as _json
+
+    from datamed import linking, quality
+    from datamed.publish import publish
+
+    datasets = {p.stem: pl.read_parquet(p) for p in prepared.glob("*.parquet")}
+    sources = _json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))["sources"]
+    rejects = datasets["rejets"]
+    q = [_timed(lambda: quality.run_checks(datasets, sources, rejects, raw, prepared)) for _ in range(runs)]
+    lk = [_timed(lambda: linking.link_report(datasets)) for _ in range(runs)]
+    with tempfile.TemporaryDirectory() as out:
+        release = publish(prepared, Path(out))
+    return {
+        "quality_checks_s_median": statistics.median(q),
+        "link_report_s_median": statistics.median(lk),
+        "publish_s": release.seconds.get("total"),
+        "disclosure_gate_s": release.seconds.get("disclosure_gate"),
+        "publish_rows": sum(release.rows.values()),
+        "publish_resources": len(release.rows),
+    }
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--raw", default=str(ROOT.parent / "shared" / "data"))
@@ -281,6 +313,12 @@ def main() -> int:
                 f"risk model: evaluation {rk['risk_evaluation_s']:.1f} s (with permutation importance), scoring {rk['risk_scoring_s']:.1f} s; "
                 f"PR-AUC model {rk['pr_auc_model']:.4f} vs baseline {rk['pr_auc_baseline']:.4f}  [target <= 30 s]"
             )
+        qa = figures["quality"] = bench_quality(raw, prepared)
+        print(
+            f"quality checks {qa['quality_checks_s_median']:.2f} s, linking report {qa['link_report_s_median']:.2f} s (median); "
+            f"publish {qa['publish_resources']} datasets / {qa['publish_rows']} rows in {qa['publish_s']:.2f} s "
+            f"(disclosure gate {qa['disclosure_gate_s']:.2f} s); refresh: see bench/bench_refresh.py  [target refresh <= 60 s]"
+        )
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
         for name, t in pages.items():
