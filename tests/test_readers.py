@@ -158,10 +158,30 @@ def test_status_code_outside_range_is_rejected(tmp_path):
         "60000001\t\t1\tRupture de stock\t01/01/2025\t02/01/2025\t\thttps://ansm.sante.fr/x",
         "60000002\t\t7\tInconnu\t01/01/2025\t02/01/2025\t\thttps://ansm.sante.fr/y",
     ]
-    path = write(tmp_path, "CIS_CIP_Dispo_Spec.txt", "\r\n".join(rows).encode("cp1252"))
+    path = write(tmp_path, "CIS_CIP_Dispo_Spec.txt", ("\r\n".join(rows) + "\r\n").encode("cp1252"))
     result = read_bdpm_file(path)
     assert result.frame.height == 1 and result.rejects[0].line == 2
     assert "column code_statut" in result.rejects[0].reason
+
+
+def test_last_line_without_line_break_is_rejected_as_truncated(tmp_path):
+    """A file cut inside its last field parses fine but is incomplete: the line is rejected, listed."""
+    rows = ["60000001\tprescription hospitalière", "60000002\tprescription réservée aux spéciali"]
+    path = write(tmp_path, "CIS_CPD_bdpm.txt", "\r\n".join(rows).encode("cp1252"))
+    result = read_bdpm_file(path)
+    assert result.frame["cis"].to_list() == ["60000001"]
+    assert [(r.line, r.reason) for r in result.rejects] == [(2, "last line has no line break: the file looks truncated")]
+
+
+def test_utf8_file_cut_inside_its_last_character_stays_utf8():
+    text, enc = decode("CAFÉ\nthé".encode("utf-8")[:-1])
+    assert (text, enc) == ("CAFÉ\nth\ufffd", "utf-8")
+
+
+def test_utf16_file_is_refused_with_a_clear_message(tmp_path):
+    path = write(tmp_path, "CIS_bdpm.txt", "60000001\tDOLIPRANE\r\n".encode("utf-16"))
+    with pytest.raises(RawFileError, match="UTF-16"):
+        read_bdpm_file(path)
 
 
 def test_whole_file_errors(tmp_path):

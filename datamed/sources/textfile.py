@@ -66,13 +66,27 @@ codecs.register_error("cp1252_latin1", _cp1252_fallback)
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode raw bytes: UTF-8 when strictly valid, else Windows-1252."""
+    """Decode raw bytes: UTF-8 when strictly valid, else Windows-1252.
+
+    A UTF-8 file cut inside its very last character stays UTF-8 (the cut
+    character becomes U+FFFD; the cut line is rejected as truncated) instead of
+    turning the whole file into mojibake."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as err:
+        head = data[: err.start]
+        if err.start >= len(data) - 3 and err.reason == "unexpected end of data" and max(head, default=0) >= 0x80:
+            return head.decode("utf-8") + "\ufffd", "utf-8"  # the prefix holds valid multi-byte characters
         return data.decode("cp1252", errors="cp1252_latin1"), "cp1252"
+
+
+def _looks_utf16(data: bytes) -> bool:
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    head = data[:200]
+    return len(head) >= 20 and (head[1::2].count(0) > 0.8 * len(head[1::2]) or head[0::2].count(0) > 0.8 * len(head[0::2]))
 
 
 def _looks_binary(data: bytes) -> int | None:
@@ -116,6 +130,8 @@ def read_tab_file(path: Path, columns: list[str], text_column: str, display_name
     data = path.read_bytes()
     if not data.strip():
         raise RawFileError(name, None, "the file is empty")
+    if _looks_utf16(data):
+        raise RawFileError(name, 1, "UTF-16 text: BDPM files are UTF-8 or Windows-1252 (re-encode the file)")
     nul_line = _looks_binary(data)
     if nul_line is not None:
         raise RawFileError(name, nul_line, "binary content (NUL byte): not a BDPM text file")
@@ -126,8 +142,13 @@ def read_tab_file(path: Path, columns: list[str], text_column: str, display_name
     line_numbers: list[int] = []
     rejects: list[Reject] = []
     n_lines = 0
+    # a file that does not end with a line break was cut: its last line may be partial
+    cut_line = None if text.endswith("\n") else text.count("\n") + 1
     for number, line in split_lines(text):
         n_lines += 1
+        if number == cut_line:
+            rejects.append(Reject(name, number, "last line has no line break: the file looks truncated", line[:MAX_RAW_CHARS]))
+            continue
         raw_fields = line.split("\t")
         fields = split_fields(raw_fields, n, text_index)
         if fields is None:
