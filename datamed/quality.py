@@ -234,7 +234,15 @@ PARENT_LABELS = {
 
 ATC_RE = r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
 INSEE_RE = r"^([0-9]{5}|2[AB][0-9]{3})$"
-MOJIBAKE_RE = r"Ã[\x{80}-\x{BF}]|â€|Â[\x{A0}-\x{BF}]|\x{FFFD}|[\x{80}-\x{9F}]"
+# UTF-8 read as Windows-1252: a lead byte (Â Ã Ä Å for Latin letters) followed by what
+# cp1252 makes of a continuation byte (0x80-0xBF: € ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ' ' " " • – — ˜ ™ š › œ ž Ÿ and
+# U+00A0-U+00BF), e.g. "Ã©" (é), "Ã‰" (É), "Å“" (œ); "â€" starts ’ – — …; U+FFFD and C1 controls
+_CONTINUATION = "".join(
+    sorted({c for c in bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")} | {chr(c) for c in range(0xA0, 0xC0)})
+)
+MOJIBAKE_RE = (
+    "[ÂÃÄÅ][" + "".join(f"\\x{{{ord(c):X}}}" for c in _CONTINUATION) + "]|â€|\\x{FFFD}|[\\x{80}-\\x{9F}]"
+)
 SNIPPET_RE = r"(.{0,15}(?:" + MOJIBAKE_RE + r").{0,15})"
 
 # short labels: spaces, mojibake and (some) variants; long texts: mojibake only
@@ -1058,6 +1066,41 @@ ALLOWED_VALUES = (
 )
 
 
+EXPECTED_LABELS = {
+    "specialites": (
+        ("statut_amm", r"^Autorisation ", "commence par « Autorisation »"),
+        ("etat_commercialisation", r"^(Non c|C)ommercialisée$", "vaut « Commercialisée » ou « Non commercialisée »"),
+    ),
+    "presentations": (
+        ("statut_admin_presentation", r"^Présentation ", "commence par « Présentation »"),
+        ("etat_commercialisation", r"ommercialisation", "parle de commercialisation"),
+    ),
+}
+
+
+def _check_expected_labels(run: _Run) -> None:
+    """Status columns hold the official wording (catches columns swapped or shifted)."""
+    for jeu, rules in EXPECTED_LABELS.items():
+        description = "Les colonnes de statut ont le libellé officiel attendu (" + " ; ".join(
+            f"{col} {what}" for col, _, what in rules
+        ) + ")."
+        frame = run.frame(jeu)
+        if frame is None or not {c for c, _, _ in rules} <= set(frame.columns):
+            run.na("libelles_attendus", jeu, "plausibilité", "majeure", description)
+            continue
+        parts, n = [], 0
+        for col, regex, what in rules:
+            values = frame.filter(pl.col(col).is_not_null())
+            n += values.height
+            parts.append(
+                values.filter(~pl.col(col).str.contains(regex)).select(
+                    _key_expr(frame, jeu).alias("cle"), _line_expr(frame).alias("ligne"),
+                    pl.format("{} = « {} » : attendu un libellé qui {}", pl.lit(col), pl.col(col).str.slice(0, 60), pl.lit(what)).alias("detail"),
+                )
+            )  # fmt: skip
+        run.record("libelles_attendus", jeu, "plausibilité", "majeure", description, n, pl.concat(parts), key_name=KEYS.get(jeu, "cle"))
+
+
 def _check_allowed_values(run: _Run) -> None:
     for jeu, col, allowed, description in ALLOWED_VALUES:
         frame = run.frame(jeu)
@@ -1369,6 +1412,7 @@ def run_checks(
     _check_pv_columns(run)
     _check_prices(run)
     _check_allowed_values(run)
+    _check_expected_labels(run)
     _check_coordinates(run)
     _compare_snapshots(run)
     _availability_changes(run)
