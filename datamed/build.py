@@ -128,7 +128,7 @@ def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
         pl.col("cis").n_unique().alias("n_specialites"),
         (pl.col("nature_composant") == "SA").any().alias("substance_active"),
     )
-    return names.join(usage, on="code_substance").sort("denomination")
+    return names.join(usage, on="code_substance").sort("denomination", "code_substance")
 
 
 def derive_specialite_atc(compo: pl.DataFrame, mitm: pl.DataFrame | None) -> pl.DataFrame:
@@ -171,7 +171,8 @@ def derive_specialite_atc(compo: pl.DataFrame, mitm: pl.DataFrame | None) -> pl.
 
 
 def _check_rejects(name: str, n_lines: int, rejects: list[Reject]) -> None:
-    if n_lines and len(rejects) / n_lines > MAX_REJECT_SHARE and len(rejects) > 2:
+    every_line = n_lines and len(rejects) == n_lines  # e.g. an error page saved in place of the file
+    if every_line or (n_lines and len(rejects) / n_lines > MAX_REJECT_SHARE and len(rejects) > 2):
         first = rejects[0]
         raise BuildError(
             f"{first.file}, line {first.line}: {len(rejects)} of {n_lines} lines are malformed "
@@ -619,34 +620,42 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         return now
 
     t = started
-    datasets, sources, rejects, ignored, missing = read_sources(raw)
-    rejects += check_availability_dates(datasets, sources)
-    t = lap("bdpm_atc", t)
-    rejects += read_class_history(raw, datasets, sources)
-    site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
-    rejects += read_geo_step(raw, datasets, sources)
-    rejects += site_rejects
-    ignored += site_ignored
-    t = lap("sites_geo", t)
-    derive(datasets)
-    t = lap("derive_shortages", t)
     threshold = disclosure.threshold_from_env() if threshold is None else threshold
-    pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
-    rejects += pv_rejects
-    ignored += pv_ignored
-    t = lap("pharmacovigilance", t)
-    # the risk model (CPU-bound, mostly outside the GIL) runs beside the quality checks
     from concurrent.futures import ThreadPoolExecutor
 
-    risk_data = dict(datasets)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    def sites_and_geo() -> tuple[dict, list, list[Reject], list[str]]:
+        part, part_sources = {}, []
+        site_rejects, site_ignored = read_sites_step(raw, part, part_sources)
+        geo_rejects = read_geo_step(raw, part, part_sources)
+        return part, part_sources, geo_rejects + site_rejects, site_ignored
+
+    # independent steps overlap: the sites are read beside the BDPM, and the risk model
+    # (CPU-bound, mostly outside the GIL) runs beside pharmacovigilance and the quality checks
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sites_future = pool.submit(sites_and_geo)
+        datasets, sources, rejects, ignored, missing = read_sources(raw)
+        rejects += check_availability_dates(datasets, sources)
+        t = lap("bdpm_atc", t)
+        rejects += read_class_history(raw, datasets, sources)
+        part, part_sources, part_rejects, part_ignored = sites_future.result()
+        datasets.update(part)
+        sources += part_sources
+        rejects += part_rejects
+        ignored += part_ignored
+        t = lap("sites_geo_wait", t)
+        derive(datasets)
+        t = lap("derive_shortages", t)
+        risk_data = dict(datasets)
         risk_future = pool.submit(risk_step, risk_data)
+        pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
+        rejects += pv_rejects
+        ignored += pv_ignored
+        t = lap("pharmacovigilance", t)
         quality_step(datasets, sources, rejects, raw, previous)
-        t_quality = time.perf_counter() - t
+        t = lap("quality_linking", t)
         risk_status = risk_future.result()
+        t = lap("risk_model_wait", t)
     datasets.update({k: v for k, v in risk_data.items() if k.startswith("risque_")})
-    steps["quality_linking"] = round(t_quality, 3)
-    t = lap("risk_model_and_quality", t)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -415,7 +415,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             g = raw_soc.with_columns(stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"))
             g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
             g = disclosure.mask_derived(g, ["part_cas"], ["n_cas"])
-            nat["ei_national_soc"] = g.sort("n_cas", descending=True, nulls_last=True)
+            nat["ei_national_soc"] = g.sort(["n_cas", "soc_code"], descending=[True, False], nulls_last=True)
         result.datasets.update(nat)
     for name, frame in result.datasets.items():
         if TRUE in frame.columns:
