@@ -51,7 +51,8 @@ common.method(
     "Un médicament est une *spécialité* (code CIS) ; une présentation est une boîte (code CIP13). "
     "Les problèmes de disponibilité sont les médicaments ayant au moins une déclaration de rupture de stock "
     "ou de tension d'approvisionnement dans le dernier fichier de disponibilité publié par l'ANSM. "
-    "Les lignes illisibles des fichiers sources sont comptées et listées dans la page *Sources et rejets*."
+    "Les lignes illisibles des fichiers sources sont comptées et listées dans la page *Données ouvertes*, "
+    "et les contrôles de qualité de chaque source dans la page *Qualité des données*."
 )
 
 st.subheader("Explorer", anchor=False)
