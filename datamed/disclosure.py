@@ -96,6 +96,20 @@ def recoverable(
     if total is None:
         return [i for i in masked if bounds[i][0] == bounds[i][1]]
     rest = total - sum(v for v, s in zip(values, statuses) if s is None)
+    if _inconsistent(bounds, rest):
+        # statuses that contradict the total (e.g. a lone "primary" cell worth 500): the
+        # attacker ignores them and keeps the sum, which pins a lone masked cell
+        bounds = {i: (0, math.inf) for i in masked}
+    return _pinned(bounds, rest)
+
+
+def _inconsistent(bounds: dict[int, tuple[int, float]], rest: int) -> bool:
+    return sum(lo for lo, _ in bounds.values()) > rest or sum(hi for _, hi in bounds.values()) < rest
+
+
+def _pinned(bounds: dict[int, tuple[int, float]], rest: int) -> list[int]:
+    """Cells whose value the sum constraint fixes, given their intervals."""
+    masked = list(bounds)
     sum_lo = sum(lo for lo, _ in bounds.values())
     n_inf = sum(1 for _, hi in bounds.values() if hi == math.inf)
     sum_hi_finite = sum(hi for _, hi in bounds.values() if hi != math.inf)

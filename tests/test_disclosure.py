@@ -444,3 +444,9 @@ def test_unsafe_groups_finds_breakdowns_that_cannot_be_protected():
     )
     bad = unsafe_groups(df, "true", "status", ["id"], "total", 11)
     assert bad["id"].to_list() == ["x"]
+
+
+def test_statuses_that_contradict_the_total_do_not_hide_a_lone_cell():
+    # a lone masked cell labelled "primary" but worth 500: the attacker drops the status and subtracts
+    assert recoverable([0, 120], [PRIMARY, None], 620, 11) == [0]
+    assert recoverable([0, 0, 120], [PRIMARY, PRIMARY, None], 620, 11) == []  # two unknowns: not pinned
