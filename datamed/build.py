@@ -565,6 +565,8 @@ def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects
     from datamed import linking, quality
 
     checks = quality.run_checks(datasets, sources, rejects_frame(rejects), raw, previous)
+    evolution = checks["qualite_evolution"]  # stable row order: releases are compared byte for byte
+    checks["qualite_evolution"] = evolution.sort(evolution.columns, nulls_last=True)
     datasets.update(linking.link_report(datasets))
     datasets.update(checks)
 

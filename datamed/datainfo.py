@@ -186,9 +186,9 @@ def export_bytes(store: Store, name: str, kind: str) -> bytes:
 
 
 def not_published(store: Store) -> list[tuple[str, str]]:
-    from datamed.release_schema import NOT_PUBLISHED
+    from datamed.publish import unpublished
 
-    return [(n, why) for n, why in NOT_PUBLISHED.items() if store.has(n)]
+    return unpublished(store.manifest)
 
 
 def release_history(releases) -> pl.DataFrame:

@@ -310,6 +310,7 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
         out["columns_added"] = [c for c in new.columns if c not in old.columns]
         out["columns_removed"] = [c for c in old.columns if c not in new.columns]
         common = [c for c in new.columns if c in old.columns]
+        out["columns_retyped"] = [c for c in common if old.schema[c] != new.schema[c]]
         old, new = old.select(common), new.select(common)
         old = old.with_columns(pl.col(c).cast(new.schema[c]) for c in common if old.schema[c] != new.schema[c])
     key = tuple(k for k in key if k in new.columns)
@@ -327,13 +328,14 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
         cols = list(new.columns)
         o = _row_hashes(old, cols).alias("h").value_counts(name="o")
         n = _row_hashes(new, cols).alias("h").value_counts(name="n")
-        j = o.join(n, on="h", how="full", coalesce=True).fill_null(0)
+        j = o.join(n, on="h", how="full", coalesce=True).fill_null(0).with_columns(pl.col("o", "n").cast(pl.Int64))  # counts are UInt32
         out.update(
             added=int(j.select((pl.col("n") - pl.col("o")).clip(lower_bound=0).sum()).item()),
             removed=int(j.select((pl.col("o") - pl.col("n")).clip(lower_bound=0).sum()).item()),
             changed=None,
         )
-    out["status"] = "modifié" if out["added"] or out["removed"] or out.get("changed") or "columns_added" in out else "inchangé"
+    structure = out.get("columns_added") or out.get("columns_removed") or out.get("columns_retyped")
+    out["status"] = "modifié" if out["added"] or out["removed"] or out.get("changed") or structure else "inchangé"
     return out
 
 
@@ -342,6 +344,15 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
 
 def _fr_int(n) -> str:
     return f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else "—"
+
+
+def unpublished(manifest: dict) -> list[tuple[str, str]]:
+    """Prepared datasets kept out of the release, with the reason."""
+    return [
+        (name, NOT_PUBLISHED.get(name, "table interne, non destinée à la publication"))
+        for name in manifest.get("datasets", {})
+        if name not in BY_NAME
+    ]
 
 
 def changelog_markdown(version: str, previous: str | None, changes: dict[str, dict]) -> str:
@@ -357,7 +368,12 @@ def changelog_markdown(version: str, previous: str | None, changes: dict[str, di
             f"| {name} | {c['status']} | {_fr_int(c['rows_before'])} | {_fr_int(c['rows_after'])} | "
             f"{_fr_int(c['added'])} | {_fr_int(c['removed'])} | {changed} |"
         )
-    notes = [f"- `{n}` : colonnes ajoutées {c['columns_added']}, retirées {c['columns_removed']}" for n, c in changes.items() if c.get("columns_added") or c.get("columns_removed")]
+    notes = [
+        f"- `{n}` : colonnes ajoutées {c.get('columns_added') or []}, retirées {c.get('columns_removed') or []}, "
+        f"de type changé {c.get('columns_retyped') or []}"
+        for n, c in changes.items()
+        if c.get("columns_added") or c.get("columns_removed") or c.get("columns_retyped")
+    ]
     if notes:
         lines += ["", "Changements de structure :", *notes]
     lines += ["", "« Modifiées » : lignes de même clé primaire dont une valeur a changé ; « — » pour les tables sans clé (comparées ligne à ligne)."]
@@ -366,8 +382,8 @@ def changelog_markdown(version: str, previous: str | None, changes: dict[str, di
 
 def readme_markdown(manifest: dict, version: str, resources: list[dict], threshold: int, quality: pl.DataFrame | None) -> str:
     demo = manifest.get("demo")
-    snapshots = sorted({(s.get("source", ""), s.get("path", ""), s.get("snapshot") or "", s.get("sha256", "")) for s in manifest.get("sources", [])})
-    families = sorted({s[0] for s in snapshots} | {src for r in resources for src in r["x-sources"]})
+    files = sorted(manifest.get("sources", []), key=lambda s: (s.get("source", ""), s.get("path", "")))
+    families = sorted({src for r in resources for src in r["x-sources"]})
     lines = [
         f"# DataMed — données ouvertes sur la sécurité des médicaments, version {version}",
         "",
@@ -396,11 +412,16 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
         "",
         "## Provenance",
         "",
-        "| Source | Fichier | Instantané | SHA-256 |",
-        "|---|---|---|---|",
-        *[f"| {src} | `{path}` | {snap} | `{sha[:16]}…` |" for src, path, snap, sha in snapshots],
+        "| Source | Fichier | Instantané | Lignes lues | Rejetées | SHA-256 |",
+        "|---|---|---|--:|--:|---|",
+        *[
+            f"| {f.get('source', '')} | `{f.get('path', '')}` | {f.get('snapshot') or ''} | {_fr_int(f.get('lines'))} | "
+            f"{_fr_int(f.get('rejected'))} | `{f.get('sha256', '')[:16]}…` |"
+            for f in files
+        ],
         "",
-        f"Lignes illisibles rejetées à la construction : {_fr_int(manifest.get('rejected_lines', 0))} (comptées et listées, jamais écartées en silence).",
+        f"Lignes illisibles rejetées à la construction : {_fr_int(manifest.get('rejected_lines', 0))} au total, corrections comprises "
+        "(comptées et listées, jamais écartées en silence).",
         "",
         "## Méthode",
         "",
@@ -422,7 +443,7 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
         "",
         "## Non publié",
         "",
-        *[f"- `{name}` : {why}" for name, why in NOT_PUBLISHED.items() if name in manifest.get("datasets", {})],
+        *[f"- `{name}` : {why}" for name, why in unpublished(manifest)],
         "",
         "## Vérifier",
         "",

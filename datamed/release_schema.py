@@ -217,6 +217,64 @@ class Resource:
     patterns: dict[str, str] = field(default_factory=dict)
 
 
+_QUALITE_FR = {
+    "source": "Source contrôlée (fichier ou famille de fichiers)",
+    "jeu": "Jeu de données contrôlé",
+    "fichier": "Fichier(s) source du jeu de données",
+    "controle": "Identifiant stable du contrôle",
+    "categorie": "Catégorie du contrôle (types, champs obligatoires, format des codes, intégrité référentielle, doublons, dates, libellés, plausibilité, évolution)",
+    "description": "Ce que vérifie le contrôle",
+    "gravite": "Gravité d'un échec : bloquante, majeure ou mineure",
+    "n_verifies": "Nombre d'éléments vérifiés",
+    "n_echecs": "Nombre d'éléments en échec",
+    "taux_echec": "Part des éléments vérifiés en échec (0 à 1)",
+    "statut": "Résultat : réussi, échoué ou non applicable",
+    "exemples": "Jusqu'à 5 exemples d'éléments en échec (JSON)",
+}
+_ECHECS_FR = {
+    "controle": "Identifiant du contrôle (voir le jeu qualite)",
+    "jeu": "Jeu de données contrôlé",
+    "cle": "Clé de la ligne en échec (CIS, CIP13, code…)",
+    "ligne": "Numéro de la ligne dans le fichier source, quand il est connu",
+    "detail": "Ce qui ne va pas",
+}
+_EVOLUTION_FR = {
+    "jeu": "Jeu de données comparé",
+    "changement": "Type de changement (CIS ajouté ou retiré, changement de statut, variation du nombre de lignes…)",
+    "cle": "Clé concernée (CIS, CIP13, nom du jeu)",
+    "libelle": "Libellé de l'élément (dénomination…)",
+    "avant": "Valeur avant",
+    "apres": "Valeur après",
+    "instantane_avant": "Instantané ou construction de référence",
+    "instantane_apres": "Instantané ou construction comparée",
+}
+_LIENS_FR = {
+    "lien": "Identifiant stable de la liaison",
+    "libelle": "Nom de la liaison",
+    "source": "Base d'origine",
+    "cible": "Base cible",
+    "unite": "Ce qui est compté",
+    "n_elements": "Nombre d'éléments à relier",
+    "n_relies": "Nombre d'éléments reliés",
+    "couverture": "Part des éléments reliés (0 à 1)",
+    "n_exact": "Reliés à l'identique (code ou libellé exact)",
+    "n_normalise": "Reliés après normalisation (accents, sels, ordre des mots…)",
+    "n_approche": "Reliés par similarité de texte",
+    "n_autre": "Reliés par une autre méthode (liste de groupes, libellé anglais…)",
+    "score_min": "Score de liaison le plus bas (0 à 100)",
+    "score_median": "Score de liaison médian (0 à 100)",
+    "methode": "Méthode de liaison, en clair",
+    "poids_relies": "Couverture pondérée (par les cas, les médicaments ou les signalements)",
+}
+_SCORES_FR = {"lien": "Identifiant de la liaison", "tranche": "Tranche de score (0 à 100)", "n": "Nombre d'éléments reliés dans la tranche"}
+_NON_RELIES_FR = {
+    "lien": "Identifiant de la liaison",
+    "element": "Élément non relié (code ou nom)",
+    "libelle": "Libellé de l'élément, quand il est connu",
+    "poids": "Poids de l'élément (cas, médicaments, signalements), pour trier par importance",
+    "suggestions": "Candidats les plus proches avec leur score (séparés par « | »)",
+}
+
 _RATES = ("taux", "taux_ic_bas", "taux_ic_haut")
 _SOC_MEASURES = (
     "part_cas", "ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025",
@@ -320,17 +378,17 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("titulaires_non_relies", "Titulaires sans site connu", "Titulaires de médicaments sans site industriel connu, avec des suggestions.",
              ("BDPM", "IREP", "FDA DECRS"), ("titulaire",)),
     Resource("qualite", "Contrôles de qualité des données", "Résultat de chaque contrôle de qualité par source et jeu de données, avec des exemples de lignes en échec.",
-             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS", "Santé.fr", "SIRENE")),
+             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS", "Santé.fr", "SIRENE"), columns=_QUALITE_FR),
     Resource("qualite_echecs", "Lignes en échec des contrôles de qualité", "Lignes en échec de chaque contrôle de qualité (au plus 500 par contrôle).",
-             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS", "Santé.fr", "SIRENE")),
+             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS", "Santé.fr", "SIRENE"), columns=_ECHECS_FR),
     Resource("qualite_evolution", "Évolutions entre instantanés", "CIS et présentations ajoutés ou retirés, changements de statut et variations du nombre de lignes entre instantanés.",
-             ("BDPM",)),
+             ("BDPM",), columns=_EVOLUTION_FR),
     Resource("liens_synthese", "Rapport de liaison entre bases", "Pour chaque liaison entre bases : couverture, méthodes et scores.",
-             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS"), ("lien",)),
+             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS"), ("lien",), columns=_LIENS_FR),
     Resource("liens_scores", "Distribution des scores de liaison", "Nombre d'éléments reliés par tranche de score, pour chaque liaison.",
-             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS"), ("lien", "tranche")),
+             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS"), ("lien", "tranche"), columns=_SCORES_FR),
     Resource("liens_non_relies", "Éléments non reliés", "Éléments sans correspondance pour chaque liaison, avec des suggestions (au plus 500 par liaison).",
-             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS")),
+             ("BDPM", "Pharmacovigilance", "ANSM DataMed", "IREP", "FDA DECRS"), columns=_NON_RELIES_FR),
 )  # fmt: skip
 
 BY_NAME = {r.name: r for r in RESOURCES}
