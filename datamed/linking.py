@@ -361,6 +361,18 @@ def _best(links: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
+def _best_links(links: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The strictest method (and its score) per linked ``key``."""
+    return _best(
+        links.select(
+            pl.col(key).alias("element"),
+            _method_category(links),
+            (pl.col("score") if "score" in links.columns else pl.lit(None)).cast(pl.Float64).alias("score"),
+        ),
+        "element",
+    )
+
+
 def _method_category(links: pl.DataFrame) -> pl.Expr:
     """The category of each link's ``methode`` (see ``category``; "autre" when the column is absent)."""
     if "methode" not in links.columns:
@@ -414,14 +426,7 @@ def _pv_bdpm(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
         (pl.col("nom") if "nom" in subs.columns else pl.lit(None, pl.String)).alias("libelle"),
         (pl.col("n_cas") if "n_cas" in subs.columns else pl.lit(None)).cast(pl.Float64).alias("poids"),
     ).unique("element", keep="first", maintain_order=True)
-    best = _best(
-        links.select(
-            pl.col("ei_id").alias("element"),
-            _method_category(links),
-            (pl.col("score") if "score" in links.columns else pl.lit(None)).cast(pl.Float64).alias("score"),
-        ),
-        "element",
-    )
+    best = _best_links(links, "ei_id")
     elements = _linked_elements(base, best)
     upstream: dict[str, list[str]] = {}
     non_lies = _frame(ds, "ei_non_lies", "ei_id", "suggestions")
@@ -734,14 +739,7 @@ def _titulaires_sites(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     base = counts.select(
         pl.col("titulaire").alias("element"), pl.col("n_medicaments").cast(pl.Float64).alias("poids")
     )
-    best = _best(
-        links.select(
-            pl.col("titulaire").alias("element"),
-            _method_category(links),
-            (pl.col("score") if "score" in links.columns else pl.lit(None)).cast(pl.Float64).alias("score"),
-        ),
-        "element",
-    )
+    best = _best_links(links, "titulaire")
     elements = _linked_elements(base, best)
     upstream: dict[str, list[str]] = {}
     if non_relies is not None and "suggestions" in non_relies.columns:

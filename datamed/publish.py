@@ -35,6 +35,7 @@ from pathlib import Path
 import polars as pl
 
 from datamed import __version__, disclosure
+from datamed.build import sha256
 from datamed.release_schema import (
     BY_NAME,
     COLUMNS_FR,
@@ -458,14 +459,6 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_history(out: Path) -> list[dict]:
     path = Path(out) / HISTORY
     if not path.exists():
@@ -563,7 +556,7 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
         if leaks:
             raise DisclosureLeak(leaks)
 
-        checksums = {f"data/{p.name}": _sha256(p) for p in sorted((tmp / "data").iterdir())}
+        checksums = {f"data/{p.name}": sha256(p) for p in sorted((tmp / "data").iterdir())}
         fingerprint = _fingerprint(checksums)
         last = history[0] if history else None
         if last and previous is not None and last.get("fingerprint") == fingerprint and not force:
@@ -613,7 +606,7 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
         except ImportError:
             pass
         all_files = sorted(p for p in tmp.rglob("*") if p.is_file())
-        sums = [f"{_sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in all_files]
+        sums = [f"{sha256(p)}  {p.relative_to(tmp).as_posix()}" for p in all_files]
         (tmp / "SHA256SUMS").write_text("\n".join(sums) + "\n", encoding="utf-8")
 
         target = out / version
