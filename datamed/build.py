@@ -314,6 +314,36 @@ def derive(datasets: dict[str, pl.DataFrame]) -> None:
 
 
 RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
+RISK_INPUTS = ("ruptures_episodes", "specialites", "presentations", "generiques", "mitm", "specialite_atc", "disponibilites")
+
+
+def _warm_up() -> None:
+    import datamed.risk  # noqa: F401 - imports sklearn in the worker while the main process reads
+
+
+def _risk_in_worker(inputs: dict[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
+    data = dict(inputs)
+    status = risk_step(data)
+    return status, {k: v for k, v in data.items() if k.startswith("risque_")}
+
+
+class _risk_worker:
+    """A one-process pool (spawned, warmed up), or None where processes cannot start."""
+
+    def __enter__(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(_warm_up)
+        except (OSError, ValueError, RuntimeError):
+            self.pool = None
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
@@ -623,41 +653,39 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
 
     t = started
     threshold = disclosure.threshold_from_env() if threshold is None else threshold
-    from concurrent.futures import ThreadPoolExecutor
-
-    def sites_and_geo() -> tuple[dict, list, list[Reject], list[str]]:
-        part, part_sources = {}, []
-        site_rejects, site_ignored = read_sites_step(raw, part, part_sources)
-        geo_rejects = read_geo_step(raw, part, part_sources)
-        return part, part_sources, geo_rejects + site_rejects, site_ignored
-
-    # independent steps overlap: the sites are read beside the BDPM, and the risk model
-    # (CPU-bound, mostly outside the GIL) runs beside pharmacovigilance and the quality checks
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        sites_future = pool.submit(sites_and_geo)
+    # The risk model (CPU-bound, ~2 s) runs in a worker process on the other core, beside
+    # pharmacovigilance and the quality checks; the worker starts (imports) while the
+    # sources are read. Threads would not help: the readers hold the GIL.
+    with _risk_worker() as pool:
         datasets, sources, rejects, ignored, missing = read_sources(raw)
         rejects += check_availability_dates(datasets, sources)
         t = lap("bdpm_atc", t)
         rejects += read_class_history(raw, datasets, sources)
-        part, part_sources, part_rejects, part_ignored = sites_future.result()
-        datasets.update(part)
-        sources += part_sources
-        rejects += part_rejects
-        ignored += part_ignored
-        t = lap("sites_geo_wait", t)
+        site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
+        rejects += read_geo_step(raw, datasets, sources)
+        rejects += site_rejects
+        ignored += site_ignored
+        t = lap("sites_geo", t)
         derive(datasets)
         t = lap("derive_shortages", t)
-        risk_data = dict(datasets)
-        risk_future = pool.submit(risk_step, risk_data)
+        risk_inputs = {k: datasets[k] for k in RISK_INPUTS if k in datasets}
+        risk_future = pool.submit(_risk_in_worker, risk_inputs) if pool else None
         pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
         rejects += pv_rejects
         ignored += pv_ignored
         t = lap("pharmacovigilance", t)
         quality_step(datasets, sources, rejects, raw, previous)
         t = lap("quality_linking", t)
-        risk_status = risk_future.result()
+        if risk_future is not None:
+            try:
+                risk_status, risk_frames = risk_future.result()
+            except Exception as exc:  # noqa: BLE001 - a broken worker must not fail the build
+                risk_status, risk_frames = _risk_in_worker(risk_inputs)
+                risk_status += f" (worker process failed: {type(exc).__name__}; computed in the main process)"
+        else:
+            risk_status, risk_frames = _risk_in_worker(risk_inputs)
         t = lap("risk_model_wait", t)
-    datasets.update({k: v for k, v in risk_data.items() if k.startswith("risque_")})
+    datasets.update(risk_frames)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

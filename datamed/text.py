@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import functools
 import unicodedata
 from datetime import date
 
@@ -25,8 +26,12 @@ MONTHS_FR = [
 ]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free words separated by one space."""
+    """Lower-case, accent-free, punctuation-free words separated by one space.
+
+    Cached: the pipeline normalises the same labels many times (organ classes,
+    substance names, communes)."""
     if not text:
         return ""
     if not text.isascii():
