@@ -590,21 +590,20 @@ def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
     )
 
 
-def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: list[Reject], raw: Path, previous: Path | None) -> None:
+def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None) -> None:
     """Cross-database linking report, then the data-quality checks over every source."""
     from datamed import linking, quality
 
-    checks = quality.run_checks(datasets, sources, rejects_frame(rejects), raw, previous)
+    checks = quality.run_checks(datasets, sources, rejects, raw, previous)
     evolution = checks["qualite_evolution"]  # stable row order: releases are compared byte for byte
     checks["qualite_evolution"] = evolution.sort(evolution.columns, nulls_last=True)
     datasets.update(linking.link_report(datasets))
     datasets.update(checks)
 
 
-def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame], rejects: list[Reject]) -> dict:
+def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame]) -> dict:
     entries = {}
-    rejects_frame_ = rejects_frame(rejects)
-    for name, frame in {**datasets, "rejets": rejects_frame_}.items():
+    for name, frame in datasets.items():
         path = out_tmp / f"{name}.parquet"
         frame.write_parquet(path, compression="zstd")
         spec = next((s for s in SPECS if s.dataset == name), None)
@@ -674,7 +673,8 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         rejects += pv_rejects
         ignored += pv_ignored
         t = lap("pharmacovigilance", t)
-        quality_step(datasets, sources, rejects, raw, previous)
+        rejected = rejects_frame(rejects)  # every reject is known from here on
+        quality_step(datasets, sources, rejected, raw, previous)
         t = lap("quality_linking", t)
         if risk_future is not None:
             try:
@@ -686,10 +686,11 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
             risk_status, risk_frames = _risk_in_worker(risk_inputs)
         t = lap("risk_model_wait", t)
     datasets.update(risk_frames)
+    datasets["rejets"] = rejected
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        entries = _write(tmp, datasets, rejects)
+        entries = _write(tmp, datasets)
         demo_marker = raw / "demo.json"
         manifest = {
             "schema_version": SCHEMA_VERSION,

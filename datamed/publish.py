@@ -22,6 +22,7 @@ data did not change since the last release, nothing is written (idempotent).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -36,6 +37,7 @@ import polars as pl
 
 from datamed import __version__, disclosure
 from datamed.build import sha256
+from datamed.text import fr_int
 from datamed.release_schema import (
     BY_NAME,
     COLUMNS_FR,
@@ -343,10 +345,6 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
 # --- documents ----------------------------------------------------------------------------------
 
 
-def _fr_int(n) -> str:
-    return f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else "—"
-
-
 def unpublished(manifest: dict) -> list[tuple[str, str]]:
     """Prepared datasets kept out of the release, with the reason."""
     return [
@@ -364,10 +362,10 @@ def changelog_markdown(version: str, previous: str | None, changes: dict[str, di
         lines += [f"Différences avec la version {previous}.", ""]
     lines += ["| Jeu de données | État | Lignes avant | Lignes après | Ajoutées | Retirées | Modifiées |", "|---|---|--:|--:|--:|--:|--:|"]
     for name, c in changes.items():
-        changed = "—" if c.get("changed") is None else _fr_int(c["changed"])
+        changed = "—" if c.get("changed") is None else fr_int(c["changed"])
         lines.append(
-            f"| {name} | {c['status']} | {_fr_int(c['rows_before'])} | {_fr_int(c['rows_after'])} | "
-            f"{_fr_int(c['added'])} | {_fr_int(c['removed'])} | {changed} |"
+            f"| {name} | {c['status']} | {fr_int(c['rows_before'])} | {fr_int(c['rows_after'])} | "
+            f"{fr_int(c['added'])} | {fr_int(c['removed'])} | {changed} |"
         )
     notes = [
         f"- `{n}` : colonnes ajoutées {c.get('columns_added') or []}, retirées {c.get('columns_removed') or []}, "
@@ -402,7 +400,7 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
         "",
         "| Jeu de données | Description | Lignes |",
         "|---|---|--:|",
-        *[f"| `{r['name']}` | {r['description']} | {_fr_int(r['x-rows'])} |" for r in resources],
+        *[f"| `{r['name']}` | {r['description']} | {fr_int(r['x-rows'])} |" for r in resources],
         "",
         "## Licences",
         "",
@@ -416,12 +414,12 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
         "| Source | Fichier | Instantané | Lignes lues | Rejetées | SHA-256 |",
         "|---|---|---|--:|--:|---|",
         *[
-            f"| {f.get('source', '')} | `{f.get('path', '')}` | {f.get('snapshot') or ''} | {_fr_int(f.get('lines'))} | "
-            f"{_fr_int(f.get('rejected'))} | `{f.get('sha256', '')[:16]}…` |"
+            f"| {f.get('source', '')} | `{f.get('path', '')}` | {f.get('snapshot') or ''} | {fr_int(f.get('lines'))} | "
+            f"{fr_int(f.get('rejected'))} | `{f.get('sha256', '')[:16]}…` |"
             for f in files
         ],
         "",
-        f"Lignes illisibles rejetées à la construction : {_fr_int(manifest.get('rejected_lines', 0))} au total, corrections comprises "
+        f"Lignes illisibles rejetées à la construction : {fr_int(manifest.get('rejected_lines', 0))} au total, corrections comprises "
         "(comptées et listées, jamais écartées en silence).",
         "",
         "## Méthode",
@@ -452,7 +450,7 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
     ]
     if quality is not None and not quality.is_empty():
         failed = quality.filter(pl.col("statut") == "échoué")
-        lines += ["", "## Qualité en bref", "", f"{_fr_int(quality.height)} contrôles, {_fr_int(failed.height)} en échec (détail dans `rapport_qualite.md`)."]
+        lines += ["", "## Qualité en bref", "", f"{fr_int(quality.height)} contrôles, {fr_int(failed.height)} en échec (détail dans `rapport_qualite.md`)."]
     return "\n".join(lines) + "\n"
 
 
@@ -538,7 +536,7 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
             frame.write_parquet(tmp / "data" / f"{name}.parquet", compression="zstd")
             fks, broken = _holding_foreign_keys(res, frame, frames)
             pk_ok = _pk_unique(res, frame)
-            use = res if pk_ok or not res.primary_key else Resource(**{**res.__dict__, "primary_key": ()})
+            use = res if pk_ok or not res.primary_key else dataclasses.replace(res, primary_key=())
             description = res.description + ("" if not broken else " Attention : " + " ; ".join(broken) + ".")
             if res.primary_key and not pk_ok:
                 description += f" Clé {list(res.primary_key)} non unique dans cette version (voir le rapport de qualité)."

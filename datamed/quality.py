@@ -58,6 +58,8 @@ from pathlib import Path
 
 import polars as pl
 
+from datamed.text import fr_int
+
 # --- vocabulary -------------------------------------------------------------
 
 CATEGORIES = (
@@ -302,10 +304,6 @@ PRICE_COLUMNS = ("prix_medicament_euro", "prix_public_euro", "honoraires_dispens
 
 
 # --- small helpers ------------------------------------------------------------
-
-
-def _fr_int(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 def _fr_pct(x: float) -> str:
@@ -1284,12 +1282,12 @@ def _compare_snapshots(run: _Run) -> None:
         noun = conf["noun"]
         (count_id, count_desc), (gone_id, gone_desc) = checks
         drop = (n_old - n_new) / n_old if n_old else 0.0
-        detail = f"{noun} : {_fr_int(n_old)} au {snap_old}, {_fr_int(n_new)} au {snap_new} ({_fr_pct(-drop)}), seuil −5 %"
+        detail = f"{noun} : {fr_int(n_old)} au {snap_old}, {fr_int(n_new)} au {snap_new} ({_fr_pct(-drop)}), seuil −5 %"
         fails = pl.DataFrame({"cle": [conf["key"]], "ligne": [None], "detail": [detail]}, schema=_FAILS_SCHEMA)
         failed = drop > SNAPSHOT_DROP
         run.record(count_id, jeu, "évolution", "majeure", count_desc, 1 if n_old else 0, fails if failed else None, fichier=fichier, key_name="fichier")
         share = removed.height / n_old if n_old else 0.0
-        detail = f"{_fr_int(removed.height)} {noun} {conf['gone']} sur {_fr_int(n_old)} ({_fr_pct(share).lstrip('+')}) entre le {snap_old} et le {snap_new}, seuil 5 %"
+        detail = f"{fr_int(removed.height)} {noun} {conf['gone']} sur {fr_int(n_old)} ({_fr_pct(share).lstrip('+')}) entre le {snap_old} et le {snap_new}, seuil 5 %"
         fails = pl.DataFrame({"cle": [conf["key"]], "ligne": [None], "detail": [detail]}, schema=_FAILS_SCHEMA)
         failed = share > SNAPSHOT_DROP
         run.record(gone_id, jeu, "évolution", "majeure", gone_desc, 1 if n_old else 0, fails if failed else None, fichier=fichier, key_name="fichier")
@@ -1372,7 +1370,7 @@ def _compare_previous(run: _Run) -> None:
         pct = _fr_pct(change) if n_old else "nouveau"
         fails = None
         if jump:
-            detail = f"{_fr_int(n_old)} → {_fr_int(n_new)} lignes ({pct}), seuil ±10 %"
+            detail = f"{fr_int(n_old)} → {fr_int(n_new)} lignes ({pct}), seuil ±10 %"
             fails = pl.DataFrame({"cle": [jeu], "ligne": [None], "detail": [detail]}, schema=_FAILS_SCHEMA)
             rows.append(
                 {"jeu": jeu, "changement": "variation du nombre de lignes", "cle": jeu, "libelle": pct, "avant": str(n_old),

@@ -5,15 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from datamed.store import Store
-from datamed.text import fr_int
-
-
-def _fr_pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}".replace(".", ",") + " %"
+from datamed.text import fr_int, fr_number, fr_percent
 
 
 def _fr_score(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}".replace(".", ",")
+    return fr_number(x, 1)
 
 FAILED = "échoué"
 
@@ -134,7 +130,7 @@ def checks_display(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("statut").alias("Statut"),
         pl.col("n_verifies").map_elements(fr_int, return_dtype=pl.String).alias("Vérifiés"),
         pl.col("n_echecs").map_elements(fr_int, return_dtype=pl.String).alias("Échecs"),
-        pl.col("taux_echec").map_elements(_fr_pct, return_dtype=pl.String).alias("Taux d'échec"),
+        pl.col("taux_echec").map_elements(fr_percent, return_dtype=pl.String).alias("Taux d'échec"),
         ("?controle=" + pl.col("id")).alias("Lignes"),
     )
 
@@ -144,7 +140,7 @@ def links_display(links: pl.DataFrame) -> pl.DataFrame:
         return pl.col(c).map_elements(fr_int, return_dtype=pl.String)
 
     def pct(c: str) -> pl.Expr:
-        return pl.col(c).map_elements(_fr_pct, return_dtype=pl.String, skip_nulls=False)
+        return pl.col(c).map_elements(fr_percent, return_dtype=pl.String, skip_nulls=False)
 
     def score(c: str) -> pl.Expr:
         return pl.col(c).map_elements(_fr_score, return_dtype=pl.String, skip_nulls=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from datamed.store import Store
-from datamed.text import fr_int
+from datamed.text import fr_int, fr_number, fr_percent
 
 EXAMPLES_PER_LINK = 10
 
@@ -25,14 +25,6 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     note: str = ""
-
-
-def _pct(x) -> str:
-    return "—" if x is None else f"{100 * x:.1f}".replace(".", ",") + " %"
-
-
-def _score(x) -> str:
-    return "—" if x is None else f"{x:.1f}".replace(".", ",")
 
 
 def _example(raw: str | None) -> str:
@@ -70,7 +62,7 @@ def sections(store: Store) -> tuple[list[str], list[Table]]:
             Table(
                 "Score de qualité par source",
                 ["Source", "Score (sur 100)", "Contrôles", "Réussis", "En échec"],
-                [[r["source"], _score(r["score"]), fr_int(r["n_controles"]), fr_int(r["n_reussis"]), fr_int(r["n_echecs_controles"])]
+                [[r["source"], fr_number(r["score"], 1), fr_int(r["n_controles"]), fr_int(r["n_reussis"]), fr_int(r["n_echecs_controles"])]
                  for r in scores.sort("score").iter_rows(named=True)],  # fmt: skip
             )
         )
@@ -80,7 +72,7 @@ def sections(store: Store) -> tuple[list[str], list[Table]]:
                 ["Source", "Jeu", "Contrôle", "Catégorie", "Gravité", "Échecs / vérifiés", "Exemple"],
                 [
                     [r["source"], r["jeu"], r["description"], r["categorie"], r["gravite"],
-                     f"{fr_int(r['n_echecs'])} / {fr_int(r['n_verifies'])} ({_pct(r['taux_echec'])})", _example(r["exemples"])]
+                     f"{fr_int(r['n_echecs'])} / {fr_int(r['n_verifies'])} ({fr_percent(r['taux_echec'])})", _example(r["exemples"])]
                     for r in failed.sort(["gravite", "taux_echec"], descending=[False, True]).iter_rows(named=True)
                 ],  # fmt: skip
                 "Toutes les lignes en échec (au plus 500 par contrôle) sont dans le jeu `qualite_echecs`.",
@@ -104,9 +96,9 @@ def sections(store: Store) -> tuple[list[str], list[Table]]:
                 "Liaisons entre bases",
                 ["Liaison", "Reliés / éléments", "Couverture", "Pondérée", "Exact", "Normalisé", "Approché", "Autre", "Score min.", "Score médian"],
                 [
-                    [r["libelle"], f"{fr_int(r['n_relies'])} / {fr_int(r['n_elements'])} {r['unite']}", _pct(r["couverture"]), _pct(r["poids_relies"]),
+                    [r["libelle"], f"{fr_int(r['n_relies'])} / {fr_int(r['n_elements'])} {r['unite']}", fr_percent(r["couverture"]), fr_percent(r["poids_relies"]),
                      fr_int(r["n_exact"]), fr_int(r["n_normalise"]), fr_int(r["n_approche"]), fr_int(r["n_autre"]),
-                     _score(r["score_min"]), _score(r["score_median"])]
+                     fr_number(r["score_min"], 1), fr_number(r["score_median"], 1)]
                     for r in links.iter_rows(named=True)
                 ],  # fmt: skip
                 " ".join(f"{r['libelle']} : {r['methode']}" for r in links.iter_rows(named=True)),
@@ -186,3 +178,8 @@ def render(store: Store) -> tuple[str, str]:
     """(Markdown, HTML) of the report."""
     intro, tables = sections(store)
     return to_markdown(intro, tables), to_html(intro, tables)
+
+
+def cached(store: Store) -> tuple[str, str]:
+    """``render`` once per store (the page's download buttons ask for it lazily)."""
+    return store.memo(("rapport_qualite",), lambda: render(store))

@@ -55,6 +55,11 @@ def fr_number(x: float | None, decimals: int = 2) -> str:
     return s.replace(",", "\u202f").replace(".", ",")
 
 
+def fr_percent(share: float | None, decimals: int = 1) -> str:
+    """0.9488 -> '94,9 %'."""
+    return "—" if share is None else fr_number(100 * share, decimals) + " %"
+
+
 def fr_euro(x: float | None) -> str:
     return "—" if x is None else f"{fr_number(x, 2)}\u00a0€"
 

@@ -113,10 +113,15 @@ else:
             st.markdown(f"Éléments non reliés ({fr_int(missing.height)}, les plus importants d'abord), avec des suggestions :")
             st.dataframe(qv.unmatched_display(missing), hide_index=True, alt="Éléments non reliés avec leurs suggestions")
 
-md, html = report.render(store)
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button("Rapport (HTML)", data=html, file_name="rapport_qualite.html", mime="text/html", icon=":material/download:", on_click="ignore")
-d2.download_button("Rapport (Markdown)", data=md, file_name="rapport_qualite.md", mime="text/markdown", icon=":material/download:", on_click="ignore")
+d1.download_button(
+    "Rapport (HTML)", data=lambda: report.cached(store)[1], file_name="rapport_qualite.html", mime="text/html",
+    icon=":material/download:", on_click="ignore",
+)  # fmt: skip
+d2.download_button(
+    "Rapport (Markdown)", data=lambda: report.cached(store)[0], file_name="rapport_qualite.md", mime="text/markdown",
+    icon=":material/download:", on_click="ignore",
+)  # fmt: skip
 common.method(
     "Les contrôles portent sur les données telles que lues (après rejet des lignes illisibles, comptées à part). "
     "Un contrôle vérifie un nombre de lignes et en compte les échecs ; les exemples et les lignes en échec (au plus 500 par "
