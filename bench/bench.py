@@ -29,7 +29,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from datamed.search import SearchIndex  # noqa: E402
+from datamed.views.search import SearchIndex  # noqa: E402
 from datamed.store import Store  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def bench_build(raw: Path, runs: int = 3) -> dict:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             code = (
-                "import resource,sys,time;from pathlib import Path;from datamed.build import build;"
+                "import resource,sys,time;from pathlib import Path;from datamed.pipeline.build import build;"
                 f"t=time.perf_counter();build(Path({str(raw)!r}),Path({tmp!r})/'p');"
                 "print(time.perf_counter()-t);print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
             )
@@ -122,8 +122,9 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
     """Comparison of 5 substances (warm) and all disproportionality statistics."""
     import polars as pl
 
-    from datamed import adverse, stats
-    from datamed.pv_build import slug
+    from datamed.views import adverse
+    from datamed.core import stats
+    from datamed.pipeline.pharmacovigilance import slug
     from datamed.sources.pharmacovigilance import SocList, discover, read_pv_file
 
     subs = store.table("ei_substances")
@@ -158,7 +159,7 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
 
 def bench_risk(store: Store) -> dict:
     """Shortage-risk model: forward evaluation (with permutation importance) and scoring."""
-    from datamed import risk
+    from datamed.pipeline import risk
 
     data = risk.datasets_from_store(store)
     if data["ruptures_episodes"].is_empty():
@@ -249,8 +250,8 @@ def bench_quality(raw: Path, prepared: Path, runs: int = 3) -> dict:
     """Quality checks and linking report on the prepared frames, publish with its disclosure gate."""
     import json as _json
 
-    from datamed import linking, quality
-    from datamed.publish import publish
+    from datamed.pipeline import linking, quality
+    from datamed.release.publish import publish
 
     datasets = {p.stem: pl.read_parquet(p) for p in prepared.glob("*.parquet")}
     sources = _json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))["sources"]
@@ -290,7 +291,7 @@ def main() -> int:
     print(f"build: {b['build_wall_s_median']:.2f} s median (max {b['build_wall_s_max']:.2f} s), peak {b['build_peak_mb']:.0f} MB  [target <= 5 s, <= 1536 MB]")
 
     with tempfile.TemporaryDirectory() as tmp:
-        from datamed.build import build
+        from datamed.pipeline.build import build
 
         prepared = Path(tmp) / "prepared"
         build(raw, prepared)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from datamed.refresh import Gates, refresh  # noqa: E402
+from datamed.release.refresh import Gates, refresh  # noqa: E402
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -73,7 +73,7 @@ def main() -> int:
             print(f"  steps: {steps}")
         server.shutdown()
         t = time.perf_counter()
-        from datamed.publish import latest_release, validate
+        from datamed.release.publish import latest_release, validate
 
         errors = validate(latest_release(releases))
         print(f"frictionless validation of the release: {time.perf_counter() - t:.1f} s, {len(errors)} error(s)")

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from datamed import config
+from datamed.core import config
 
 
 def _err(message: str) -> int:
@@ -20,7 +20,7 @@ def _err(message: str) -> int:
 
 
 def cmd_build(args) -> int:
-    from datamed.build import BuildError, build
+    from datamed.pipeline.build import BuildError, build
 
     try:
         manifest = build(Path(args.raw), Path(args.out))
@@ -57,7 +57,7 @@ def _print_pv_report(out: Path, manifest: dict) -> None:
 
 
 def cmd_download(args) -> int:
-    from datamed.download import DownloadError, download
+    from datamed.sources.download import DownloadError, download
 
     try:
         result = download(Path(args.raw), url=args.url, timeout=args.timeout)
@@ -72,7 +72,7 @@ def cmd_download(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from datamed.demo import write_demo
+    from datamed.demo.generate import write_demo
 
     summary = write_demo(Path(args.out))
     print(f"Demo raw data written to {args.out}")
@@ -82,7 +82,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from datamed.search import SearchIndex
+    from datamed.views.search import SearchIndex
     from datamed.store import DataUnavailable, Store
 
     try:
@@ -107,7 +107,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from datamed.publish import DisclosureLeak, PublishError, publish, validate
+    from datamed.release.publish import DisclosureLeak, PublishError, publish, validate
 
     try:
         release = publish(Path(args.data), Path(args.out), force=args.force)
@@ -132,7 +132,7 @@ def cmd_publish(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    from datamed.refresh import Gates, refresh
+    from datamed.release.refresh import Gates, refresh
 
     try:
         gates = Gates.from_file(Path(args.gates)) if args.gates else Gates()

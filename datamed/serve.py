@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from datamed.config import REPO_ROOT
+from datamed.core.config import REPO_ROOT
 
 
 def main(args: list[str] | None = None) -> int:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed import config
-from datamed.build import MANIFEST, build
+from datamed.core import config
+from datamed.pipeline.build import MANIFEST, build
 
 
 class DataUnavailable(Exception):

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from datamed import catalogue
-from datamed.display import md_escape
-from datamed.text import fr_plural
+from datamed.views import catalogue
+from datamed.present.display import md_escape
+from datamed.core.text import fr_plural
 from datamed.ui import common, tables
 
 store = common.open_page()

@@ -3,10 +3,12 @@
 import polars as pl
 import streamlit as st
 
-from datamed import adverse, charts, disclosure
-from datamed.display import md_escape
+from datamed.views import adverse
+from datamed.present import charts
+from datamed.core import disclosure
+from datamed.present.display import md_escape
 from datamed.ui import common
-from datamed.ui.adverse import METHOD_FR
+from datamed.ui.adverse_sections import METHOD_FR
 
 store = common.open_page()
 st.title("Comparer des profils d'effets indésirables")

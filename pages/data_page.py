@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from datamed import config, datainfo, disclosure
-from datamed.display import md_escape
-from datamed.release_schema import BY_NAME
-from datamed.text import fr_int, fr_number
+from datamed.core import config, disclosure
+from datamed.views import datainfo
+from datamed.present.display import md_escape
+from datamed.release.schema import BY_NAME
+from datamed.core.text import fr_int, fr_number
 from datamed.ui import common, routes
 
 store = common.open_page()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from datamed import catalogue
-from datamed.text import fr_date, fr_int
+from datamed.views import catalogue
+from datamed.core.text import fr_date, fr_int
 from datamed.ui import common, routes
 
 store = common.get_store()

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from datamed import adverse, catalogue, charts, display, holder_link, shortage_views, sites_views
-from datamed.display import md_escape
-from datamed.text import fr_date, fr_int, fr_number
+from datamed.views import adverse, catalogue, shortages as shortage_views, sites as sites_views
+from datamed.present import charts, display
+from datamed.pipeline import holder_link
+from datamed.present.display import md_escape
+from datamed.core.text import fr_date, fr_int, fr_number
 from datamed.ui import adverse as ui_adverse
 from datamed.ui import common, routes
 

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from datamed import adverse, charts, disclosure
-from datamed.text import fr_int
+from datamed.views import adverse
+from datamed.present import charts
+from datamed.core import disclosure
+from datamed.core.text import fr_int
 from datamed.ui import common, routes
 
 store = common.open_page()

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from datamed import charts, quality, quality_views as qv, report
-from datamed.display import md_escape
-from datamed.text import fr_int, fr_number
+from datamed.present import charts
+from datamed.pipeline import quality
+from datamed.views import quality as qv, quality_report as report
+from datamed.present.display import md_escape
+from datamed.core.text import fr_int, fr_number
 from datamed.ui import common
 
 store = common.open_page()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from datamed import search as search_lib
-from datamed.display import md_escape
+from datamed.views import search as search_lib
+from datamed.present.display import md_escape
 from datamed.ui import common
 
 store = common.open_page(search=False)

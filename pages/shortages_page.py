@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from datamed import charts
-from datamed import shortage_views as sv
-from datamed.text import fr_date, fr_int, fr_number, fr_plural
+from datamed.present import charts
+from datamed.views import shortages as sv
+from datamed.core.text import fr_date, fr_int, fr_number, fr_plural
 from datamed.ui import common, routes
 
 store = common.open_page()

@@ -3,9 +3,10 @@
 import polars as pl
 import streamlit as st
 
-from datamed import charts, holder_link
-from datamed import sites_views as sv
-from datamed.text import fr_int, fr_number, fr_plural
+from datamed.present import charts
+from datamed.pipeline import holder_link
+from datamed.views import sites as sv
+from datamed.core.text import fr_int, fr_number, fr_plural
 from datamed.ui import common
 
 store = common.open_page()

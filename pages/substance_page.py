@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from datamed import adverse, catalogue, display
-from datamed.display import md_escape
-from datamed.text import fr_plural
+from datamed.views import adverse, catalogue
+from datamed.present import display
+from datamed.present.display import md_escape
+from datamed.core.text import fr_plural
 from datamed.ui import adverse as ui_adverse
 from datamed.ui import common, tables
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from datamed.config import REPO_ROOT
+from datamed.core.config import REPO_ROOT
 from datamed.ui import routes
 
 
@@ -231,7 +231,7 @@ def test_pages_render_with_only_the_main_file(monkeypatch, tmp_path, shared_dir)
     import json
     import shutil
 
-    from datamed.build import build
+    from datamed.pipeline.build import build
 
     raw = tmp_path / "raw/bdpm/2026-01-27"
     raw.mkdir(parents=True)
@@ -323,7 +323,7 @@ def test_compare_selection_is_kept_in_url(monkeypatch, real_prepared):
 
 
 def test_compare_csv_is_masked(real_store):
-    from datamed import adverse
+    from datamed.views import adverse
 
     comp = adverse.compare(real_store, ["abacavir-sulfate-d", "abacavir-base", "anastrozole"])
     data = adverse.comparison_csv(comp, 11).decode("utf-8-sig")
@@ -398,7 +398,7 @@ def test_shortages_bad_filters_are_ignored(monkeypatch, real_prepared):
 
 
 def test_medicine_in_shortage_lists_alternatives(monkeypatch, real_prepared, real_store):
-    from datamed import shortage_views as sv
+    from datamed.views import shortages as sv
 
     eps = real_store.table("ruptures_episodes").filter(pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("au_catalogue"))
     cis = next(c for c in eps["cis"].to_list() if not sv.alternatives(real_store, c).is_empty())
@@ -488,7 +488,7 @@ def test_world_map_spec(monkeypatch, real_prepared):
 
 
 def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
-    from datamed import holder_link
+    from datamed.pipeline import holder_link
 
     spec = real_store.table("specialites")
     holder = "SANOFI WINTHROP INDUSTRIE"

@@ -16,9 +16,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed.build import BuildError, build
-from datamed.config import REPO_ROOT
-from datamed.download import DownloadError, download
+from datamed.pipeline.build import BuildError, build
+from datamed.core.config import REPO_ROOT
+from datamed.sources.download import DownloadError, download
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -91,7 +91,7 @@ def test_atc_labels_french_else_english(real_store):
 
 
 def test_demo_build(demo_prepared):
-    from datamed.demo import DEMO_MALFORMED, DEMO_PV_EXPOSURE_CONFLICTS, DEMO_PV_MALFORMED
+    from datamed.demo.generate import DEMO_MALFORMED, DEMO_PV_EXPOSURE_CONFLICTS, DEMO_PV_MALFORMED
 
     manifest = json.loads((demo_prepared / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["demo"] is True
@@ -116,7 +116,7 @@ def test_demo_build(demo_prepared):
 
 
 def test_committed_demo_is_what_the_generator_writes(tmp_path, demo_raw):
-    from datamed.demo import write_demo
+    from datamed.demo.generate import write_demo
 
     write_demo(tmp_path / "demo")
     generated = sorted(p.relative_to(tmp_path / "demo") for p in (tmp_path / "demo").rglob("*") if p.is_file())

@@ -32,9 +32,9 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from datamed.build import BuildError, build
-from datamed.config import REPO_ROOT
-from datamed.quality import MAX_FAILURES
+from datamed.pipeline.build import BuildError, build
+from datamed.core.config import REPO_ROOT
+from datamed.pipeline.quality import MAX_FAILURES
 
 # the newest BDPM snapshot and the one before (2026-01-27 and 2022-06-02 in shared/data)
 SHARED = Path(os.environ.get("DATAMED_SHARED", REPO_ROOT.parent / "shared" / "data")).resolve()

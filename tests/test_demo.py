@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from datamed import demo
-from datamed.demo import (
+from datamed.demo import generate as demo
+from datamed.demo.generate import (
     DEMO_MALFORMED,
     DEMO_PV_EXPOSURE_CONFLICTS,
     DEMO_PV_MALFORMED,

@@ -1,4 +1,4 @@
-"""Tests for datamed.disclosure: hand cases, input validation and property
+"""Tests for datamed.core.disclosure: hand cases, input validation and property
 tests (hypothesis) including an independent exhaustive attacker."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datamed.disclosure import (
+from datamed.core.disclosure import (
     DEFAULT_THRESHOLD,
     EXPLANATION_FR,
     PRIMARY,

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed.holder_link import (
+from datamed.pipeline.holder_link import (
     GROUPS,
     METHODS,
     company_group,

@@ -1,4 +1,4 @@
-"""Report on the links between databases (datamed.linking): figures on the real
+"""Report on the links between databases (datamed.pipeline.linking): figures on the real
 data checked against independent recomputations (from the prepared frames and,
 for MITM, from the raw BDPM files), method mix, score bands, unlinked lists,
 suggestions, and robustness to missing or empty inputs."""
@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed import linking
-from datamed.linking import (
+from datamed.pipeline import linking
+from datamed.pipeline.linking import (
     MAX_UNMATCHED,
     NON_RELIES_SCHEMA,
     SCORE_BANDS,

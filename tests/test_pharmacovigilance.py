@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed import adverse, disclosure, stats
-from datamed.build import BuildError, build
-from datamed.pv_build import slug
-from datamed.pv_link import link_substances
+from datamed.views import adverse
+from datamed.core import disclosure, stats
+from datamed.pipeline.build import BuildError, build
+from datamed.pipeline.pharmacovigilance import slug
+from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import SocList, discover, inspect_columns, read_pv_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pv_substance_links_labelled.csv"

@@ -1,4 +1,4 @@
-"""Open-data releases (``datamed.publish``): layout, checksums, Data Package,
+"""Open-data releases (``datamed.release.publish``): layout, checksums, Data Package,
 disclosure gate, idempotence, changelog, frictionless validation and the CLI."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from datamed.build import build
-from datamed.config import REPO_ROOT
-from datamed.publish import (
+from datamed.pipeline.build import build
+from datamed.core.config import REPO_ROOT
+from datamed.release.publish import (
     META_RESOURCES,
     DisclosureLeak,
     diff_tables,
@@ -29,7 +29,7 @@ from datamed.publish import (
     scan,
     validate,
 )
-from datamed.release_schema import (
+from datamed.release.schema import (
     BY_NAME,
     COLUMNS_FR,
     INTERNAL_COLUMNS,

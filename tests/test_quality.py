@@ -1,4 +1,4 @@
-"""Data-quality checks (datamed.quality): real data, planted defects, missing
+"""Data-quality checks (datamed.pipeline.quality): real data, planted defects, missing
 data, snapshot comparison against an independent reading of the raw files,
 scores and the integrity gate."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed import quality
-from datamed.quality import CATEGORIES, GRAVITES, STATUTS
+from datamed.pipeline import quality
+from datamed.pipeline.quality import CATEGORIES, GRAVITES, STATUTS
 
 QUALITE_COLUMNS = {
     "source": pl.String, "jeu": pl.String, "fichier": pl.String, "controle": pl.String, "categorie": pl.String,

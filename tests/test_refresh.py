@@ -1,4 +1,4 @@
-"""``datamed.refresh``: download over loopback HTTP -> build -> gates -> publish -> swap,
+"""``datamed.release.refresh``: download over loopback HTTP -> build -> gates -> publish -> swap,
 on the bundled demo data; failures keep the previous data and release."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from datamed import publish as publish_module
-from datamed.config import DEMO_RAW_DIR, REPO_ROOT
-from datamed.download import BDPM_FILES
-from datamed.refresh import EXIT, LOCK, Gates, refresh
+from datamed.release import publish as publish_module
+from datamed.core.config import DEMO_RAW_DIR, REPO_ROOT
+from datamed.sources.download import BDPM_FILES
+from datamed.release.refresh import EXIT, LOCK, Gates, refresh
 
 STEPS = ["download", "build", "quality_gate", "publish", "swap"]
 GATES = {"max_cis_drop", "max_integrity_failures", "max_blocking_failures", "max_rejected_share"}

@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from datamed import risk
-from datamed.config import REPO_ROOT
+from datamed.pipeline import risk
+from datamed.core.config import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "risque_ruptures.ipynb"
 CUTOFF = date(2025, 6, 1)

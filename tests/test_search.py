@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datamed.config import REPO_ROOT
-from datamed.search import SearchIndex
-from datamed.text import normalise
+from datamed.core.config import REPO_ROOT
+from datamed.views.search import SearchIndex
+from datamed.core.text import normalise
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from datamed import shortage_views as sv
-from datamed.build import BuildError, build
-from datamed.shortages import build_episodes, kaplan_meier, map_class_labels
+from datamed.views import shortages as sv
+from datamed.pipeline.build import BuildError, build
+from datamed.core.stats import kaplan_meier
+from datamed.pipeline.shortages import build_episodes, map_class_labels
 
 
 def raw_dispo(shared_dir):
@@ -220,7 +221,7 @@ def test_views(real_store, shared_dir):
 
 
 def test_demo_shortage_history(demo_store):
-    from datamed.demo import DEMO_CLASS_UNMAPPED
+    from datamed.demo.generate import DEMO_CLASS_UNMAPPED
 
     hist = demo_store.table("ruptures_classes")
     assert set(hist.filter(pl.col("code_atc").is_null())["libelle_source"]) == set(DEMO_CLASS_UNMAPPED)

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed.demo_sites import DEMO_SITES_QUIRKS, FILES, write_demo_sites
+from datamed.demo.sites import DEMO_SITES_QUIRKS, FILES, write_demo_sites
 from datamed.sources.sites import (
     BY_INSEE,
     BY_NAME_IN_DEPARTEMENT,
@@ -443,7 +443,7 @@ def test_demo_reads_with_its_quirks(demo_dir):
     assert sites.filter(pl.col("site_id").str.contains(r"^sirene:[0-9a-f]{12}-2$")).height == 1
     assert {"2A", "971", "974", "978"} <= set(sites["departement"].drop_nulls())
     # fictional firms only, no registrant
-    from datamed.demo import GENERIC_HOLDERS, PRINCEPS_HOLDERS
+    from datamed.demo.generate import GENERIC_HOLDERS, PRINCEPS_HOLDERS
 
     firms = set(PRINCEPS_HOLDERS) | {h for _, h in GENERIC_HOLDERS}
     industrial = sites.filter(pl.col("source").is_in(["IREP", "FDA DECRS"]))

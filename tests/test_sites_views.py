@@ -7,7 +7,7 @@ import math
 import polars as pl
 import pytest
 
-from datamed import sites_views as sv
+from datamed.views import sites as sv
 
 
 def test_filters_parse_and_apply(real_store):

@@ -25,23 +25,21 @@ from pathlib import Path
 
 import polars as pl
 
+from datamed.core.vocabulary import AGE_CLASSES, MEDDRA_SOC
 from datamed.sources.textfile import Reject, decode
-from datamed.text import normalise
+from datamed.core.text import normalise
 
 FILE_RE = re.compile(r"^(sa|prod)_data_(annee|age|sexe|soclong_age|soclong_sexe|notif_age|notif_sexe)\.(json|csv)$", re.I)
 LEVELS = {"sa": "substance", "prod": "produit"}
 
 # canonical age classes; the source writes them as labels ("0-19 ans") in the
 # *_age files and as numbers (0/20/60) in the soclong/notif files
-AGE_CLASSES = ("0-19", "20-59", "60+")
-AGE_LABELS_FR = {"0-19": "0 à 19 ans", "20-59": "20 à 59 ans", "60+": "60 ans et plus"}
 _AGE_ALIASES = {
     "0-19 ans": "0-19", "0-19": "0-19", "0": "0-19",
     "20-59 ans": "20-59", "20-59": "20-59", "20": "20-59",
     "60 ans et plus": "60+", "60+": "60+", "60": "60+",
 }  # fmt: skip
 _SEX_ALIASES = {"f": "F", "femmes": "F", "femme": "F", "m": "M", "hommes": "M", "homme": "M"}
-SEX_LABELS_FR = {"F": "Femmes", "M": "Hommes"}
 
 # table -> (stratum column, count columns); every table has MEDICAMENT
 TABLES = {
@@ -70,7 +68,6 @@ class SocList:
     @classmethod
     def builtin(cls) -> "SocList":
         """The 27 MedDRA SOC codes and names kept in the code, for raw folders without meddra/."""
-        from datamed.demo import MEDDRA_SOC
 
         return cls({normalise(fr): (code, fr, en) for code, en, fr in MEDDRA_SOC})
 

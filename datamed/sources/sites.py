@@ -51,7 +51,7 @@ import polars as pl
 from rapidfuzz import fuzz
 
 from datamed.sources.textfile import MAX_RAW_CHARS, Reject, decode
-from datamed.text import normalise
+from datamed.core.text import normalise
 
 # --- vocabularies ----------------------------------------------------------------
 KINDS = {

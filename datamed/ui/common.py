@@ -6,12 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from datamed import config
-from datamed.build import MANIFEST, BuildError
-from datamed.display import md_escape
-from datamed.search import SearchIndex
+from datamed.core import config
+from datamed.pipeline.build import MANIFEST, BuildError
+from datamed.present.display import md_escape
+from datamed.views.search import SearchIndex
 from datamed.store import Store, ensure_store
-from datamed.text import fr_date, fr_snapshot
+from datamed.core.text import fr_date, fr_snapshot
 from datamed.ui import routes
 
 DEMO_BANNER = (

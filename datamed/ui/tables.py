@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from datamed.display import specialities_table
+from datamed.present.display import specialities_table
 from datamed.ui import routes
 
 

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from datamed.config import REPO_ROOT
+from datamed.core.config import REPO_ROOT
 
 CHROMIUM = os.environ.get("DATAMED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

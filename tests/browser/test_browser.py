@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import polars as pl
 import pytest
 
-from datamed.config import REPO_ROOT
+from datamed.core.config import REPO_ROOT
 
 from .conftest import (
     VIEWPORT,

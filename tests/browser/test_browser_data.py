@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from datamed import disclosure
+from datamed.core import disclosure
 
 from .conftest import assert_no_exception, goto, page_not_found_dialogs, screenshot_element
 

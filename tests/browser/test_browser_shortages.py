@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import expect
 
-from datamed import shortage_views
+from datamed.views import shortages as shortage_views
 from datamed.store import Store
 
 from .conftest import assert_no_exception, goto, page_not_found_dialogs, screenshot_element, wait_for_app

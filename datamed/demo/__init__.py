@@ -1,0 +1,1 @@
+"""Deterministic synthetic demo raw data (fictional medicines, sites, pharmacovigilance)."""

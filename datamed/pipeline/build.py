@@ -1,0 +1,718 @@
+"""Build pipeline: raw folder -> typed Parquet datasets + manifest.json.
+
+Steps (each a plain function, in the spirit of owid/etl's snapshot -> meadow ->
+garden separation):
+
+1. ``discover``: find every source file and its snapshot date in the raw folder
+   (laid out like ``shared/data``: ``bdpm/<YYYY-MM-DD>/*.txt``, ``atc/``...);
+2. ``read``: each reader returns a typed frame and its rejected lines;
+3. ``derive``: cross-file datasets (substances, ATC per speciality);
+4. ``write``: Parquet + rejects + manifest into a temporary folder, then an
+   atomic swap with the previous prepared data.
+
+A failed build raises ``BuildError`` (file and line named) and leaves the
+previous prepared data untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from datamed import __version__
+from datamed.core import disclosure
+from datamed.pipeline import shortages
+from datamed.pipeline.pharmacovigilance import build_pharmacovigilance
+from datamed.sources.pharmacovigilance import PvFileError
+from datamed.sources.atc import read_atc
+from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
+from datamed.sources.textfile import RawFileError, Reject
+
+SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_REJECT_SHARE = 0.05  # above this share of malformed lines a file is unusable
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class BuildError(Exception):
+    """A build cannot complete; the message names the file (and line)."""
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    rel: str  # path relative to the raw folder, with "/"
+    snapshot: str
+    spec: FileSpec
+
+
+@dataclass
+class Discovery:
+    files: dict[str, list[SourceFile]] = field(default_factory=dict)  # spec key -> files, newest first
+    ignored: list[str] = field(default_factory=list)
+
+
+def discover(raw: Path) -> Discovery:
+    """List BDPM files per kind, newest snapshot first; note what is ignored."""
+    found = Discovery()
+    bdpm = raw / "bdpm"
+    if not bdpm.is_dir():
+        raise BuildError(f"{raw}: no bdpm/ folder (expected bdpm/<YYYY-MM-DD>/CIS_bdpm.txt ...)")
+    for snap_dir in sorted(bdpm.iterdir(), reverse=True):
+        if not snap_dir.is_dir():
+            continue
+        if not SNAPSHOT_RE.match(snap_dir.name):
+            found.ignored.append(f"bdpm/{snap_dir.name}/ (folder name is not a YYYY-MM-DD snapshot date)")
+            continue
+        for path in sorted(snap_dir.iterdir()):
+            rel = f"bdpm/{snap_dir.name}/{path.name}"
+            spec = spec_for_filename(path.name) if path.is_file() else None
+            if spec is None:
+                found.ignored.append(f"{rel} (not a known BDPM file)")
+                continue
+            found.files.setdefault(spec.key, []).append(SourceFile(path, rel, snap_dir.name, spec))
+    if "CIS_bdpm" not in found.files:
+        raise BuildError(f"{bdpm}: no CIS_bdpm.txt in any bdpm/<YYYY-MM-DD>/ snapshot folder")
+    return found
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{__version__}+{sha}" if sha else __version__
+
+
+# --- derived datasets ---------------------------------------------------------
+
+
+def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
+    """One row per substance code: its most common name, and usage counts."""
+    if compo.is_empty():
+        return pl.DataFrame(
+            schema={"code_substance": pl.String, "denomination": pl.String, "n_specialites": pl.UInt32, "substance_active": pl.Boolean}
+        )
+    names = (
+        compo.group_by("code_substance", "denomination_substance")
+        .len()
+        .sort(["code_substance", "len", "denomination_substance"], descending=[False, True, False])
+        .group_by("code_substance", maintain_order=True)
+        .first()
+        .select("code_substance", pl.col("denomination_substance").alias("denomination"))
+    )
+    usage = compo.group_by("code_substance").agg(
+        pl.col("cis").n_unique().alias("n_specialites"),
+        (pl.col("nature_composant") == "SA").any().alias("substance_active"),
+    )
+    return names.join(usage, on="code_substance").sort("denomination", "code_substance")
+
+
+def derive_specialite_atc(compo: pl.DataFrame, mitm: pl.DataFrame | None) -> pl.DataFrame:
+    """ATC code per CIS.
+
+    Official when the CIS is in the MITM list (the only BDPM file carrying ATC
+    codes). Otherwise inferred when the CIS has exactly the same set of active
+    substances as MITM medicines that all share one ATC code.
+    """
+    schema = {"cis": pl.String, "code_atc": pl.String, "source_atc": pl.String}
+    if mitm is None or mitm.is_empty():
+        return pl.DataFrame(schema=schema)
+    official = (
+        mitm.filter(pl.col("code_atc").is_not_null() & (pl.col("code_atc").str.len_chars() > 0))
+        .group_by("cis")
+        .agg(pl.col("code_atc").first())
+        .with_columns(pl.lit("MITM").alias("source_atc"))
+    )
+    sets = (
+        compo.filter(pl.col("nature_composant") == "SA")
+        .group_by("cis")
+        .agg(pl.col("code_substance").unique().sort().str.join("+").alias("substances"))
+    )
+    by_set = (
+        sets.join(official, on="cis")
+        .group_by("substances")
+        .agg(pl.col("code_atc").unique().alias("codes"))
+        .filter(pl.col("codes").list.len() == 1)
+        .select("substances", pl.col("codes").list.first().alias("code_atc"))
+    )
+    inferred = (
+        sets.join(official.select("cis"), on="cis", how="anti")
+        .join(by_set, on="substances")
+        .select("cis", "code_atc", pl.lit("substances identiques à un MITM").alias("source_atc"))
+    )
+    return pl.concat([official.select(list(schema)), inferred.select(list(schema))]).sort("cis")
+
+
+# --- the build ------------------------------------------------------------------
+
+
+def _check_rejects(name: str, n_lines: int, rejects: list[Reject]) -> None:
+    every_line = n_lines and len(rejects) == n_lines  # e.g. an error page saved in place of the file
+    if every_line or (n_lines and len(rejects) / n_lines > MAX_REJECT_SHARE and len(rejects) > 2):
+        first = rejects[0]
+        raise BuildError(
+            f"{first.file}, line {first.line}: {len(rejects)} of {n_lines} lines are malformed "
+            f"({first.reason}); the file looks corrupted"
+        )
+
+
+def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[Reject], list[str], list[str]]:
+    """Read every source; return datasets, manifest source entries, rejects, ignored
+    files and missing sources (whose datasets are written empty, with their schema)."""
+    found = discover(raw)
+    datasets: dict[str, pl.DataFrame] = {}
+    sources: list[dict] = []
+    all_rejects: list[Reject] = []
+    ignored = list(found.ignored)
+    missing: list[str] = []
+    history_names: list[pl.DataFrame] = []
+    for spec in SPECS:
+        files = found.files.get(spec.key, [])
+        if not files:
+            frame = empty_frame(spec)
+            if spec.history:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.Date).alias("snapshot"))
+            datasets[spec.dataset] = frame
+            missing.append(spec.key)
+            continue
+        used = files if spec.history else files[:1]
+        if spec.key == "CIS_COMPO_bdpm":
+            # older snapshots still name substances of the 2014-2018 adverse-effect data
+            for old in files[1:]:
+                try:
+                    names = read_bdpm_file(old.path, spec, file_label=old.rel).frame
+                except RawFileError:
+                    continue
+                history_names.append(names.select("code_substance", "denomination_substance"))
+        ignored += [
+            f"{f.rel} (superseded by {files[0].snapshot}" + (", substance names kept for linking)" if spec.key == "CIS_COMPO_bdpm" else ")")
+            for f in files[len(used) :]
+        ]
+        frames = []
+        for src in used:
+            try:
+                result = read_bdpm_file(src.path, spec, file_label=src.rel)
+            except RawFileError as exc:
+                raise BuildError(str(exc)) from exc
+            except OSError as exc:
+                raise BuildError(f"{src.rel}: cannot read ({exc.strerror})") from exc
+            _check_rejects(src.rel, result.n_lines, result.rejects)
+            all_rejects += result.rejects
+            frame = result.frame
+            if spec.history:
+                frame = frame.with_columns(pl.lit(src.snapshot).str.to_date().alias("snapshot"))
+            frames.append(frame)
+            sources.append(
+                {
+                    "path": src.rel,
+                    "source": "BDPM",
+                    "file": spec.key,
+                    "dataset": spec.dataset,
+                    "snapshot": src.snapshot,
+                    "sha256": sha256(src.path),
+                    "bytes": src.path.stat().st_size,
+                    "encoding": result.encoding,
+                    "lines": result.n_lines,
+                    "rows": frame.height,
+                    "rejected": len(result.rejects),
+                }
+            )
+        datasets[spec.dataset] = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    atc_dir = raw / "atc"
+    if atc_dir.is_dir():
+        try:
+            atc, atc_rejects, atc_files = read_atc(atc_dir)
+        except (ValueError, pl.exceptions.PolarsError) as exc:
+            raise BuildError(str(exc)) from exc
+        if atc.is_empty():
+            missing.append("ATC")
+        datasets["atc"] = atc
+        all_rejects += atc_rejects
+        for f in atc_files:
+            sources.append(
+                {
+                    "path": f["label"],
+                    "source": "ATC",
+                    "file": f["path"].name,
+                    "dataset": "atc",
+                    "snapshot": _file_date(f["path"]),
+                    "sha256": sha256(f["path"]),
+                    "bytes": f["path"].stat().st_size,
+                    "encoding": "utf-8",
+                    "lines": f["lines"],
+                    "rows": f["rows"],
+                    "rejected": f["rejected"],
+                }
+            )
+    else:
+        datasets["atc"], _, _ = read_atc(atc_dir)  # typed and empty
+        missing.append("ATC")
+    datasets["noms_substances"] = pl.concat(
+        [datasets["compositions"].select("code_substance", "denomination_substance"), *history_names]
+    ).unique()
+    return datasets, sources, all_rejects, ignored, missing
+
+
+def _file_date(path: Path) -> str:
+    """Snapshot date of an undated-folder source: a date in its name, else in a
+    sibling's name (the ATC files travel together), else its modification time."""
+    for name in [path.name] + sorted(p.name for p in path.parent.iterdir()):
+        m = re.search(r"(\d{4}-\d{2}-\d{2})", name)
+        if m:
+            return m.group(1)
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
+
+
+def read_pharmacovigilance(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict], threshold: int):
+    """The pharmacovigilance step: masked ei_* datasets, their sources and rejects."""
+    try:
+        pv = build_pharmacovigilance(raw, threshold, datasets["noms_substances"])
+    except (PvFileError, ValueError) as exc:
+        raise BuildError(str(exc)) from exc
+    datasets.update(pv.datasets)
+    for src in pv.sources:
+        path = src.pop("path_obj")
+        src.update({"snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8"})
+        sources.append(src)
+    return pv.rejects, pv.ignored
+
+
+def derive(datasets: dict[str, pl.DataFrame]) -> None:
+    compo = datasets["compositions"]
+    datasets["substances"] = derive_substances(compo)
+    datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
+    datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
+    if "sites" in datasets:
+        from datamed.pipeline.holder_link import build_links
+
+        datasets["titulaires_sites"], datasets["titulaires_non_relies"] = build_links(datasets["specialites"], datasets["sites"])
+
+
+RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
+RISK_INPUTS = ("ruptures_episodes", "specialites", "presentations", "generiques", "mitm", "specialite_atc", "disponibilites")
+
+
+def _warm_up() -> None:
+    import datamed.pipeline.risk  # noqa: F401 - imports sklearn in the worker while the main process reads
+
+
+def _risk_in_worker(inputs: dict[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
+    data = dict(inputs)
+    status = risk_step(data)
+    return status, {k: v for k, v in data.items() if k.startswith("risque_")}
+
+
+class _risk_worker:
+    """A one-process pool (spawned, warmed up), or None where processes cannot start."""
+
+    def __enter__(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(_warm_up)
+        except (OSError, ValueError, RuntimeError):
+            self.pool = None
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
+    """Forward-validated shortage-risk model; scores are published only if it beats the baseline.
+
+    Returns a one-line status for the manifest.
+    """
+    from datamed.pipeline import risk
+
+    eps = datasets["ruptures_episodes"]
+    if eps.filter(pl.col("date_debut").is_not_null()).height < 20:
+        return "not computed: too few dated shortage episodes"
+    try:
+        report = risk.evaluate(datasets, with_importance=False)
+    except Exception as exc:  # noqa: BLE001 - the model is optional: never fail the build for it
+        return f"not computed: {type(exc).__name__}: {exc}"
+    datasets["risque_evaluation"] = report.metrics_table()
+    datasets["risque_calibration"] = report.calibration()
+    datasets["risque_rapport"] = pl.DataFrame(
+        {
+            "texte": [report.to_markdown_fr()],
+            "bat_la_reference": [report.beats_baseline],
+            "date_apprentissage": [report.train_cutoff],
+            "date_test": [report.test_cutoff],
+            "instantane": [report.snapshot],
+            "positifs_test": [report.n_test_positives],
+        }
+    )
+    if report.beats_baseline:
+        try:
+            datasets["risque_ruptures"] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+        except Exception as exc:  # noqa: BLE001
+            return f"evaluated, scores not computed: {type(exc).__name__}: {exc}"
+        return "model beats the persistence baseline: scores published"
+    return "model does not beat the persistence baseline: no score published"
+
+
+def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Availability records whose dates make no sense are rejected, with file and line."""
+    dispo = datasets["disponibilites"]
+    if dispo.is_empty():
+        return []
+    files = {s["snapshot"]: s for s in sources if s.get("dataset") == "disponibilites"}
+    reason = (
+        pl.when(pl.col("date_debut") > pl.col("snapshot"))
+        .then(pl.lit("start date after the snapshot date (in the future)"))
+        .when(pl.col("date_mise_a_jour") > pl.col("snapshot"))
+        .then(pl.lit("update date after the snapshot date (in the future)"))
+        .when(pl.col("date_remise_dispo") < pl.col("date_debut"))
+        .then(pl.lit("return date before the start date"))
+        .otherwise(None)
+    )
+    flagged = dispo.with_columns(reason.alias("_reason"))
+    bad = flagged.filter(pl.col("_reason").is_not_null())
+    rejects = []
+    for r in bad.iter_rows(named=True):
+        src = files.get(r["snapshot"].isoformat())
+        path = src["path"] if src else "CIS_CIP_Dispo_Spec.txt"
+        rejects.append(Reject(path, r["source_line"], r["_reason"], f"{r['cis']}\t{r['cip13'] or ''}\t{r['code_statut']}\t{r['date_debut']}\t{r['date_mise_a_jour']}\t{r['date_remise_dispo']}"))
+        if src:
+            src["rows"] -= 1
+            src["rejected"] += 1
+    datasets["disponibilites"] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
+    return rejects
+
+
+def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> tuple[list[Reject], list[str]]:
+    """Harmonised pharmaceutical sites (France) and FDA establishments per country."""
+    from datamed.sources.sites import read_sites
+
+    if not (raw / "sites").is_dir():
+        return [], []
+    try:
+        result = read_sites(raw)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    datasets["sites"] = result.sites
+    datasets["sites_pays"] = result.countries
+    from datamed.sources.world import read_world_countries
+
+    world = read_world_countries()
+    if world is not None:
+        datasets["pays_geo"], world_path = world
+        sources.append(
+            {
+                "path": "natural_earth/naturalearth_lowres.shp", "source": "Natural Earth (paquet pyogrio)",
+                "file": world_path.name, "dataset": "pays_geo", "snapshot": "110m", "sha256": sha256(world_path),
+                "bytes": world_path.stat().st_size, "encoding": "binary", "lines": datasets["pays_geo"].height,
+                "rows": datasets["pays_geo"].height, "rejected": 0,
+            }
+        )  # fmt: skip
+    datasets["sites_non_places"] = result.unplaced
+    if result.communes is not None and not result.communes.is_empty():
+        datasets["communes"] = result.communes
+    for src in result.sources:
+        path = raw / src["path"]
+        src.setdefault("snapshot", None)
+        if not src["snapshot"]:
+            src["snapshot"] = _file_date(path)
+        src["values_rejected"] = sum(1 for c in result.corrections if c.file == src["path"])
+        src.update({"sha256": sha256(path), "bytes": path.stat().st_size})
+        sources.append(src)
+    corrections = [Reject(c.file, c.line, "corrected (row kept): " + c.reason, c.raw) for c in result.corrections]
+    return result.rejects + corrections, list(result.ignored)
+
+
+def _round_coords(value, digits: int):
+    if isinstance(value, (int, float)):
+        return round(float(value), digits)
+    return [_round_coords(v, digits) for v in value or []]
+
+
+GEO_FILES = ("departements-version-simplifiee.geojson", "departements-avec-outre-mer.geojson")
+
+
+def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Départements outlines (GeoJSON), the base layer of the offline maps."""
+    for name in GEO_FILES:
+        path = raw / "geo" / name
+        if path.exists():
+            break
+    else:
+        return []
+    rel = f"geo/{path.name}"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+        features = data["features"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BuildError(f"{rel}: not a GeoJSON FeatureCollection ({exc})") from exc
+    rows, rejects = [], []
+    for i, f in enumerate(features, start=1):
+        props = (f or {}).get("properties") or {}
+        geom = (f or {}).get("geometry") or {}
+        if not props.get("code") or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            rejects.append(Reject(rel, i, "feature without a département code or a polygon", str(props)[:300]))
+            continue
+        geom = {"type": geom["type"], "coordinates": _round_coords(geom.get("coordinates"), 3)}  # ~100 m: lighter maps
+        rows.append((str(props["code"]), str(props.get("nom") or ""), json.dumps(geom, separators=(",", ":"))))
+    datasets["departements_geo"] = pl.DataFrame(rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row")
+    sources.append(
+        {
+            "path": rel, "source": "IGN / INSEE (france-geojson)", "file": path.name, "dataset": "departements_geo",
+            "snapshot": "2018", "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
+            "lines": len(features), "rows": len(rows), "rejected": len(rejects),
+        }
+    )  # fmt: skip
+    return rejects
+
+
+def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+    """Yearly shortage signals per ATC class (ANSM / EIG DataMed, 2014-2020)."""
+    path = raw / "ansm_datamed" / "ruptures_by_atc_by_annee.json"
+    if not path.exists():
+        return []
+    rel = "ansm_datamed/" + path.name
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BuildError(f"{rel}: not valid UTF-8 JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise BuildError(f"{rel}: expected an object {{year: {{class label: count}}}}")
+    rows, rejects, n = [], [], 0
+    for year, classes in data.items():
+        if not isinstance(classes, dict):
+            rejects.append(Reject(rel, 0, f"year {year!r}: expected an object of counts", str(classes)[:300]))
+            continue
+        for label, count in classes.items():
+            n += 1
+            if not re.fullmatch(r"\d{4}", str(year)):
+                rejects.append(Reject(rel, n, f"invalid year {year!r}", f"{label}: {count}"))
+            elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                rejects.append(Reject(rel, n, f"count is not a non-negative integer: {count!r}", f"{year} {label}"))
+            else:
+                rows.append((int(year), label, count))
+    frame = pl.DataFrame(rows, schema={"annee": pl.Int16, "libelle_source": pl.String, "n_signalements": pl.Int64}, orient="row")
+    mapping = shortages.map_class_labels(sorted(set(frame["libelle_source"])), datasets.get("atc", pl.DataFrame()))
+    atc = datasets.get("atc")
+    labels = dict(zip(atc["code_atc"], atc["libelle"])) if atc is not None and not atc.is_empty() else {}
+    frame = frame.join(mapping, on="libelle_source", how="left").with_columns(
+        pl.col("code_atc").str.len_chars().replace_strict({1: 1, 3: 2}, default=None, return_dtype=pl.Int8).alias("niveau"),
+        pl.col("code_atc").replace_strict(labels, default=None, return_dtype=pl.String).alias("libelle_atc"),
+    )
+    datasets["ruptures_classes"] = frame.sort("annee", "libelle_source")
+    sources.append(
+        {
+            "path": rel, "source": "ANSM DataMed", "file": path.name, "dataset": "ruptures_classes",
+            "snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
+            "lines": n, "rows": frame.height, "rejected": len(rejects),
+        }
+    )  # fmt: skip
+    return rejects
+
+
+DATASET_DESCRIPTIONS = {
+    "atc": "Classification ATC : libellés français (à défaut, anglais de l'OMS)",
+    "substances": "Substances (code BDPM), avec le nombre de spécialités qui les contiennent",
+    "specialite_atc": "Code ATC de chaque spécialité : officiel (liste MITM) ou déduit des substances",
+    "rejets": "Lignes rejetées à la construction, avec fichier, numéro de ligne et motif",
+    "noms_substances": "Toutes les dénominations de substances des instantanés BDPM (pour relier les autres sources)",
+    "soc": "Les 27 classes de systèmes d'organes MedDRA (SOC), en français et en anglais",
+    "ei_colonnes": "Inspection des colonnes des fichiers de pharmacovigilance : utilisables, normalisées, inutilisables",
+    "ei_substances": "Effets indésirables par substance (2014-2018) : cas, patients traités par an, taux pour 100 000 avec IC 95 %, masqués sous le seuil",
+    "ei_annee": "Cas et patients traités par substance et par année, avec taux pour 100 000 (masqués sous le seuil)",
+    "ei_age": "Cas et patients traités par substance et classe d'âge, avec taux (masqués sous le seuil)",
+    "ei_sexe": "Cas et patients traités par substance et sexe, avec taux (masqués sous le seuil)",
+    "ei_soc": "Cas par substance et classe d'organes (SOC), part des cas, ROR, PRR, IC et signaux (masqués sous le seuil)",
+    "ei_soc_age": "Cas par substance, classe d'organes et classe d'âge (masqués sous le seuil)",
+    "ei_soc_sexe": "Cas par substance, classe d'organes et sexe (masqués sous le seuil)",
+    "ei_notif_age": "Déclarations par substance, classe d'âge et type de notificateur (colonne inutilisable, non représentée)",
+    "ei_notif_sexe": "Déclarations par substance, sexe et type de notificateur (colonne inutilisable, non représentée)",
+    "ei_national_annee": "Cas par année, toutes substances (paires cas-substance)",
+    "ei_national_age": "Cas par classe d'âge, toutes substances (paires cas-substance)",
+    "ei_national_sexe": "Cas par sexe, toutes substances (paires cas-substance)",
+    "ei_national_soc": "Cas par classe d'organes, toutes substances (paires cas-substance)",
+    "ei_liens": "Liens entre substances de pharmacovigilance et substances de la BDPM : méthode et score",
+    "ei_non_lies": "Substances de pharmacovigilance non reliées à la BDPM, avec suggestions",
+    "ruptures_episodes": "Épisodes de rupture, tension ou arrêt par médicament (tous les instantanés de disponibilité), enrichis du catalogue",
+    "risque_evaluation": "Modèle de risque de rupture : indicateurs sur la fenêtre de test (modèle et référence)",
+    "risque_calibration": "Modèle de risque de rupture : calibration par décile",
+    "risque_rapport": "Modèle de risque de rupture : résumé de l'évaluation dans le temps",
+    "risque_ruptures": "Probabilité de nouvelle rupture ou tension dans les 6 mois par médicament, avec ses principaux facteurs",
+    "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
+    "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
+    "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
+    "titulaires_sites": "Liens entre titulaires de médicaments et sites industriels connus (méthode et score)",
+    "titulaires_non_relies": "Titulaires sans site connu, avec suggestions",
+    "communes": "Communes et codes postaux avec leurs coordonnées (La Poste), pour chercher une pharmacie",
+    "pays_geo": "Contours simplifiés des pays (Natural Earth 1:110m, domaine public), fond de la carte du monde",
+    "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
+    "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
+    "qualite": "Contrôles de qualité : un résultat par contrôle et par jeu de données, avec exemples de lignes en échec",
+    "qualite_echecs": "Lignes en échec de chaque contrôle de qualité (au plus 500 par contrôle)",
+    "qualite_evolution": "Évolutions entre instantanés : CIS et présentations ajoutés ou retirés, changements de statut, variations",
+    "liens_synthese": "Rapport de liaison : couverture, méthodes et scores de chaque liaison entre bases",
+    "liens_scores": "Rapport de liaison : distribution des scores par liaison",
+    "liens_non_relies": "Rapport de liaison : éléments non reliés avec suggestions",
+}
+
+
+def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [r.as_dict() for r in rejects],
+        schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "raw": pl.String},
+    )
+
+
+def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None) -> None:
+    """Cross-database linking report, then the data-quality checks over every source."""
+    from datamed.pipeline import linking, quality
+
+    checks = quality.run_checks(datasets, sources, rejects, raw, previous)
+    evolution = checks["qualite_evolution"]  # stable row order: releases are compared byte for byte
+    checks["qualite_evolution"] = evolution.sort(evolution.columns, nulls_last=True)
+    datasets.update(linking.link_report(datasets))
+    datasets.update(checks)
+
+
+def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame]) -> dict:
+    entries = {}
+    for name, frame in datasets.items():
+        path = out_tmp / f"{name}.parquet"
+        frame.write_parquet(path, compression="zstd")
+        spec = next((s for s in SPECS if s.dataset == name), None)
+        entries[name] = {
+            "file": path.name,
+            "rows": frame.height,
+            "columns": {c: str(t) for c, t in frame.schema.items()},
+            "description": spec.description if spec else DATASET_DESCRIPTIONS.get(name, ""),
+        }
+    return entries
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with renames; restore ``out`` on failure."""
+    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+    had_old = out.exists()
+    if had_old:
+        os.replace(out, backup)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        if had_old:
+            os.replace(backup, out)
+        raise
+    if had_old:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | None = None) -> dict:
+    """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest.
+
+    ``previous`` is the prepared data the quality checks compare with (default:
+    what ``out`` holds before the build)."""
+    raw, out = Path(raw), Path(out)
+    if previous is None and (out / MANIFEST).exists():
+        previous = out
+    if not raw.is_dir():
+        raise BuildError(f"{raw}: raw folder not found")
+    started = time.perf_counter()
+    steps: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        steps[name] = round(now - t0, 3)
+        return now
+
+    t = started
+    threshold = disclosure.threshold_from_env() if threshold is None else threshold
+    # The risk model (CPU-bound, ~2 s) runs in a worker process on the other core, beside
+    # pharmacovigilance and the quality checks; the worker starts (imports) while the
+    # sources are read. Threads would not help: the readers hold the GIL.
+    with _risk_worker() as pool:
+        datasets, sources, rejects, ignored, missing = read_sources(raw)
+        rejects += check_availability_dates(datasets, sources)
+        t = lap("bdpm_atc", t)
+        rejects += read_class_history(raw, datasets, sources)
+        site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
+        rejects += read_geo_step(raw, datasets, sources)
+        rejects += site_rejects
+        ignored += site_ignored
+        t = lap("sites_geo", t)
+        derive(datasets)
+        t = lap("derive_shortages", t)
+        risk_inputs = {k: datasets[k] for k in RISK_INPUTS if k in datasets}
+        risk_future = pool.submit(_risk_in_worker, risk_inputs) if pool else None
+        pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
+        rejects += pv_rejects
+        ignored += pv_ignored
+        t = lap("pharmacovigilance", t)
+        rejected = rejects_frame(rejects)  # every reject is known from here on
+        quality_step(datasets, sources, rejected, raw, previous)
+        t = lap("quality_linking", t)
+        if risk_future is not None:
+            try:
+                risk_status, risk_frames = risk_future.result()
+            except Exception as exc:  # noqa: BLE001 - a broken worker must not fail the build
+                risk_status, risk_frames = _risk_in_worker(risk_inputs)
+                risk_status += f" (worker process failed: {type(exc).__name__}; computed in the main process)"
+        else:
+            risk_status, risk_frames = _risk_in_worker(risk_inputs)
+        t = lap("risk_model_wait", t)
+    datasets.update(risk_frames)
+    datasets["rejets"] = rejected
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        entries = _write(tmp, datasets)
+        demo_marker = raw / "demo.json"
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "code_version": code_version(),
+            "raw_dir": str(raw.resolve()),
+            "demo": demo_marker.exists(),
+            "sources": sources,
+            "datasets": entries,
+            "rejected_lines": len(rejects),
+            "ignored": ignored,
+            "missing_sources": missing,
+            "disclosure_threshold": threshold,
+            "risk_model": risk_status,
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "step_seconds": steps,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        swap_in(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest

@@ -1,0 +1,1 @@
+"""Open-data releases: schema, publish (with the disclosure gate) and the daily refresh."""

@@ -1,0 +1,213 @@
+"""Facts about the prepared data (sources, datasets, rejects) for the Données page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from datamed.store import Store
+from datamed.core.text import fr_date, fr_int, fr_snapshot
+
+
+def summary(store: Store) -> dict:
+    sources = store.snapshots()
+    n_lines = sum(s.get("lines", 0) for s in sources)
+    n_rejected = sum(s.get("rejected", 0) for s in sources)
+    n_values = sum(s.get("values_rejected", 0) for s in sources)
+    built = store.built_at()
+    sentence = (
+        f"Données préparées le {fr_date(date.fromisoformat(built[:10])) if built else '—'} "
+        f"par DataMed {store.manifest.get('code_version', '')}"
+        + (" à partir des données de démonstration." if store.is_demo else ".")
+    )
+    return {
+        "n_sources": len(sources),
+        "n_lines": n_lines,
+        "n_rejected": n_rejected,
+        "n_values_rejected": n_values,
+        "ignored": list(store.manifest.get("ignored", [])),
+        "missing": list(store.manifest.get("missing_sources", [])),
+        "sentence": sentence,
+    }
+
+
+def sources_table(store: Store) -> pl.DataFrame:
+    rows = [
+        {
+            "Fichier": s["path"],
+            "Jeu de données": s.get("dataset", ""),
+            "Date de l'instantané": fr_snapshot(s.get("snapshot")),
+            "Encodage": s.get("encoding", ""),
+            "Lignes lues": fr_int(s.get("lines", 0)),
+            "Lignes retenues": fr_int(s.get("rows", 0)),
+            "Lignes rejetées": fr_int(s.get("rejected", 0)),
+            "SHA-256": s.get("sha256", "")[:12] + "…",
+        }
+        for s in store.snapshots()
+    ]
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def datasets_table(store: Store) -> pl.DataFrame:
+    rows = [
+        {
+            "Jeu de données": name,
+            "Description": entry.get("description", ""),
+            "Lignes": fr_int(entry.get("rows", 0)),
+            "Colonnes": ", ".join(entry.get("columns", {})),
+        }
+        for name, entry in store.manifest.get("datasets", {}).items()
+    ]
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def columns_table(store: Store) -> pl.DataFrame:
+    """The column inspection of the pharmacovigilance files."""
+    frame = store.table("ei_colonnes")
+    if frame.is_empty():
+        return frame
+    return frame.rename({"fichier": "Fichier", "colonne": "Colonne", "statut": "Verdict", "detail": "Détail"})
+
+
+def rejects_table(store: Store) -> pl.DataFrame:
+    frame = store.table("rejets")
+    if frame.is_empty():
+        return frame
+    return frame.rename({"file": "Fichier", "line": "Ligne", "reason": "Motif", "raw": "Contenu (début)"})
+
+
+# --- open-data catalogue (Données page) -------------------------------------------------
+
+
+def public_datasets(store: Store) -> list[str]:
+    """Names of the published datasets present in the prepared data, in catalogue order."""
+    from datamed.release.schema import RESOURCES
+
+    return [r.name for r in RESOURCES if store.has(r.name)]
+
+
+def _freshness(store: Store, name: str):
+    """Newest snapshot date of the raw files behind a dataset (its own, else its sources')."""
+    from datamed.release.schema import BY_NAME
+
+    own = store.snapshot_of(name)
+    if own:
+        return own
+    families = set(BY_NAME[name].sources) if name in BY_NAME else set()
+    dates = []
+    for s in store.snapshots():
+        src = s.get("source", "")
+        fam = "BDPM" if src == "BDPM" else ("Pharmacovigilance" if "pharmacovigilance" in src.lower() else src)
+        if fam in families and s.get("snapshot"):
+            try:
+                dates.append(date.fromisoformat(s["snapshot"]))
+            except ValueError:
+                continue
+    return max(dates) if dates else None
+
+
+def dataset_scores(store: Store) -> dict[str, float]:
+    """Quality score (0-100) per dataset: the score of its own checks."""
+    q = store.table("qualite")
+    if q.is_empty():
+        return {}
+    from datamed.pipeline import quality
+
+    per = quality.scores(q.with_columns(pl.col("jeu").alias("source")))
+    return dict(per.select("source", "score").rows())
+
+
+def catalogue_table(store: Store) -> pl.DataFrame:
+    """One row per public dataset: title, description, rows, freshness, quality score."""
+    from datamed.release.schema import BY_NAME
+
+    scores = dataset_scores(store)
+    rows = []
+    for name in public_datasets(store):
+        res = BY_NAME[name]
+        fresh = _freshness(store, name)
+        rows.append(
+            {
+                "jeu": name,
+                "Titre": res.title,
+                "Description": res.description,
+                "Lignes": fr_int(store.manifest["datasets"][name]["rows"]),
+                "Fraîcheur": fr_date(fresh) if fresh else "—",
+                "Qualité": round(scores[name], 1) if scores.get(name) is not None else None,
+            }
+        )
+    schema = {"jeu": pl.String, "Titre": pl.String, "Description": pl.String, "Lignes": pl.String, "Fraîcheur": pl.String, "Qualité": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def public_table(store: Store, name: str) -> pl.DataFrame:
+    """The dataset exactly as published (public columns only, masked counts)."""
+    from datamed.release.publish import public_frame
+    from datamed.release.schema import BY_NAME
+
+    if name not in BY_NAME:
+        raise KeyError(name)
+    return store.memo(("public", name), lambda: public_frame(BY_NAME[name], store.table(name)))
+
+
+def columns_doc(store: Store, name: str) -> pl.DataFrame:
+    """Columns of a published dataset: type and French description."""
+    from datamed.release.publish import table_schema
+    from datamed.release.schema import BY_NAME
+
+    frame = public_table(store, name)
+    schema = table_schema(BY_NAME[name], frame.head(0), [])
+    types = {"string": "texte", "integer": "entier", "number": "nombre", "boolean": "oui/non", "date": "date", "datetime": "date et heure"}
+    keys = set(BY_NAME[name].primary_key)
+    return pl.DataFrame(
+        {
+            "Colonne": [f["name"] for f in schema["fields"]],
+            "Type": [types.get(f["type"], f["type"]) for f in schema["fields"]],
+            "Clé": ["oui" if f["name"] in keys else "" for f in schema["fields"]],
+            "Description": [f["description"] for f in schema["fields"]],
+        }
+    )
+
+
+def export_bytes(store: Store, name: str, kind: str) -> bytes:
+    """The published file of a dataset, as bytes (CSV UTF-8 or Parquet)."""
+    import io
+
+    frame = public_table(store, name)
+    buf = io.BytesIO()
+    if kind == "csv":
+        frame.write_csv(buf, date_format="%Y-%m-%d", null_value="")
+    elif kind == "parquet":
+        frame.write_parquet(buf, compression="zstd")
+    else:
+        raise ValueError(f"unknown format {kind!r}")
+    return buf.getvalue()
+
+
+def not_published(store: Store) -> list[tuple[str, str]]:
+    from datamed.release.publish import unpublished
+
+    return unpublished(store.manifest)
+
+
+def release_history(releases) -> pl.DataFrame:
+    """Past releases (newest first) from ``<releases>/history.json``; empty if none."""
+    from pathlib import Path
+
+    from datamed.release.publish import PublishError, read_history
+
+    schema = {"Version": pl.String, "Publiée le": pl.String, "Jeux": pl.Int64, "Lignes": pl.String, "Jeux modifiés": pl.Int64, "Démo": pl.Boolean}
+    try:
+        history = read_history(Path(releases))
+    except PublishError:
+        return pl.DataFrame(schema=schema)
+    rows = []
+    for h in history:
+        changed = sum(1 for c in (h.get("changes") or {}).values() if c.get("status") != "inchangé")
+        published = (h.get("published_at") or "")[:10]
+        rows.append(
+            (h.get("version"), fr_date(date.fromisoformat(published)) if published else "—", h.get("resources"),
+             fr_int(sum((h.get("rows") or {}).values())), changed, bool(h.get("demo")))
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,0 +1,170 @@
+"""Queries behind the "Qualité des données" page (pure: Store in, frames out)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from datamed.store import Store
+from datamed.core.text import fr_int, fr_number, fr_percent
+
+
+def _fr_score(x: float | None) -> str:
+    return fr_number(x, 1)
+
+FAILED = "échoué"
+
+
+def source_scores(store: Store) -> pl.DataFrame:
+    from datamed.pipeline import quality
+
+    q = store.table("qualite")
+    if q.is_empty():
+        return pl.DataFrame(schema=quality.SCORES_SCHEMA)
+    return quality.scores(q).sort("score")
+
+
+def sources(store: Store) -> list[str]:
+    q = store.table("qualite")
+    return sorted(q["source"].unique().to_list()) if not q.is_empty() else []
+
+
+def categories(store: Store) -> list[str]:
+    from datamed.pipeline.quality import CATEGORIES
+
+    q = store.table("qualite")
+    present = set(q["categorie"].unique().to_list()) if not q.is_empty() else set()
+    return [c for c in CATEGORIES if c in present]
+
+
+def checks(store: Store, source: str | None = None, category: str | None = None, failed_only: bool = True) -> pl.DataFrame:
+    """Checks (one row per check x dataset), the failed first and the worst first."""
+    q = store.table("qualite")
+    if q.is_empty():
+        return q
+    if source:
+        q = q.filter(pl.col("source") == source)
+    if category:
+        q = q.filter(pl.col("categorie") == category)
+    if failed_only:
+        q = q.filter(pl.col("statut") == FAILED)
+    return q.with_columns((pl.col("jeu") + ":" + pl.col("controle")).alias("id")).sort(
+        [pl.col("statut") != FAILED, "taux_echec"], descending=[False, True]
+    )
+
+
+def check_ids(store: Store) -> dict[str, str]:
+    """``jeu:controle`` -> readable label, for every check (the drill-down selector)."""
+    q = store.table("qualite")
+    if q.is_empty():
+        return {}
+    return {f"{r['jeu']}:{r['controle']}": f"{r['jeu']} · {r['description']}" for r in q.iter_rows(named=True)}
+
+
+def failures(store: Store, check_id: str) -> tuple[dict | None, pl.DataFrame]:
+    """The check row and its failing rows (``qualite_echecs``) for ``jeu:controle``."""
+    jeu, _, controle = check_id.partition(":")
+    q = store.table("qualite")
+    if q.is_empty():
+        return None, pl.DataFrame()
+    row = q.filter((pl.col("jeu") == jeu) & (pl.col("controle") == controle))
+    if row.is_empty():
+        return None, pl.DataFrame()
+    fails = store.table("qualite_echecs")
+    if not fails.is_empty():
+        fails = fails.filter((pl.col("jeu") == jeu) & (pl.col("controle") == controle)).select("cle", "ligne", "detail")
+    return row.row(0, named=True), fails
+
+
+def evolution_summary(store: Store) -> pl.DataFrame:
+    evo = store.table("qualite_evolution")
+    if evo.is_empty():
+        return evo
+    return (
+        evo.group_by("jeu", "changement", "instantane_avant", "instantane_apres")
+        .len("nombre")
+        .sort("nombre", descending=True)
+    )
+
+
+def evolution(store: Store, change: str | None = None) -> pl.DataFrame:
+    evo = store.table("qualite_evolution")
+    if evo.is_empty() or not change:
+        return evo
+    return evo.filter(pl.col("changement") == change)
+
+
+def links(store: Store) -> pl.DataFrame:
+    return store.table("liens_synthese")
+
+
+def link_bands(store: Store, lien: str) -> pl.DataFrame:
+    bands = store.table("liens_scores")
+    return bands.filter(pl.col("lien") == lien) if not bands.is_empty() else bands
+
+
+def unmatched(store: Store, lien: str) -> pl.DataFrame:
+    frame = store.table("liens_non_relies")
+    if frame.is_empty():
+        return frame
+    return frame.filter(pl.col("lien") == lien).with_columns(pl.col("suggestions").list.join(" ; ")).drop("lien")
+
+
+def scores_display(scores: pl.DataFrame) -> pl.DataFrame:
+    """The score table with French number formats (the chart's table alternative)."""
+    return scores.select(
+        pl.col("source").alias("Source"),
+        pl.col("score").map_elements(_fr_score, return_dtype=pl.String).alias("Score (sur 100)"),
+        pl.col("n_controles").alias("Contrôles"),
+        pl.col("n_reussis").alias("Réussis"),
+        pl.col("n_echecs_controles").alias("En échec"),
+    )
+
+
+def checks_display(table: pl.DataFrame) -> pl.DataFrame:
+    return table.select(
+        pl.col("source").alias("Source"),
+        pl.col("jeu").alias("Jeu"),
+        pl.col("description").alias("Contrôle"),
+        pl.col("categorie").alias("Catégorie"),
+        pl.col("gravite").alias("Gravité"),
+        pl.col("statut").alias("Statut"),
+        pl.col("n_verifies").map_elements(fr_int, return_dtype=pl.String).alias("Vérifiés"),
+        pl.col("n_echecs").map_elements(fr_int, return_dtype=pl.String).alias("Échecs"),
+        pl.col("taux_echec").map_elements(fr_percent, return_dtype=pl.String).alias("Taux d'échec"),
+        ("?controle=" + pl.col("id")).alias("Lignes"),
+    )
+
+
+def links_display(links: pl.DataFrame) -> pl.DataFrame:
+    def ints(c: str) -> pl.Expr:
+        return pl.col(c).map_elements(fr_int, return_dtype=pl.String)
+
+    def pct(c: str) -> pl.Expr:
+        return pl.col(c).map_elements(fr_percent, return_dtype=pl.String, skip_nulls=False)
+
+    def score(c: str) -> pl.Expr:
+        return pl.col(c).map_elements(_fr_score, return_dtype=pl.String, skip_nulls=False)
+
+    return links.select(
+        pl.col("libelle").alias("Liaison"),
+        pl.col("unite").alias("Unité"),
+        ints("n_elements").alias("Éléments"),
+        ints("n_relies").alias("Reliés"),
+        pct("couverture").alias("Couverture"),
+        pct("poids_relies").alias("Couverture pondérée"),
+        ints("n_exact").alias("Exact"),
+        ints("n_normalise").alias("Normalisé"),
+        ints("n_approche").alias("Approché"),
+        ints("n_autre").alias("Autre"),
+        score("score_min").alias("Score min."),
+        score("score_median").alias("Score médian"),
+    )
+
+
+def unmatched_display(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("element").alias("Élément"),
+        pl.col("libelle").fill_null("").alias("Libellé"),
+        pl.col("poids").map_elements(lambda x: fr_int(int(round(x))), return_dtype=pl.String, skip_nulls=True).fill_null("—").alias("Poids"),
+        pl.col("suggestions").alias("Suggestions"),
+    )

@@ -1,0 +1,268 @@
+"""Queries behind the "Ruptures et tensions" page and the medicine availability
+section: filters, key figures, breakdowns, timeline, durations, alternatives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from datamed.core.stats import KaplanMeier, kaplan_meier
+from datamed.core.vocabulary import DISPO_STATUS
+from datamed.store import Store
+
+STATUS_KEYS = {"rupture": 1, "tension": 2, "arret": 3, "remise": 4}
+STATUS_KEY_LABELS = {"rupture": "Rupture de stock", "tension": "Tension d'approvisionnement", "arret": "Arrêt de commercialisation", "remise": "Remise à disposition"}
+PERIODS = {
+    "12mois": "Débuts depuis 12 mois",
+    "fiable": "Débuts depuis le 06/10/2023 (dates fiables)",
+    "tout": "Toute la période",
+}
+
+
+def episodes(store: Store) -> pl.DataFrame:
+    return store.table("ruptures_episodes")
+
+
+def latest_snapshot(store: Store) -> date | None:
+    eps = episodes(store)
+    return eps["derniere_vue"].max() if not eps.is_empty() else None
+
+
+@dataclass
+class Filters:
+    statuts: list[str]
+    mitm: bool
+    atc1: str | None
+    periode: str
+
+    @classmethod
+    def parse(cls, statuts: list[str] | None, mitm: str | bool | None, atc1: str | None, periode: str | None) -> "Filters":
+        st = [s for s in (statuts or []) if s in STATUS_KEYS] or ["rupture", "tension"]
+        m = mitm in (True, "1", "true", "oui", "True")
+        a = (atc1 or "").strip().upper()[:1] or None
+        p = periode if periode in PERIODS else "tout"
+        return cls(st, m, a if a and a.isalpha() else None, p)
+
+
+def filter_episodes(store: Store, f: Filters) -> pl.DataFrame:
+    eps = episodes(store)
+    if eps.is_empty():
+        return eps
+    codes = [STATUS_KEYS[s] for s in f.statuts]
+    out = eps.filter(pl.col("statut").is_in(codes))
+    if f.mitm:
+        out = out.filter(pl.col("mitm"))
+    if f.atc1:
+        out = out.filter(pl.col("atc1") == f.atc1)
+    snap = latest_snapshot(store)
+    if f.periode == "12mois" and snap:
+        out = out.filter(pl.col("date_debut") >= snap - timedelta(days=365))
+    elif f.periode == "fiable":
+        out = out.filter(pl.col("date_debut") >= date(2023, 10, 6))
+    return out
+
+
+@dataclass
+class Situation:
+    snapshot: date | None
+    ruptures: int
+    tensions: int
+    arrets: int
+    remises: int
+    mitm_share: float | None  # among current ruptures + tensions
+
+
+def situation(store: Store) -> Situation:
+    eps = episodes(store)
+    snap = latest_snapshot(store)
+    if eps.is_empty() or snap is None:
+        return Situation(None, 0, 0, 0, 0, None)
+    now = eps.filter(pl.col("derniere_vue") == snap)
+    n = {s: now.filter(pl.col("statut") == s)["cis"].n_unique() for s in (1, 2, 3, 4)}
+    active = now.filter(pl.col("statut").is_in([1, 2]))
+    share = active.unique("cis")["mitm"].mean() if not active.is_empty() else None
+    return Situation(snap, n[1], n[2], n[3], n[4], float(share) if share is not None else None)
+
+
+def breakdown(frame: pl.DataFrame, column: str, label: str | None = None, top: int = 15) -> pl.DataFrame:
+    """Medicines (distinct CIS) per category, most frequent first."""
+    if frame.is_empty():
+        return pl.DataFrame(schema={"categorie": pl.String, "medicaments": pl.UInt32})
+    if column == "voies":
+        frame = frame.with_columns(pl.col("voies").str.replace_all(";", ", "))
+    key = pl.col(label) if label else pl.col(column)
+    return (
+        frame.with_columns(
+            pl.when(pl.col(column).is_null()).then(pl.lit("Non renseigné")).otherwise(
+                pl.concat_str([pl.col(column), pl.lit(" — "), key.fill_null("")]) if label else pl.col(column)
+            ).alias("categorie")
+        )
+        .group_by("categorie")
+        .agg(pl.col("cis").n_unique().alias("medicaments"))
+        .sort("medicaments", "categorie", descending=[True, False])
+        .head(top)
+    )
+
+
+def monthly_starts(frame: pl.DataFrame) -> pl.DataFrame:
+    if frame.is_empty():
+        return pl.DataFrame(schema={"mois": pl.Date, "episodes": pl.UInt32, "dates_fiables": pl.Boolean})
+    return (
+        frame.filter(pl.col("date_debut").is_not_null())
+        .with_columns(pl.col("date_debut").dt.truncate("1mo").alias("mois"))
+        .group_by("mois")
+        .agg(pl.len().alias("episodes"))
+        .with_columns((pl.col("mois") >= date(2023, 10, 1)).alias("dates_fiables"))
+        .sort("mois")
+    )
+
+
+def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
+    """Kaplan-Meier of the time to return (open episodes censored), overall and median by ATC class."""
+    usable = frame.filter(pl.col("duree_jours").is_not_null() & ~pl.col("debut_inconnu"))
+    if usable.is_empty():
+        return None, pl.DataFrame()
+    km = kaplan_meier(usable["duree_jours"].to_numpy(), usable["fin_observee"].to_numpy())
+    rows = []
+    for (atc1, label), group in usable.group_by("atc1", "atc1_libelle"):
+        if group.height < 5:
+            continue
+        k = kaplan_meier(group["duree_jours"].to_numpy(), group["fin_observee"].to_numpy())
+        rows.append(
+            {
+                "classe": f"{atc1} — {label}" if atc1 else "Non renseigné",
+                "episodes": group.height,
+                "retours_observes": int(group["fin_observee"].sum()),
+                "mediane_jours": k.median,
+            }
+        )
+    by_class = pl.DataFrame(
+        rows, schema={"classe": pl.String, "episodes": pl.Int64, "retours_observes": pl.Int64, "mediane_jours": pl.Float64}
+    ).sort("episodes", descending=True)
+    return km, by_class
+
+
+def current_table(frame: pl.DataFrame, text: str | None = None) -> pl.DataFrame:
+    from datamed.core.text import normalise
+
+    cur = frame.filter(pl.col("en_cours") | (pl.col("statut") == 3))
+    if text:
+        words = normalise(text).split()
+        if words:
+            hay = [normalise(" ".join(str(v) for v in r if v)) for r in cur.select("denomination", "cis", "titulaire", "code_atc").rows()]
+            cur = cur.filter(pl.Series([all(w in h for w in words) for h in hay], dtype=pl.Boolean))
+    return cur.sort("date_debut", descending=True, nulls_last=True)
+
+
+def class_history(store: Store) -> pl.DataFrame:
+    return store.table("ruptures_classes")
+
+
+# --- medicine page: episodes and alternatives ----------------------------------------------------
+
+
+def medicine_episodes(store: Store, cis: str) -> pl.DataFrame:
+    eps = episodes(store)
+    return eps.filter(pl.col("cis") == cis).sort("date_debut", nulls_last=True) if not eps.is_empty() else eps
+
+
+def _unavailable_now(store: Store) -> tuple[set[str], set[str]]:
+    """CIS wholly in rupture/tension now, and CIP13s concerned individually."""
+    eps = episodes(store)
+    if eps.is_empty():
+        return set(), set()
+    cur = eps.filter(pl.col("en_cours"))
+    whole = set(cur.filter(pl.col("cip13").is_null())["cis"].to_list())
+    parts = set(cur.filter(pl.col("cip13").is_not_null())["cip13"].to_list())
+    return whole, parts
+
+
+def alternatives(store: Store, cis: str) -> pl.DataFrame:
+    """Currently available alternatives, each with the reason it is one."""
+    schema = {"cis": pl.String, "cip13": pl.String, "denomination": pl.String, "presentation": pl.String, "raison": pl.String}
+    whole, parts = _unavailable_now(store)
+    spec = store.table("specialites")
+    marketed = set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"].to_list())
+    names = dict(zip(spec["cis"].to_list(), spec["denomination"].to_list()))
+    rows: list[dict] = []
+    seen: set[str] = set()
+    # 1. other presentations of the same speciality
+    if cis not in whole:
+        pres = store.table("presentations").filter(
+            (pl.col("cis") == cis)
+            & (pl.col("etat_commercialisation") == "Déclaration de commercialisation")
+            & ~pl.col("cip13").is_in(list(parts))
+        )
+        for cip13, lib in pres.select("cip13", "libelle_presentation").rows():
+            rows.append({"cis": cis, "cip13": cip13, "denomination": names.get(cis), "presentation": lib, "raison": "Autre présentation du même médicament"})
+    seen.add(cis)
+
+    def available(other: str) -> bool:
+        return other in marketed and other not in whole and other not in seen
+
+    # 2. same generic group
+    gen = store.table("generiques")
+    if not gen.is_empty():
+        groups = gen.filter(pl.col("cis") == cis)["id_groupe_generique"].unique().to_list()
+        for other, kind in gen.filter(pl.col("id_groupe_generique").is_in(groups)).select("cis", "type_generique").rows():
+            if available(other):
+                label = "princeps" if kind == 0 else "générique"
+                rows.append({"cis": other, "cip13": None, "denomination": names.get(other), "presentation": None, "raison": f"Même groupe générique ({label})"})
+                seen.add(other)
+    # 3. same active substances, dosage and route
+    compo = store.table("compositions").filter(pl.col("nature_composant") == "SA")
+    if not compo.is_empty():
+        sig = compo.with_columns(
+            (pl.col("code_substance") + "@" + pl.col("dosage").fill_null("").str.replace_all(r"\s+", "").str.to_lowercase()).alias("k")
+        ).group_by("cis").agg(pl.col("k").unique().sort().str.join("|").alias("signature"))
+        mine = sig.filter(pl.col("cis") == cis)["signature"].to_list()
+        routes_of = dict(zip(spec["cis"].to_list(), spec["voies_administration"].to_list()))
+        my_routes = set(routes_of.get(cis) or [])
+        if mine and my_routes:
+            for other in sig.filter(pl.col("signature") == mine[0])["cis"].to_list():
+                if available(other) and my_routes & set(routes_of.get(other) or []):
+                    rows.append({"cis": other, "cip13": None, "denomination": names.get(other), "presentation": None, "raison": "Même substance, même dosage, même voie"})
+                    seen.add(other)
+    return pl.DataFrame(rows, schema=schema)
+
+
+def status_label(code: int | None) -> str:
+    return DISPO_STATUS.get(code, "—") if code else "—"
+
+
+# --- risk model (computed in the pipeline) ---------------------------------------------------------
+
+
+@dataclass
+class RiskView:
+    text: str
+    beats_baseline: bool
+    metrics: pl.DataFrame
+    calibration: pl.DataFrame
+    top: pl.DataFrame  # empty unless the model beats the baseline
+
+
+def risk_view(store: Store, top: int = 100) -> RiskView | None:
+    rapport = store.table("risque_rapport")
+    if rapport.is_empty():
+        return None
+    row = rapport.row(0, named=True)
+    scores = store.table("risque_ruptures")
+    best = scores.head(top) if row["bat_la_reference"] and not scores.is_empty() else pl.DataFrame()
+    return RiskView(row["texte"], bool(row["bat_la_reference"]), store.table("risque_evaluation"), store.table("risque_calibration"), best)
+
+
+def medicine_risk(store: Store, cis: str) -> dict | None:
+    """Probability, rank and drivers of one medicine, when scores are published."""
+    scores = store.table("risque_ruptures")
+    if scores.is_empty():
+        return None
+    ranked = scores.with_row_index("rang", offset=1)
+    row = ranked.filter(pl.col("cis") == cis)
+    if row.is_empty():
+        return None
+    r = row.row(0, named=True)
+    drivers = [r[f"facteur_{i}"] for i in range(1, 4) if r.get(f"facteur_{i}")]
+    return {"probabilite": r["probabilite"], "rang": r["rang"], "sur": scores.height, "facteurs": drivers, "episode_en_cours": r["episode_en_cours"]}
