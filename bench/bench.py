@@ -17,20 +17,20 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from datamed.datasets import DS  # the package is installed (pip install -e .): no sys.path tweak
+from datamed.store import Store
+from datamed.views.search import SearchIndex
 
-from datamed.views.search import SearchIndex  # noqa: E402
-from datamed.store import Store  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench_build(raw: Path, runs: int = 3) -> dict:
@@ -46,7 +46,11 @@ def bench_build(raw: Path, runs: int = 3) -> dict:
             wall, peak_kb = out.stdout.split()
             walls.append(float(wall))
             peaks.append(int(peak_kb) / 1024)
-    return {"build_wall_s_median": statistics.median(walls), "build_wall_s_max": max(walls), "build_peak_mb": max(peaks)}
+    return {
+        "build_wall_s_median": statistics.median(walls),
+        "build_wall_s_max": max(walls),
+        "build_peak_mb": max(peaks),
+    }
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -66,10 +70,10 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def mixed_queries(store: Store, n: int, seed: int = 7) -> list[tuple[str, str]]:
     rng = random.Random(seed)
-    names = store.table("specialites")["denomination"].to_list()
-    subs = store.table("substances")["denomination"].to_list()
-    pres = store.table("presentations").select("cis", "cip7", "cip13").rows()
-    atc = store.table("atc")["code_atc"].to_list() if store.has("atc") else ["N02BE01"]
+    names = store.table(DS.SPECIALITES)["denomination"].to_list()
+    subs = store.table(DS.SUBSTANCES)["denomination"].to_list()
+    pres = store.table(DS.PRESENTATIONS).select("cis", "cip7", "cip13").rows()
+    atc = store.table(DS.ATC)["code_atc"].to_list() if store.has(DS.ATC) else ["N02BE01"]
     kinds = [
         ("name", lambda: rng.choice(names).split(",")[0].lower()),
         ("brand", lambda: rng.choice(names).split()[0]),
@@ -122,12 +126,12 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
     """Comparison of 5 substances (warm) and all disproportionality statistics."""
     import polars as pl
 
-    from datamed.views import adverse
     from datamed.core import stats
     from datamed.pipeline.pharmacovigilance import slug
     from datamed.sources.pharmacovigilance import SocList, discover, read_pv_file
+    from datamed.views import adverse
 
-    subs = store.table("ei_substances")
+    subs = store.table(DS.EI_SUBSTANCES)
     if subs.is_empty():
         return {}
     ids = subs.filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True)["ei_id"].head(5).to_list()
@@ -142,7 +146,10 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
     frames = {f.table: read_pv_file(f, socs).frame for f in files if f.level == "substance"}
     totals = frames["annee"].group_by("nom").agg(pl.col("n_cas").sum().alias("n"))
     counts = (
-        frames["soclong_age"].group_by("nom", "soc_code").agg(pl.col("n_decla_eff").sum().alias("a")).join(totals, on="nom")
+        frames["soclong_age"]
+        .group_by("nom", "soc_code")
+        .agg(pl.col("n_decla_eff").sum().alias("a"))
+        .join(totals, on="nom")
     ).with_columns(pl.col("nom").map_elements(slug, return_dtype=pl.String).alias("ei_id"))
     disp = []
     for _ in range(5):
@@ -162,7 +169,7 @@ def bench_risk(store: Store) -> dict:
     from datamed.pipeline import risk
 
     data = risk.datasets_from_store(store)
-    if data["ruptures_episodes"].is_empty():
+    if data[DS.RUPTURES_EPISODES].is_empty():
         return {}
     t = time.perf_counter()
     report = risk.evaluate(data, with_importance=True)
@@ -192,29 +199,39 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
     from datamed.ui import routes
 
     store = Store(prepared)
-    cis = "60002283" if not store.is_demo else store.table("specialites")["cis"][0]
+    cis = "60002283" if not store.is_demo else store.table(DS.SPECIALITES)["cis"][0]
     params = {
         routes.HOME: {},
         routes.SEARCH: {"q": "doliprane"},
         routes.CATALOGUE: {"atc": "N02BE"},
         routes.MEDICINE: {"cis": cis},
-        routes.SUBSTANCE: {"substance": store.table("substances")["code_substance"][0]},
+        routes.SUBSTANCE: {"substance": store.table(DS.SUBSTANCES)["code_substance"][0]},
         routes.DATA: {"jeu": "ei_soc"},
         routes.QUALITY: {"controle": "presentations:cis_dans_specialites", "lien": "pv_bdpm"},
-        routes.COMPARE: {"s": store.table("ei_substances")["ei_id"].head(5).to_list()} if store.has("ei_substances") else {},
+        routes.COMPARE: {"s": store.table(DS.EI_SUBSTANCES)["ei_id"].head(5).to_list()}
+        if store.has(DS.EI_SUBSTANCES)
+        else {},
         routes.NATIONAL: {},
         routes.SHORTAGES: {"statut": ["rupture", "tension"], "mitm": "true", "atc": "N"},
         routes.SITES: {},
     }
     extra = [
-        ("sites vue=points (tous)", routes.SITES, {"type": ["principe_actif", "fabrication", "analyse_conditionnement", "distribution", "pharmacie"]}),
+        (
+            "sites vue=points (tous)",
+            routes.SITES,
+            {"type": ["principe_actif", "fabrication", "analyse_conditionnement", "distribution", "pharmacie"]},
+        ),
         ("sites vue=densite", routes.SITES, {"type": ["pharmacie"], "vue": "densite"}),
         ("sites vue=departements", routes.SITES, {"vue": "departements"}),
         ("ruptures onglet=Durées", routes.SHORTAGES, {"onglet": "Durées"}),
         ("ruptures onglet=Épisodes", routes.SHORTAGES, {"onglet": "Épisodes en cours"}),
     ]
     os.environ["DATAMED_PREPARED"] = str(prepared)
-    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+    for name in (
+        "streamlit",
+        "streamlit.runtime.caching.cache_data_api",
+        "streamlit.runtime.scriptrunner_utils.script_run_context",
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
     results = {}
     payloads: dict[str, int] = {}
@@ -255,7 +272,7 @@ def bench_quality(raw: Path, prepared: Path, runs: int = 3) -> dict:
 
     datasets = {p.stem: pl.read_parquet(p) for p in prepared.glob("*.parquet")}
     sources = _json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))["sources"]
-    rejects = datasets["rejets"]
+    rejects = datasets[DS.REJETS]
     q = [_timed(lambda: quality.run_checks(datasets, sources, rejects, raw, prepared)) for _ in range(runs)]
     lk = [_timed(lambda: linking.link_report(datasets)) for _ in range(runs)]
     with tempfile.TemporaryDirectory() as out:
@@ -288,7 +305,9 @@ def main() -> int:
 
     figures["build"] = bench_build(raw)
     b = figures["build"]
-    print(f"build: {b['build_wall_s_median']:.2f} s median (max {b['build_wall_s_max']:.2f} s), peak {b['build_peak_mb']:.0f} MB  [target <= 5 s, <= 1536 MB]")
+    print(
+        f"build: {b['build_wall_s_median']:.2f} s median (max {b['build_wall_s_max']:.2f} s), peak {b['build_peak_mb']:.0f} MB  [target <= 5 s, <= 1536 MB]"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         from datamed.pipeline.build import build
@@ -298,7 +317,9 @@ def main() -> int:
         store = Store(prepared)
         s = figures["search"] = bench_search(store, args.queries)
         print(f"search index: {s['index_entries']} entries built in {s['index_build_s_median']:.2f} s  [target <= 2 s]")
-        print(f"search: {s['queries']} queries, p50 {s['search_p50_ms']:.2f} ms, p95 {s['search_p95_ms']:.2f} ms, max {s['search_max_ms']:.1f} ms  [target p95 <= 20 ms]")
+        print(
+            f"search: {s['queries']} queries, p50 {s['search_p50_ms']:.2f} ms, p95 {s['search_p95_ms']:.2f} ms, max {s['search_max_ms']:.1f} ms  [target p95 <= 20 ms]"
+        )
         print("  p95 by kind: " + ", ".join(f"{k} {v} ms" for k, v in s["search_p95_ms_by_kind"].items()))
         pv = figures["pharmacovigilance"] = bench_pharmacovigilance(store, raw)
         if pv:
@@ -323,7 +344,9 @@ def main() -> int:
         pages = figures["pages"] = bench_pages(prepared)
         print("page script time (AppTest, server side):")
         for name, t in pages.items():
-            extra_mb = f"   map payload {t['pydeck_payload_mb']:.2f} MB [target <= 5 MB]" if "pydeck_payload_mb" in t else ""
+            extra_mb = (
+                f"   map payload {t['pydeck_payload_mb']:.2f} MB [target <= 5 MB]" if "pydeck_payload_mb" in t else ""
+            )
             print(f"  {name:<26} cold {t['cold_ms']:>8.1f} ms   warm {t['warm_ms']:>7.1f} ms{extra_mb}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")

@@ -21,9 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from datamed.release.refresh import Gates, refresh  # noqa: E402
+from datamed.release.refresh import Gates, refresh  # the package is installed (pip install -e .)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -64,12 +62,18 @@ def main() -> int:
         server, url = serve(newest)
         prepared, releases = work / "prepared", work / "releases"
         quiet = lambda *a: None  # noqa: E731
-        for label, gates in (("first run", Gates()), ("second run (same data)", Gates()), ("gate stop (max_cis_drop=-1)", Gates(max_cis_drop=-1.0))):
+        for label, gates in (
+            ("first run", Gates()),
+            ("second run (same data)", Gates()),
+            ("gate stop (max_cis_drop=-1)", Gates(max_cis_drop=-1.0)),
+        ):
             t = time.perf_counter()
             result = refresh(raw, prepared, releases, url=url, gates=gates, echo=quiet)
             total = time.perf_counter() - t
             steps = ", ".join(f"{k} {v:.2f} s" for k, v in result.steps.items())
-            print(f"refresh, {label}: {total:.2f} s, exit {result.exit_code} ({result.status}: {result.message.splitlines()[0][:90]})")
+            print(
+                f"refresh, {label}: {total:.2f} s, exit {result.exit_code} ({result.status}: {result.message.splitlines()[0][:90]})"
+            )
             print(f"  steps: {steps}")
         server.shutdown()
         t = time.perf_counter()

@@ -1,17 +1,27 @@
 """Command line: ``python -m datamed {build,download,demo,search,publish,refresh,serve}``.
 
-Exit codes: 0 success, 1 failure (message on stderr), 2 usage error; ``publish``
-and ``refresh`` add 3 (quality gate), 4 (disclosure gate) and 5 (refresh locked).
+Exit codes: 0 success, 1 failure (download, build or write; one ``error:`` line on
+stderr), 2 usage error (a bad argument: one ``error:`` line, no usage dump);
+``publish`` adds 4 (disclosure gate) and ``refresh`` adds 3 (quality gate),
+4 (disclosure gate) and 5 (another refresh is running).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from pathlib import Path
 
 from datamed.core import config
+from datamed.datasets import DS
+
+EXIT_CODES = (
+    "exit codes: 0 ok, 1 download/build/write failure, 2 usage error, 3 stopped by a quality gate, "
+    "4 stopped by the disclosure gate, 5 another refresh is running"
+)
 
 
 def _err(message: str) -> int:
@@ -19,21 +29,67 @@ def _err(message: str) -> int:
     return 1
 
 
+def _os_message(exc: OSError) -> str:
+    """``path: reason`` of a file-system error, on one line."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc).replace("\n", " ")
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why ``folder`` cannot be created or written into, or None if it looks writable
+    (the nearest existing ancestor is a writable folder)."""
+    path = Path(os.path.abspath(folder))
+    for existing in (path, *path.parents):
+        try:
+            existing.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            return _os_message(exc)
+        if not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return f"{existing} is not writable"
+        return None
+    return None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _fixes(rejected: int, corrected: int) -> str:
+    """'2 lines rejected, 1 value corrected'."""
+    return f"{_plural(rejected, 'line')} rejected, {_plural(corrected, 'value')} corrected"
+
+
 def cmd_build(args) -> int:
     from datamed.pipeline.build import BuildError, build
 
+    out = Path(args.out)
+    problem = _unwritable(out) or _unwritable(out.parent)  # the new data is swapped in from a sibling folder
+    if problem:
+        return _err(f"cannot write the prepared folder {args.out}: {problem}")
     try:
         manifest = build(Path(args.raw), Path(args.out))
     except BuildError as exc:
         return _err(f"build failed, previous prepared data kept. {exc}")
-    print(f"Built {args.out} from {args.raw} in {manifest['build_seconds']:.2f} s" + (" (demo data)" if manifest["demo"] else ""))
+    print(
+        f"Built {args.out} from {args.raw} in {manifest['build_seconds']:.2f} s"
+        + (" (demo data)" if manifest["demo"] else "")
+    )
+    width = max((len(src["path"]) for src in manifest["sources"]), default=0)
     for src in manifest["sources"]:
-        flag = f"  {src['rejected']} rejected" if src["rejected"] else ""
-        print(f"  {src['path']:<48} {src['snapshot']}  {src['rows']:>7} rows{flag}")
-    for name, entry in manifest["datasets"].items():
+        rejected, corrected = src.get("rejected", 0), src.get("values_rejected", 0)
+        flag = f"  {_fixes(rejected, corrected)}" if rejected or corrected else ""
+        snapshot = src.get("snapshot") or "non daté"  # an undated file: its date is unknown, never guessed
+        print(f"  {src['path']:<{width}}  {snapshot:<10}  {src['rows']:>7} rows{flag}")
+    for entry in manifest["datasets"].values():
         print(f"  -> {entry['file']:<28} {entry['rows']:>7} rows")
-    if manifest["rejected_lines"]:
-        print(f"{manifest['rejected_lines']} rejected line(s): see rejets.parquet / the Données page")
+    rejected, corrected = manifest.get("rejected_lines", 0), manifest.get("corrected_values", 0)
+    if rejected or corrected:
+        print(f"Total: {_fixes(rejected, corrected)} (row kept); each listed in rejets.parquet and on the Données page")
     for item in manifest["ignored"]:
         print(f"  ignored: {item}")
     _print_pv_report(Path(args.out), manifest)
@@ -44,21 +100,24 @@ def _print_pv_report(out: Path, manifest: dict) -> None:
     """Column verdicts and link coverage of the pharmacovigilance step."""
     import polars as pl
 
-    if "ei_colonnes" not in manifest["datasets"]:
+    if DS.EI_COLONNES not in manifest["datasets"]:
         return
     print(f"Pharmacovigilance (disclosure threshold {manifest.get('disclosure_threshold')}):")
-    columns = pl.read_parquet(out / "ei_colonnes.parquet")
+    columns = pl.read_parquet(out / manifest["datasets"][DS.EI_COLONNES]["file"])
     for row in columns.filter(pl.col("statut") == "inutilisable").iter_rows(named=True):
         print(f"  unusable column {row['fichier']}:{row['colonne']}: {row['detail']}")
-    if "ei_liens" in manifest["datasets"]:
-        n = manifest["datasets"]["ei_substances"]["rows"]
-        linked = pl.read_parquet(out / "ei_liens.parquet")["ei_id"].n_unique()
+    if DS.EI_LIENS in manifest["datasets"]:
+        n = manifest["datasets"][DS.EI_SUBSTANCES]["rows"]
+        linked = pl.read_parquet(out / manifest["datasets"][DS.EI_LIENS]["file"])["ei_id"].n_unique()
         print(f"  {linked} of {n} substances linked to the BDPM; {n - linked} unmatched (see ei_non_lies.parquet)")
 
 
 def cmd_download(args) -> int:
     from datamed.sources.download import DownloadError, download
 
+    problem = _unwritable(Path(args.raw))
+    if problem:
+        return _err(f"cannot write the raw folder {args.raw}: {problem}")
     try:
         result = download(Path(args.raw), url=args.url, timeout=args.timeout)
     except DownloadError as exc:
@@ -74,6 +133,9 @@ def cmd_download(args) -> int:
 def cmd_demo(args) -> int:
     from datamed.demo.generate import write_demo
 
+    problem = _unwritable(Path(args.out))
+    if problem:
+        return _err(f"cannot write the demo folder {args.out}: {problem}")
     summary = write_demo(Path(args.out))
     print(f"Demo raw data written to {args.out}")
     for name, rows in summary.items():
@@ -82,13 +144,15 @@ def cmd_demo(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from datamed.views.search import SearchIndex
     from datamed.store import DataUnavailable, Store
+    from datamed.views.search import SearchIndex
 
     try:
         store = Store(Path(args.data))
     except DataUnavailable as exc:
         return _err(str(exc))
+    except ValueError as exc:  # a manifest that is not JSON
+        return _err(f"{Path(args.data) / 'manifest.json'}: unreadable ({exc})")
     index = SearchIndex.from_store(store)
     if args.query == "-":
         for line in sys.stdin:
@@ -109,26 +173,38 @@ def cmd_search(args) -> int:
 def cmd_publish(args) -> int:
     from datamed.release.publish import DisclosureLeak, PublishError, publish, validate
 
+    problem = _unwritable(Path(args.out))
+    if problem:
+        return _err(f"cannot write the releases folder {args.out}: {problem}. Nothing published.")
     try:
         release = publish(Path(args.data), Path(args.out), force=args.force)
     except DisclosureLeak as exc:
-        print(f"error: {exc}\nNothing published; the previous release is kept.", file=sys.stderr)
+        print(f"error: {exc} Nothing published; the previous release is kept.".replace("\n", " "), file=sys.stderr)
         return 4
     except PublishError as exc:
         return _err(f"{exc}. Nothing published; the previous release is kept.")
+    except ValueError as exc:  # a manifest that is not JSON
+        return _err(f"{Path(args.data) / 'manifest.json'}: unreadable ({exc}). Nothing published.")
     print(release.message)
     if release.created:
         for name, rows in release.rows.items():
             change = release.changes.get(name, {})
-            print(f"  {name:<24} {rows:>8} rows  {change.get('status', '')}"
-                  f" (+{change.get('added', 0)} -{change.get('removed', 0)} ~{change.get('changed') if change.get('changed') is not None else '-'})")
+            print(
+                f"  {name:<24} {rows:>8} rows  {change.get('status', '')}"
+                f" (+{change.get('added', 0)} -{change.get('removed', 0)} ~{change.get('changed') if change.get('changed') is not None else '-'})"
+            )
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in release.seconds.items()))
         if args.validate:
             errors = validate(release.folder)
             if errors:
-                return _err(f"the release does not validate with frictionless ({len(errors)} errors), first: {errors[0]}")
+                return _err(
+                    f"the release does not validate with frictionless ({len(errors)} errors), first: {errors[0]}"
+                )
             print("  frictionless: valid")
     return 0
+
+
+GATE_FLAGS = ("max_cis_drop", "max_integrity_failures", "max_rejected_share", "max_blocking_failures")
 
 
 def cmd_refresh(args) -> int:
@@ -136,67 +212,267 @@ def cmd_refresh(args) -> int:
 
     try:
         gates = Gates.from_file(Path(args.gates)) if args.gates else Gates()
-    except (OSError, ValueError) as exc:
-        print(f"error: gates: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: gates: {_os_message(exc)}", file=sys.stderr)
         return 2
-    for name in ("max_cis_drop", "max_integrity_failures", "max_rejected_share"):
+    except (ValueError, TypeError) as exc:  # bad TOML, unknown gate, or a value of the wrong type
+        print(f"error: gates: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    for name in GATE_FLAGS:
         if getattr(args, name) is not None:
             setattr(gates, name, getattr(args, name))
+    folders = [("releases", args.releases), ("prepared", Path(args.data).parent)]
+    if not args.no_download:
+        folders.append(("raw", args.raw))
+    for what, folder in folders:
+        problem = _unwritable(Path(folder))
+        if problem:
+            return _err(f"cannot write the {what} folder {folder}: {problem}; nothing changed")
     result = refresh(
-        Path(args.raw), Path(args.data), Path(args.releases), url=args.url, download=not args.no_download,
-        gates=gates, validate=args.validate, timeout=args.timeout,
-    )  # fmt: skip
+        Path(args.raw),
+        Path(args.data),
+        Path(args.releases),
+        url=args.url,
+        download=not args.no_download,
+        gates=gates,
+        validate=args.validate,
+        timeout=args.timeout,
+    )
     print("steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.steps.items()))
     if result.exit_code:
-        print(f"error: {result.message}", file=sys.stderr)
+        print(f"error: {result.message}".replace("\n", " "), file=sys.stderr)
     return result.exit_code
 
 
+# --- argument types: a bad value is a usage error (exit 2), caught by argparse ----------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    """A gate threshold: a finite number (a share, 0.05 = 5 %; a negative one always stops)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.05 (= 5 %), got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite share such as 0.05 (= 5 %), got {text!r}")
+    return value
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line: ``error: ... (see PROG --help)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m datamed", description="DataMed data pipeline and tools")
+    p = _Parser(prog="python -m datamed", description="DataMed data pipeline and tools", epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="build prepared datasets from a raw folder")
-    b.add_argument("--raw", required=True, help="raw folder laid out like shared/data (bdpm/<date>/*.txt, atc/ ...)")
-    b.add_argument("--out", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    b = sub.add_parser(
+        "build",
+        help="build prepared datasets from a raw folder",
+        description="Raw files -> typed Parquet datasets + manifest.json, written into a temporary folder "
+        "and swapped in only on success (a failed build keeps the previous prepared data).",
+        epilog="exit codes: 0 ok, 1 build or write failure, 2 usage error",
+    )
+    b.add_argument(
+        "--raw",
+        metavar="DIR",
+        required=True,
+        help="raw folder laid out like shared/data (bdpm/<YYYY-MM-DD>/*.txt, atc/ ...)",
+    )
+    b.add_argument(
+        "--out",
+        metavar="DIR",
+        default=str(config.prepared_dir()),
+        help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
     b.set_defaults(func=cmd_build)
 
-    d = sub.add_parser("download", help="fetch the official BDPM files into RAW/bdpm/<today>/")
-    d.add_argument("--raw", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)")
-    d.add_argument("--url", default=None, help="base URL (default: the official BDPM site)")
-    d.add_argument("--timeout", type=float, default=30.0)
+    d = sub.add_parser(
+        "download",
+        help="fetch the official BDPM files into RAW/bdpm/<today>/",
+        epilog="exit codes: 0 ok, 1 download or write failure, 2 usage error",
+    )
+    d.add_argument(
+        "--raw", metavar="DIR", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)"
+    )
+    d.add_argument(
+        "--url",
+        metavar="URL",
+        type=_url,
+        default=None,
+        help="base URL (default: $DATAMED_BDPM_URL, else the official BDPM site)",
+    )
+    d.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=30.0,
+        help="seconds to wait for the server (default: %(default)s)",
+    )
     d.set_defaults(func=cmd_download)
 
-    m = sub.add_parser("demo", help="write the synthetic demo raw folder")
-    m.add_argument("--out", default=str(config.DEMO_RAW_DIR), help="folder (default: %(default)s)")
+    m = sub.add_parser(
+        "demo", help="write the synthetic demo raw folder", epilog="exit codes: 0 ok, 1 write failure, 2 usage error"
+    )
+    m.add_argument("--out", metavar="DIR", default=str(config.DEMO_RAW_DIR), help="folder (default: %(default)s)")
     m.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("search", help="search the prepared data")
-    s.add_argument("query", help="the query, or - to read one query per line from stdin")
-    s.add_argument("--limit", type=int, default=10)
+    s = sub.add_parser(
+        "search",
+        help="search the prepared data",
+        epilog="exit codes: 0 ok (also when nothing matches), 1 no readable prepared data, 2 usage error",
+    )
+    s.add_argument("query", help="the query, or - to read one query per line from stdin (one JSON array per line)")
+    s.add_argument(
+        "--limit",
+        metavar="N",
+        type=_positive_int,
+        default=10,
+        help="maximum number of hits, at least 1 (default: %(default)s)",
+    )
     s.add_argument("--json", action="store_true", help="print hits as JSON (kind, id, label, score)")
-    s.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    s.add_argument(
+        "--data",
+        metavar="DIR",
+        default=str(config.prepared_dir()),
+        help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
     s.set_defaults(func=cmd_search)
 
-    pu = sub.add_parser("publish", help="write a versioned open-data release (CSV, Parquet, datapackage.json)")
-    pu.add_argument("--out", required=True, help="releases folder (one sub-folder per version)")
-    pu.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
+    pu = sub.add_parser(
+        "publish",
+        help="write a versioned open-data release (CSV, Parquet, datapackage.json)",
+        description="Write a new release folder OUT/<YYYY-MM-DD>[.N]/ and update history.json and LATEST. "
+        "A disclosure gate re-reads every written file first; unchanged data publishes nothing.",
+        epilog="exit codes: 0 published or unchanged, 1 write or validation failure, 2 usage error, "
+        "4 stopped by the disclosure gate (previous release kept)",
+    )
+    pu.add_argument("--out", metavar="DIR", required=True, help="releases folder (one sub-folder per version)")
+    pu.add_argument(
+        "--data",
+        metavar="DIR",
+        default=str(config.prepared_dir()),
+        help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
     pu.add_argument("--force", action="store_true", help="publish even if the data did not change")
-    pu.add_argument("--validate", action="store_true", help="validate the release with frictionless (slow: ~45 s on the real data)")
+    pu.add_argument(
+        "--validate", action="store_true", help="validate the release with frictionless (slow: ~45 s on the real data)"
+    )
     pu.set_defaults(func=cmd_publish)
 
-    r = sub.add_parser("refresh", help="download -> build -> quality gates -> publish (for cron or CI)")
-    r.add_argument("--raw", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)")
-    r.add_argument("--data", default=str(config.prepared_dir()), help="prepared folder (default: %(default)s)")
-    r.add_argument("--releases", default=str(config.releases_dir()), help="releases folder (default: %(default)s)")
-    r.add_argument("--url", default=None, help="BDPM base URL (default: the official site)")
+    r = sub.add_parser(
+        "refresh",
+        help="download -> build -> quality gates -> publish (for cron or CI)",
+        description="Download, build into a staging folder, check the quality gates, publish, then swap "
+        "in the prepared data; takes a lock and logs to RELEASES/logs/. In every failing case the "
+        "prepared data and the last good release are kept. Gate flags override the --gates file.",
+        epilog=EXIT_CODES,
+    )
+    r.add_argument(
+        "--raw", metavar="DIR", default=str(config.DEFAULT_DOWNLOAD_DIR), help="raw folder (default: %(default)s)"
+    )
+    r.add_argument(
+        "--data",
+        metavar="DIR",
+        default=str(config.prepared_dir()),
+        help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
+    r.add_argument(
+        "--releases",
+        metavar="DIR",
+        default=str(config.releases_dir()),
+        help="releases folder (default: %(default)s, from $DATAMED_RELEASES if set)",
+    )
+    r.add_argument(
+        "--url",
+        metavar="URL",
+        type=_url,
+        default=None,
+        help="BDPM base URL (default: $DATAMED_BDPM_URL, else the official site)",
+    )
     r.add_argument("--no-download", action="store_true", help="skip the download, rebuild from the raw folder")
-    r.add_argument("--gates", default=None, help="TOML file of gate thresholds")
-    r.add_argument("--max-cis-drop", type=float, default=None, help="stop if the CIS count drops by more than this share (default 0.05)")
-    r.add_argument("--max-integrity-failures", type=float, default=None, help="stop above this referential-integrity failure rate (default 0.01)")
-    r.add_argument("--max-rejected-share", type=float, default=None, help="stop above this share of rejected raw lines (default 0.01)")
+    r.add_argument(
+        "--gates",
+        metavar="FILE",
+        default=None,
+        help="TOML file of gate thresholds (keys max_cis_drop, max_integrity_failures, max_rejected_share, max_blocking_failures)",
+    )
+    r.add_argument(
+        "--max-cis-drop",
+        metavar="SHARE",
+        type=_share,
+        default=None,
+        help="stop if the CIS count drops by more than this share vs the last good data (default 0.05 = 5 %%)",
+    )
+    r.add_argument(
+        "--max-integrity-failures",
+        metavar="SHARE",
+        type=_share,
+        default=None,
+        help="stop if the referential-integrity failure rate rises by more than this vs the last good data "
+        "(default 0.01 = 1 point; the official files carry about 7.6 %% structural failures)",
+    )
+    r.add_argument(
+        "--max-rejected-share",
+        metavar="SHARE",
+        type=_share,
+        default=None,
+        help="stop if more than this share of the raw lines are rejected (default 0.01 = 1 %%)",
+    )
+    r.add_argument(
+        "--max-blocking-failures",
+        metavar="N",
+        type=_count,
+        default=None,
+        help="stop if more than this number of quality checks of gravity 'bloquante' fail (default 0)",
+    )
     r.add_argument("--validate", action="store_true", help="validate the new release with frictionless")
-    r.add_argument("--timeout", type=float, default=30.0)
+    r.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=30.0,
+        help="download timeout in seconds (default: %(default)s)",
+    )
     r.set_defaults(func=cmd_refresh)
 
     sub.add_parser("serve", help="run the app (streamlit run app.py); extra options go to streamlit", add_help=False)
@@ -210,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(argv[1:])
     args = parser().parse_args(argv)
-    if getattr(args, "limit", 1) < 1:
-        return _err("--limit must be at least 1")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except OSError as exc:  # a folder that turned out unwritable, a full disk...
+        return _err(_os_message(exc))

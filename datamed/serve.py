@@ -7,18 +7,48 @@ In that mode the very first visit of a deep link (``/medicament?cis=…``) is
 resolved against the file names in pages/, fails, and shows a "Page not found"
 dialog before app.py's ``st.navigation`` takes over. DataMed always uses
 ``st.navigation``, so the launcher declares it before the server starts.
+
+Before the server starts, when the prepared folder holds no data yet (a fresh
+clone), the launcher builds it from the raw folder (``DATAMED_RAW``, by default
+the bundled demo data). The app itself never builds: without prepared data it
+shows a maintenance message.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from datamed.core import config
 from datamed.core.config import REPO_ROOT
+from datamed.datasets import MANIFEST
+
+
+def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> str | None:
+    """Build the prepared folder from ``raw`` if it holds no manifest; return an
+    error line (English, for the terminal) when that fails, else None."""
+    from datamed.pipeline.build import BuildError, build
+
+    prepared = Path(prepared or config.prepared_dir())
+    if (prepared / MANIFEST).exists():
+        return None
+    raw = Path(raw or config.raw_dir())
+    print(f"No prepared data in {prepared}: building it from {raw} ...", file=sys.stderr)
+    try:
+        build(raw, prepared)
+    except (BuildError, OSError) as exc:
+        return f"error: cannot prepare the data from {raw}: {exc}"
+    return None
 
 
 def main(args: list[str] | None = None) -> int:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
+
+    error = ensure_prepared()
+    if error:
+        print(error, file=sys.stderr)
+        return 1
 
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *(sys.argv[1:] if args is None else args)]

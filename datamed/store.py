@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from datamed.core import config
-from datamed.pipeline.build import MANIFEST, build
+from datamed.datasets import DS, MANIFEST
 
 
 class DataUnavailable(Exception):
@@ -28,18 +26,20 @@ class Store:
         self.folder = Path(folder)
         path = self.folder / MANIFEST
         if not path.exists():
-            raise DataUnavailable(f"{self.folder}: no {MANIFEST}; run `python -m datamed build --raw DIR`")
+            raise DataUnavailable(f"{self.folder}: no {MANIFEST}; run `python3 -m datamed build --raw DIR`")
         self.manifest: dict = json.loads(path.read_text(encoding="utf-8"))
         self._frames: dict[str, pl.DataFrame] = {}
         self._lock = threading.Lock()
         self._cache: dict = {}
 
     # --- datasets -------------------------------------------------------------
-    def has(self, name: str) -> bool:
-        return name in self.manifest.get("datasets", {})
+    def has(self, name: DS | str) -> bool:
+        return DS.of(name) in self.manifest.get("datasets", {})
 
-    def table(self, name: str) -> pl.DataFrame:
-        """A prepared dataset; an empty frame with the right name if absent."""
+    def table(self, name: DS | str) -> pl.DataFrame:
+        """A prepared dataset (``UnknownDataset`` for a name the registry does not know);
+        an empty frame when this build did not write it (e.g. an optional source absent)."""
+        name = DS.of(name)
         frame = self._frames.get(name)
         if frame is None:
             with self._lock:
@@ -79,20 +79,3 @@ class Store:
 
     def built_at(self) -> str:
         return self.manifest.get("built_at", "")
-
-
-@dataclass
-class EnsureResult:
-    store: Store
-    built_now: bool
-
-
-def ensure_store(prepared: Path | None = None, raw: Path | None = None) -> EnsureResult:
-    """Open the prepared data; build it from the raw folder if it is missing."""
-    prepared = Path(prepared or config.prepared_dir())
-    built_now = False
-    if not (prepared / MANIFEST).exists():
-        raw = Path(raw or config.raw_dir())
-        build(raw, prepared)
-        built_now = True
-    return EnsureResult(Store(prepared), built_now)

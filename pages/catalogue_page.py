@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from datamed.views import catalogue
-from datamed.present.display import md_escape
 from datamed.core.text import fr_plural
+from datamed.present.display import md_escape
 from datamed.ui import common, tables
+from datamed.views import catalogue
 
 store = common.open_page()
 st.title("Catalogue des médicaments")
@@ -25,7 +25,9 @@ atc_choice = common.url_selectbox(
     container=cols[0],
 )
 holders = catalogue.holders(store)
-holder_choice = common.url_selectbox("Titulaire", holders, "titulaire", placeholder="Tous les titulaires", container=cols[1])
+holder_choice = common.url_selectbox(
+    "Titulaire", holders, "titulaire", placeholder="Tous les titulaires", container=cols[1]
+)
 if atc and atc not in labels:
     st.warning(f"Classe ATC « {md_escape(atc[:20])} » inconnue : le filtre est ignoré.")
 if holder and holder not in holders:

@@ -3,12 +3,12 @@
 import polars as pl
 import streamlit as st
 
-from datamed.views import adverse
-from datamed.present import charts
 from datamed.core import disclosure
+from datamed.present import charts
 from datamed.present.display import md_escape
 from datamed.ui import common
 from datamed.ui.adverse_sections import METHOD_FR
+from datamed.views import adverse
 
 store = common.open_page()
 st.title("Comparer des profils d'effets indésirables")
@@ -25,7 +25,11 @@ if not choices:
 requested = adverse.parse_ids(st.query_params.get_all("s"))
 unknown = [i for i in requested if i not in choices]
 selected = common.url_multiselect(
-    "Substances (2 à 5)", list(choices), "s", format_func=lambda i: choices.get(i, i), max_selections=adverse.MAX_COMPARE,
+    "Substances (2 à 5)",
+    list(choices),
+    "s",
+    format_func=lambda i: choices.get(i, i),
+    max_selections=adverse.MAX_COMPARE,
     placeholder="Tapez le nom d'une substance…",
 )
 if unknown:
@@ -33,7 +37,9 @@ if unknown:
 if len(requested) > adverse.MAX_COMPARE:
     st.warning(f"Au plus {adverse.MAX_COMPARE} substances peuvent être comparées : les suivantes sont ignorées.")
 if len(selected) < 2:
-    st.info("Choisissez au moins deux substances à comparer. L'adresse de la page garde votre sélection : vous pouvez la partager.")
+    st.info(
+        "Choisissez au moins deux substances à comparer. L'adresse de la page garde votre sélection : vous pouvez la partager."
+    )
     common.footer(store)
     st.stop()
 
@@ -45,8 +51,13 @@ summary = pl.DataFrame(
     {
         "Substance": [p.label for p in comp.profiles],
         "Cas déclarés": [adverse.fmt_count(p.n_cas, p.n_cas_statut, seuil) for p in comp.profiles],
-        "Patients traités par an": [adverse.fmt_count(round(p.patients_par_an) if p.patients_par_an else None, None, seuil) for p in comp.profiles],
-        "Cas pour 100 000 patients [IC 95 %]": [adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut) for p in comp.profiles],
+        "Patients traités par an": [
+            adverse.fmt_count(round(p.patients_par_an) if p.patients_par_an else None, None, seuil)
+            for p in comp.profiles
+        ],
+        "Cas pour 100 000 patients [IC 95 %]": [
+            adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut) for p in comp.profiles
+        ],
     }
 )
 st.dataframe(summary, hide_index=True, alt="Cas, patients traités et taux de déclaration par substance")
@@ -61,10 +72,20 @@ with tabs[0]:
     if soc.is_empty() or soc["part_cas"].drop_nulls().is_empty():
         st.info("Aucune classe d'organes n'atteint le seuil de publication pour ces substances.")
     else:
-        top = soc.filter(pl.col("part_cas").is_not_null()).sort("part_cas", descending=True).group_by("substance", maintain_order=True).head(8)["soc"].unique()
+        top = (
+            soc.filter(pl.col("part_cas").is_not_null())
+            .sort("part_cas", descending=True)
+            .group_by("substance", maintain_order=True)
+            .head(8)["soc"]
+            .unique()
+        )
         data = soc.filter(pl.col("soc").is_in(top.implode()))
         desc = f"Part des cas par classe d'organes, comparée entre {names}."
-        st.altair_chart(charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)", domain=labels), alt=desc, key="cmp_soc")
+        st.altair_chart(
+            charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)", domain=labels),
+            alt=desc,
+            key="cmp_soc",
+        )
 with tabs[1]:
     rates = comp.rates.filter(pl.col("taux").is_not_null())
     if rates.is_empty():
@@ -72,7 +93,10 @@ with tabs[1]:
     else:
         desc = f"Cas déclarés pour 100 000 patients traités par an, 2014-2018 : {names}."
         st.altair_chart(charts.strata_bars(rates, "substance", desc), alt=desc, key="cmp_rates")
-    yearly = pl.concat([p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()], how="diagonal_relaxed")
+    yearly = pl.concat(
+        [p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()],
+        how="diagonal_relaxed",
+    )
     if not yearly.is_empty() and not yearly["taux"].drop_nulls().is_empty():
         desc = f"Évolution annuelle du taux de déclaration pour 100 000 patients traités : {names}."
         st.altair_chart(charts.trend(yearly, desc, series="substance", domain=labels), alt=desc, key="cmp_trend")
@@ -84,13 +108,19 @@ with tabs[2]:
                 st.info(f"{label} : taux non publiables.")
                 continue
             desc = f"Cas pour 100 000 patients traités par {label.lower()}, comparés entre {names}."
-            st.altair_chart(charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000", domain=labels), alt=desc, key=f"cmp_{label}")
+            st.altair_chart(
+                charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000", domain=labels),
+                alt=desc,
+                key=f"cmp_{label}",
+            )
             with st.expander("Tableau"):
                 st.dataframe(
                     frame.select(
                         pl.col("substance").alias("Substance"),
                         pl.col("classe").alias(label),
-                        pl.col("taux").map_elements(adverse.fmt_rate, return_dtype=pl.String).alias("Taux pour 100 000"),
+                        pl.col("taux")
+                        .map_elements(adverse.fmt_rate, return_dtype=pl.String)
+                        .alias("Taux pour 100 000"),
                     ),
                     hide_index=True,
                     alt=f"Taux par {label.lower()}",
@@ -104,7 +134,9 @@ with tabs[3]:
             f"d'organes pour {names} ; une valeur au-dessus de 1 signifie une classe plus souvent citée qu'avec les autres substances."
         )
         st.altair_chart(charts.forest(soc, desc, domain=labels), alt=desc, key="cmp_forest")
-        st.caption("Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique.")
+        st.caption(
+            "Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique."
+        )
 
 st.subheader("Tableau détaillé", anchor=False)
 table = adverse.comparison_table(comp, seuil)

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from datamed.core import config, disclosure
-from datamed.views import datainfo
-from datamed.present.display import md_escape
-from datamed.release.schema import BY_NAME
 from datamed.core.text import fr_int, fr_number
+from datamed.datasets import registry
+from datamed.present.display import md_escape
 from datamed.ui import common, routes
+from datamed.views import datainfo
 
 store = common.open_page()
 st.title("Données ouvertes")
@@ -42,33 +42,53 @@ if asked and asked not in names:
         f"Le jeu de données « {md_escape(asked[:60])} » n'existe pas ou n'est pas publié. Choisissez-en un dans la liste."
     )
 choice = common.url_selectbox(
-    "Fiche d'un jeu de données", names, "jeu", format_func=lambda n: f"{titles.get(n, n)} ({n})", placeholder="Choisissez un jeu de données"
+    "Fiche d'un jeu de données",
+    names,
+    "jeu",
+    format_func=lambda n: f"{titles.get(n, n)} ({n})",
+    placeholder="Choisissez un jeu de données",
 )
 if choice:
     row = catalogue.filter(catalogue["jeu"] == choice).row(0, named=True)
-    res = BY_NAME[choice]
+    res = registry.get(choice)
     st.subheader(f"{res.title} — `{choice}`")
     st.markdown(res.description)
     c1, c2, c3 = st.columns(3)
     c1.metric("Lignes", row["Lignes"], border=True)
     c2.metric("Fraîcheur (instantané source)", row["Fraîcheur"], border=True)
-    c3.metric("Score de qualité", "—" if row["Qualité"] is None else fr_number(row["Qualité"], 0) + " / 100", border=True)
+    c3.metric(
+        "Score de qualité", "—" if row["Qualité"] is None else fr_number(row["Qualité"], 0) + " / 100", border=True
+    )
     if res.disclosure:
         st.info(disclosure.explanation_fr(store.manifest.get("disclosure_threshold") or disclosure.DEFAULT_THRESHOLD))
     st.caption(
-        "Sources : " + ", ".join(res.sources) + (f" · clé : {', '.join(res.primary_key)}" if res.primary_key else "")
+        "Sources : "
+        + ", ".join(res.sources)
+        + (f" · clé : {', '.join(res.primary_key)}" if res.primary_key else "")
         + f" · adresse stable : `/{routes.DATA.url_path}?jeu={choice}`"
     )
-    st.dataframe(datainfo.columns_doc(store, choice), hide_index=True, alt=f"Colonnes du jeu {choice} avec leur type et leur description")
+    st.dataframe(
+        datainfo.columns_doc(store, choice),
+        hide_index=True,
+        alt=f"Colonnes du jeu {choice} avec leur type et leur description",
+    )
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button(
-        "Télécharger en CSV", data=lambda: datainfo.export_bytes(store, choice, "csv"), file_name=f"{choice}.csv",
-        mime="text/csv", icon=":material/download:", on_click="ignore",
-    )  # fmt: skip
+        "Télécharger en CSV",
+        data=lambda: datainfo.export_bytes(store, choice, "csv"),
+        file_name=f"{choice}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     d2.download_button(
-        "Télécharger en Parquet", data=lambda: datainfo.export_bytes(store, choice, "parquet"), file_name=f"{choice}.parquet",
-        mime="application/vnd.apache.parquet", icon=":material/download:", on_click="ignore",
-    )  # fmt: skip
+        "Télécharger en Parquet",
+        data=lambda: datainfo.export_bytes(store, choice, "parquet"),
+        file_name=f"{choice}.parquet",
+        mime="application/vnd.apache.parquet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     if choice.startswith("qualite") or choice.startswith("liens"):
         st.page_link(routes.QUALITY.file, label="Voir la page Qualité des données", icon=":material/fact_check:")
 
@@ -80,8 +100,14 @@ if history.is_empty():
         "journal des modifications) se crée avec `python -m datamed publish --out DOSSIER`, ou chaque jour avec `python -m datamed refresh`."
     )
 else:
-    st.dataframe(history, hide_index=True, alt="Publications successives : version, date, nombre de jeux et de lignes, jeux modifiés")
-    st.caption(f"Dossier des publications : `{config.releases_dir()}` (un sous-dossier par version, jamais modifié ensuite).")
+    st.dataframe(
+        history,
+        hide_index=True,
+        alt="Publications successives : version, date, nombre de jeux et de lignes, jeux modifiés",
+    )
+    st.caption(
+        f"Dossier des publications : `{config.releases_dir()}` (un sous-dossier par version, jamais modifié ensuite)."
+    )
 
 hidden = datainfo.not_published(store)
 if hidden:
@@ -93,7 +119,9 @@ info = datainfo.summary(store)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Fichiers sources lus", fr_int(info["n_sources"]), border=True)
 c2.metric("Lignes lues", fr_int(info["n_lines"]), border=True)
-c3.metric("Lignes rejetées", fr_int(info["n_rejected"]), border=True, help="lignes illisibles, comptées et listées ci-dessous")
+c3.metric(
+    "Lignes rejetées", fr_int(info["n_rejected"]), border=True, help="lignes illisibles, comptées et listées ci-dessous"
+)
 c4.metric(
     "Valeurs écartées",
     fr_int(info["n_values_rejected"]),
@@ -106,7 +134,11 @@ if info["missing"]:
         "Sources absentes du dossier brut (les sections correspondantes restent vides) : "
         + ", ".join(f"`{m}`" for m in info["missing"])
     )
-st.dataframe(datainfo.sources_table(store), hide_index=True, alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées")
+st.dataframe(
+    datainfo.sources_table(store),
+    hide_index=True,
+    alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées",
+)
 
 st.subheader("Lignes rejetées et valeurs écartées")
 rejects = datainfo.rejects_table(store)

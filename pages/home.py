@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from datamed.views import catalogue
 from datamed.core.text import fr_date, fr_int
 from datamed.ui import common, routes
+from datamed.views import catalogue
 
 store = common.get_store()
 if store is None:
@@ -26,7 +26,12 @@ c1.metric(
     help=f"dont {fr_int(fig.specialites_commercialisees)} commercialisés (code CIS)",
     border=True,
 )
-c2.metric("Substances actives", fr_int(fig.substances), help="substances actives distinctes (code substance de la BDPM)", border=True)
+c2.metric(
+    "Substances actives",
+    fr_int(fig.substances),
+    help="substances actives distinctes (code substance de la BDPM)",
+    border=True,
+)
 c3.metric(
     "Présentations",
     fr_int(fig.presentations),

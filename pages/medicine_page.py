@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from datamed.views import adverse, catalogue, shortages as shortage_views, sites as sites_views
-from datamed.present import charts, display
-from datamed.pipeline import holder_link
-from datamed.present.display import md_escape
 from datamed.core.text import fr_date, fr_int, fr_number
-from datamed.ui import adverse as ui_adverse
-from datamed.ui import common, routes
+from datamed.datasets import DS
+from datamed.present import charts, display, maps
+from datamed.present.display import md_escape
+from datamed.ui import adverse_sections, common, routes
+from datamed.views import adverse, catalogue, shortages, sites
 
 store = common.open_page()
 
@@ -56,24 +55,43 @@ with left:
     st.markdown(f"**Voie(s) d'administration** : {', '.join(ident['voies_administration'] or []) or '—'}")
     st.markdown("**Titulaire(s) de l'autorisation** :")
     for holder in ident["titulaires"] or []:
-        st.page_link(routes.CATALOGUE.file, label=md_escape(holder), query_params={"titulaire": holder}, icon=":material/business:")
+        st.page_link(
+            routes.CATALOGUE.file,
+            label=md_escape(holder),
+            query_params={"titulaire": holder},
+            icon=":material/business:",
+        )
 with right:
-    st.markdown(f"**Autorisation de mise sur le marché** : {ident['statut_amm'] or '—'}, le {fr_date(ident['date_amm'])}")
+    st.markdown(
+        f"**Autorisation de mise sur le marché** : {ident['statut_amm'] or '—'}, le {fr_date(ident['date_amm'])}"
+    )
     st.markdown(f"**Procédure** : {ident['type_procedure_amm'] or '—'}")
     if ident["numero_autorisation_europeenne"]:
         st.markdown(f"**Numéro d'autorisation européenne** : {ident['numero_autorisation_europeenne']}")
     st.markdown(f"**Commercialisation** : {ident['etat_commercialisation'] or '—'}")
     if ident["statut_bdm"]:
-        st.markdown(f"**Signalement dans la base** : {display.STATUT_BDM.get(ident['statut_bdm'], ident['statut_bdm'])}")
+        st.markdown(
+            f"**Signalement dans la base** : {display.STATUT_BDM.get(ident['statut_bdm'], ident['statut_bdm'])}"
+        )
     st.markdown(
         "**Surveillance renforcée** : "
-        + ("oui (▼ triangle noir : médicament sous surveillance supplémentaire)" if ident["surveillance_renforcee"] else "non")
+        + (
+            "oui (▼ triangle noir : médicament sous surveillance supplémentaire)"
+            if ident["surveillance_renforcee"]
+            else "non"
+        )
     )
 if med.atc:
     for entry in med.atc:
-        source = "officiel (liste MITM)" if entry["source"] == "MITM" else "déduit : mêmes substances actives qu'un médicament de la liste MITM"
+        source = (
+            "officiel (liste MITM)"
+            if entry["source"] == "MITM"
+            else "déduit : mêmes substances actives qu'un médicament de la liste MITM"
+        )
         st.markdown(f"**Classe ATC** : {display.atc_chain(entry['hierarchy'])}")
-        st.caption(f"Code {source}." + (" " + display.ATC_ENGLISH_NOTE if display.has_english([entry["hierarchy"]]) else ""))
+        st.caption(
+            f"Code {source}." + (" " + display.ATC_ENGLISH_NOTE if display.has_english([entry["hierarchy"]]) else "")
+        )
         st.page_link(
             routes.CATALOGUE.file,
             label=f"Voir les autres médicaments de la classe {entry['code'][:5]}",
@@ -81,7 +99,9 @@ if med.atc:
             icon=":material/arrow_forward:",
         )
 else:
-    st.markdown("**Classe ATC** : non renseignée (la BDPM ne publie le code ATC que pour les médicaments de la liste MITM).")
+    st.markdown(
+        "**Classe ATC** : non renseignée (la BDPM ne publie le code ATC que pour les médicaments de la liste MITM)."
+    )
 
 # --- composition -----------------------------------------------------------------
 st.header("Composition", divider="gray")
@@ -106,7 +126,11 @@ else:
 # --- adverse effects, per active substance ----------------------------------------
 if adverse.has_data(store) and not med.composition.is_empty():
     st.header("Effets indésirables déclarés", divider="gray")
-    codes = med.composition.filter(med.composition["nature_composant"] == "SA")["code_substance"].unique(maintain_order=True).to_list()
+    codes = (
+        med.composition.filter(med.composition["nature_composant"] == "SA")["code_substance"]
+        .unique(maintain_order=True)
+        .to_list()
+    )
     seen, profiles = set(), []
     for code in codes:
         for p in adverse.profiles_for_substance(store, code):
@@ -116,20 +140,26 @@ if adverse.has_data(store) and not med.composition.is_empty():
     if not profiles:
         st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée aux substances actives de ce médicament.")
     elif len(profiles) == 1:
-        ui_adverse.render_profile(profiles[0], key="med_0", heading=False)
+        adverse_sections.render_profile(profiles[0], key="med_0", heading=False)
     else:
         st.caption("Les données sont publiées par substance active : un onglet par substance.")
         for i, (tab, p) in enumerate(zip(st.tabs([p.label for p in profiles]), profiles)):
             with tab:
-                ui_adverse.render_profile(p, key=f"med_{i}", heading=False)
+                adverse_sections.render_profile(p, key=f"med_{i}", heading=False)
 
 # --- presentations ---------------------------------------------------------------
 st.header("Présentations, prix et remboursement", divider="gray")
 if med.presentations.is_empty():
     st.info("Aucune présentation (boîte) n'est publiée pour ce médicament.")
 else:
-    st.dataframe(display.presentations_table(med.presentations), hide_index=True, alt="Présentations du médicament avec codes CIP, prix et taux de remboursement")
-    st.caption("Prix en euros toutes taxes comprises ; « — » : prix non publié (médicament non remboursable ou réservé à l'hôpital).")
+    st.dataframe(
+        display.presentations_table(med.presentations),
+        hide_index=True,
+        alt="Présentations du médicament avec codes CIP, prix et taux de remboursement",
+    )
+    st.caption(
+        "Prix en euros toutes taxes comprises ; « — » : prix non publié (médicament non remboursable ou réservé à l'hôpital)."
+    )
 
 # --- generics ---------------------------------------------------------------------
 st.header("Groupe générique", divider="gray")
@@ -141,7 +171,9 @@ for group in med.generic_groups:
         label = m["denomination"] or f"CIS {m['cis']} (absent du catalogue actuel)"
         suffix = " · non commercialisé" if m["etat_commercialisation"] == "Non commercialisée" else ""
         if m["denomination"] and m["cis"] != med.cis:
-            st.page_link(routes.MEDICINE.file, label=f"{m['type']} : {md_escape(label)}{suffix}", query_params={"cis": m["cis"]})
+            st.page_link(
+                routes.MEDICINE.file, label=f"{m['type']} : {md_escape(label)}{suffix}", query_params={"cis": m["cis"]}
+            )
         else:
             this = " — *ce médicament*" if m["cis"] == med.cis else ""
             st.markdown(f"{m['type']} : {md_escape(label)}{suffix}{this}")
@@ -153,11 +185,21 @@ if med.smr.is_empty() and med.asmr.is_empty():
     st.info("Aucun avis de la commission de la transparence n'est publié pour ce médicament.")
 if not med.smr.is_empty():
     st.markdown("**Service médical rendu (SMR)** : l'intérêt du médicament, qui fonde son remboursement.")
-    st.dataframe(display.has_table(med.smr, "valeur_smr", "libelle_smr"), hide_index=True, column_config=link_col, alt="Avis SMR de la HAS")
+    st.dataframe(
+        display.has_table(med.smr, "valeur_smr", "libelle_smr"),
+        hide_index=True,
+        column_config=link_col,
+        alt="Avis SMR de la HAS",
+    )
 if not med.asmr.is_empty():
     st.markdown("**Amélioration du service médical rendu (ASMR)** : le progrès apporté, de I (majeur) à V (absent).")
-    st.dataframe(display.has_table(med.asmr, "valeur_asmr", "libelle_asmr"), hide_index=True, column_config=link_col, alt="Avis ASMR de la HAS")
-if med.snapshots.get("has_smr"):
+    st.dataframe(
+        display.has_table(med.asmr, "valeur_asmr", "libelle_asmr"),
+        hide_index=True,
+        column_config=link_col,
+        alt="Avis ASMR de la HAS",
+    )
+if med.snapshots.get(DS.HAS_SMR):
     st.caption(f"Avis HAS publiés jusqu'au fichier du {fr_date(med.snapshots['has_smr'])}.")
 
 # --- prescription -------------------------------------------------------------------
@@ -169,26 +211,39 @@ else:
 
 # --- availability --------------------------------------------------------------------
 st.header("Disponibilité", divider="gray")
-dispo_date = fr_date(med.snapshots.get("disponibilites"))
+dispo_date = fr_date(med.snapshots.get(DS.DISPONIBILITES))
 st.markdown(f"**Situation au {dispo_date}** : {display.status_markdown(med.status_now)}")
 if not med.availability_current.is_empty():
-    st.dataframe(display.availability_table(med.availability_current), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Signalements de disponibilité en cours")
+    st.dataframe(
+        display.availability_table(med.availability_current),
+        hide_index=True,
+        column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
+        alt="Signalements de disponibilité en cours",
+    )
     for url in med.availability_current["lien_ansm"].drop_nulls().unique().to_list():
         st.link_button("Voir la page de l'ANSM", url, icon=":material/open_in_new:")
 if med.status_now in (1, 2):
     st.subheader("Alternatives disponibles", anchor=False)
-    alts = shortage_views.alternatives(store, med.cis)
+    alts = shortages.alternatives(store, med.cis)
     if alts.is_empty():
-        st.warning("Aucune alternative disponible n'a été trouvée dans la base (même médicament, même groupe générique ou même substance, dosage et voie).")
+        st.warning(
+            "Aucune alternative disponible n'a été trouvée dans la base (même médicament, même groupe générique ou même substance, dosage et voie)."
+        )
     else:
-        st.caption("Médicaments commercialisés sans rupture ni tension signalée, avec la raison pour laquelle ils peuvent remplacer celui-ci.")
+        st.caption(
+            "Médicaments commercialisés sans rupture ni tension signalée, avec la raison pour laquelle ils peuvent remplacer celui-ci."
+        )
         for r in alts.head(25).iter_rows(named=True):
             if r["cis"] == med.cis:
                 st.markdown(f"- {md_escape(r['presentation'] or '')} (CIP13 {r['cip13']}) — *{r['raison']}*")
             else:
-                st.page_link(routes.MEDICINE.file, label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}", query_params={"cis": r["cis"]})
+                st.page_link(
+                    routes.MEDICINE.file,
+                    label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}",
+                    query_params={"cis": r["cis"]},
+                )
     st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
-risk = shortage_views.medicine_risk(store, med.cis)
+risk = shortages.medicine_risk(store, med.cis)
 if risk:
     with st.expander("Risque de rupture dans les 6 mois (outil expérimental ANSM)"):
         st.markdown(
@@ -197,15 +252,24 @@ if risk:
         )
         if risk["facteurs"]:
             st.markdown("Principaux facteurs : " + " ; ".join(md_escape(f) for f in risk["facteurs"]) + ".")
-        st.caption("Estimation statistique à partir des signalements passés, à usage de veille ; elle ne prédit pas la disponibilité d'une boîte en pharmacie.")
-episodes = shortage_views.medicine_episodes(store, med.cis)
+        st.caption(
+            "Estimation statistique à partir des signalements passés, à usage de veille ; elle ne prédit pas la disponibilité d'une boîte en pharmacie."
+        )
+episodes = shortages.medicine_episodes(store, med.cis)
 if not episodes.is_empty():
     dated = episodes.filter(episodes["date_debut"].is_not_null())
     if not dated.is_empty():
         desc = f"Chronologie des épisodes de rupture ou de tension de {ident['denomination']}, du début à la remise à disposition."
-        st.altair_chart(charts.episode_timeline(dated, med.snapshots.get("disponibilites"), desc), alt=desc, key="med_timeline")
+        st.altair_chart(
+            charts.episode_timeline(dated, med.snapshots.get(DS.DISPONIBILITES), desc), alt=desc, key="med_timeline"
+        )
     with st.expander(f"Historique des épisodes ({episodes.height})"):
-        st.dataframe(display.episodes_table(episodes), hide_index=True, column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")}, alt="Épisodes de disponibilité du médicament")
+        st.dataframe(
+            display.episodes_table(episodes),
+            hide_index=True,
+            column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
+            alt="Épisodes de disponibilité du médicament",
+        )
 common.method(
     "Source : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), à la date indiquée. "
     "Statuts : rupture de stock, tension d'approvisionnement, arrêt de commercialisation, remise à disposition. "
@@ -214,7 +278,7 @@ common.method(
 )
 
 # --- industrial sites of the holder ---------------------------------------------------
-holder_sites = [(h, holder_link.holder_sites(store, h)) for h in (ident["titulaires"] or [])]
+holder_sites = [(h, sites.holder_sites(store, h)) for h in (ident["titulaires"] or [])]
 holder_sites = [(h, s) for h, s in holder_sites if not s.is_empty()]
 if holder_sites:
     st.header("Sites industriels connus de l'entreprise titulaire", divider="gray")
@@ -226,8 +290,8 @@ if holder_sites:
     for holder, frame in holder_sites:
         st.markdown(f"**{md_escape(holder)}** : {len(frame)} site(s) connu(s)")
         desc = f"Carte des sites industriels connus de {holder} en France."
-        st.pydeck_chart(sites_views.france_deck(store, frame, "points"), key=f"sites_{holder}", alt=desc, height=320)
-        st.dataframe(sites_views.site_table(frame), hide_index=True, alt=f"Sites connus de {holder}")
+        st.pydeck_chart(maps.france_deck(store, frame, "points"), key=f"sites_{holder}", alt=desc, height=320)
+        st.dataframe(sites.site_table(frame), hide_index=True, alt=f"Sites connus de {holder}")
     st.page_link(routes.SITES.file, label="Voir la carte de tous les sites", icon=":material/factory:")
 
 # --- safety information -------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from datamed.views import adverse
-from datamed.present import charts
 from datamed.core import disclosure
 from datamed.core.text import fr_int
+from datamed.present import charts
 from datamed.ui import common, routes
+from datamed.views import adverse
 
 store = common.open_page()
 st.title("Effets indésirables : vue nationale")
@@ -54,7 +54,9 @@ with tabs[2]:
         with col:
             desc = f"Part des paires cas-substance par {label.lower()}, toutes substances confondues."
             st.altair_chart(
-                charts.strata_bars(frame, "classe", desc, value="part_cas", title="Part des cas (%)"), alt=desc, key=f"nat_{label}"
+                charts.strata_bars(frame, "classe", desc, value="part_cas", title="Part des cas (%)"),
+                alt=desc,
+                key=f"nat_{label}",
             )
             with st.expander("Tableau"):
                 st.dataframe(
@@ -74,7 +76,14 @@ with tabs[3]:
         nat.top["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
         nat.top["taux"].map_elements(adverse.fmt_rate, return_dtype=str).alias("Cas pour 100 000 patients"),
     )
-    event = st.dataframe(top, hide_index=True, on_select="rerun", selection_mode="single-row", key="nat_top", alt="Substances les plus citées")
+    event = st.dataframe(
+        top,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="nat_top",
+        alt="Substances les plus citées",
+    )
     if event.selection.rows:
         st.switch_page(routes.COMPARE.file, query_params={"s": nat.top["ei_id"][event.selection.rows[0]]})
 

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from datamed.present import charts
-from datamed.pipeline import quality
-from datamed.views import quality as qv, quality_report as report
-from datamed.present.display import md_escape
 from datamed.core.text import fr_int, fr_number
+from datamed.datasets import quality
+from datamed.present import charts
+from datamed.present.display import md_escape
 from datamed.ui import common
+from datamed.views import quality as qv
+from datamed.views import quality_report as report
 
 store = common.open_page()
 st.title("Qualité des données")
@@ -27,45 +28,59 @@ else:
     st.altair_chart(charts.score_bars(scores, "source", "score", desc, "Score sur 100", 100), alt=desc, key="scores")
     with st.expander("Tableau des scores"):
         st.dataframe(
-            qv.scores_display(scores), hide_index=True,
+            qv.scores_display(scores),
+            hide_index=True,
             alt="Score de qualité par source, avec le nombre de contrôles réussis et en échec",
-        )  # fmt: skip
+        )
     st.caption(quality.SCORE_METHOD_FR)
 
     st.header("Contrôles", divider="gray")
     c1, c2, c3 = st.columns([2, 2, 1])
     source = common.url_selectbox("Source", qv.sources(store), "source", placeholder="Toutes les sources", container=c1)
-    category = common.url_selectbox("Catégorie", qv.categories(store), "categorie", placeholder="Toutes les catégories", container=c2)
+    category = common.url_selectbox(
+        "Catégorie", qv.categories(store), "categorie", placeholder="Toutes les catégories", container=c2
+    )
     show_all = c3.toggle("Afficher aussi les contrôles réussis", key="tous", bind="query-params")
     table = qv.checks(store, source, category, failed_only=not show_all)
     if table.is_empty():
-        st.success("Aucun contrôle en échec pour cette sélection." if not show_all else "Aucun contrôle pour cette sélection.")
+        st.success(
+            "Aucun contrôle en échec pour cette sélection." if not show_all else "Aucun contrôle pour cette sélection."
+        )
     else:
         st.dataframe(
-            qv.checks_display(table), hide_index=True,
+            qv.checks_display(table),
+            hide_index=True,
             column_config={"Lignes": st.column_config.LinkColumn("Lignes", display_text="voir")},
             alt="Contrôles de qualité avec le nombre de lignes vérifiées et en échec",
-        )  # fmt: skip
+        )
 
     labels = qv.check_ids(store)
     asked = common.param("controle")
     if asked and asked not in labels:
         st.warning(f"Contrôle « {md_escape(asked[:80])} » inconnu. Choisissez-en un dans la liste.")
-    chosen = common.url_selectbox("Lignes en échec d'un contrôle", list(labels), "controle", format_func=lambda k: labels[k], placeholder="Choisissez un contrôle")
+    chosen = common.url_selectbox(
+        "Lignes en échec d'un contrôle",
+        list(labels),
+        "controle",
+        format_func=lambda k: labels[k],
+        placeholder="Choisissez un contrôle",
+    )
     if chosen:
         row, fails = qv.failures(store, chosen)
         st.markdown(
             f"**{md_escape(row['description'])}** — {row['statut']} : {fr_int(row['n_echecs'])} ligne(s) en échec sur "
             f"{fr_int(row['n_verifies'])} vérifiée(s) ({row['categorie']}, gravité {row['gravite']}"
-            + (f", fichier `{row['fichier']}`" if row["fichier"] else "") + ")."
+            + (f", fichier `{row['fichier']}`" if row["fichier"] else "")
+            + ")."
         )
         if fails.is_empty():
             st.success("Aucune ligne en échec.")
         else:
             st.dataframe(
                 fails.rename({"cle": "Clé", "ligne": "Ligne du fichier source", "detail": "Détail"}),
-                hide_index=True, alt="Lignes en échec du contrôle choisi, avec leur clé, leur numéro de ligne et le détail",
-            )  # fmt: skip
+                hide_index=True,
+                alt="Lignes en échec du contrôle choisi, avec leur clé, leur numéro de ligne et le détail",
+            )
             if fails.height >= quality.MAX_FAILURES:
                 st.caption(f"Seules les {fr_int(quality.MAX_FAILURES)} premières lignes en échec sont conservées.")
 
@@ -75,10 +90,24 @@ if summary.is_empty():
     st.info("Aucune évolution relevée : un seul instantané par fichier, et pas de construction précédente à comparer.")
 else:
     st.dataframe(
-        summary.rename({"jeu": "Jeu", "changement": "Changement", "instantane_avant": "Avant", "instantane_apres": "Après", "nombre": "Nombre"}),
-        hide_index=True, alt="Nombre de changements entre instantanés par jeu et par type",
-    )  # fmt: skip
-    change = common.url_selectbox("Détail d'un type de changement", summary["changement"].unique(maintain_order=True).to_list(), "changement", placeholder="Choisissez un changement")
+        summary.rename(
+            {
+                "jeu": "Jeu",
+                "changement": "Changement",
+                "instantane_avant": "Avant",
+                "instantane_apres": "Après",
+                "nombre": "Nombre",
+            }
+        ),
+        hide_index=True,
+        alt="Nombre de changements entre instantanés par jeu et par type",
+    )
+    change = common.url_selectbox(
+        "Détail d'un type de changement",
+        summary["changement"].unique(maintain_order=True).to_list(),
+        "changement",
+        placeholder="Choisissez un changement",
+    )
     if change:
         st.dataframe(qv.evolution(store, change), hide_index=True, alt=f"Détail des changements : {change}")
 
@@ -89,12 +118,21 @@ if links.is_empty():
 else:
     desc = "Couverture de chaque liaison entre bases, en pourcentage des éléments reliés"
     st.altair_chart(
-        charts.score_bars(links.with_columns(pl_cov=links["couverture"] * 100), "libelle", "pl_cov", desc, "Éléments reliés (%)", 100),
-        alt=desc, key="links",
-    )  # fmt: skip
+        charts.score_bars(
+            links.with_columns(pl_cov=links["couverture"] * 100), "libelle", "pl_cov", desc, "Éléments reliés (%)", 100
+        ),
+        alt=desc,
+        key="links",
+    )
     st.dataframe(qv.links_display(links), hide_index=True, alt="Liaisons entre bases : couverture, méthodes et scores")
     names = dict(links.select("lien", "libelle").rows())
-    lien = common.url_selectbox("Détail d'une liaison", list(names), "lien", format_func=lambda k: names[k], placeholder="Choisissez une liaison")
+    lien = common.url_selectbox(
+        "Détail d'une liaison",
+        list(names),
+        "lien",
+        format_func=lambda k: names[k],
+        placeholder="Choisissez une liaison",
+    )
     if lien:
         info = links.filter(links["lien"] == lien).row(0, named=True)
         st.markdown(
@@ -104,26 +142,50 @@ else:
         bands = qv.link_bands(store, lien)
         if not bands.is_empty() and bands["n"].sum() > 0:
             desc = f"Nombre d'éléments reliés par tranche de score : {info['libelle']}"
-            chart = charts.score_bars(bands.with_columns(bands["n"].cast(float)), "tranche", "n", desc, "Éléments reliés", decimals=0, keep_order=True)
+            chart = charts.score_bars(
+                bands.with_columns(bands["n"].cast(float)),
+                "tranche",
+                "n",
+                desc,
+                "Éléments reliés",
+                decimals=0,
+                keep_order=True,
+            )
             st.altair_chart(chart, alt=desc, key="bands")
             with st.expander("Tableau des tranches de score"):
-                st.dataframe(bands.select("tranche", "n").rename({"tranche": "Tranche de score", "n": "Éléments"}), hide_index=True, alt=desc)
+                st.dataframe(
+                    bands.select("tranche", "n").rename({"tranche": "Tranche de score", "n": "Éléments"}),
+                    hide_index=True,
+                    alt=desc,
+                )
         missing = qv.unmatched(store, lien)
         if missing.is_empty():
             st.success("Tous les éléments sont reliés.")
         else:
-            st.markdown(f"Éléments non reliés ({fr_int(missing.height)}, les plus importants d'abord), avec des suggestions :")
-            st.dataframe(qv.unmatched_display(missing), hide_index=True, alt="Éléments non reliés avec leurs suggestions")
+            st.markdown(
+                f"Éléments non reliés ({fr_int(missing.height)}, les plus importants d'abord), avec des suggestions :"
+            )
+            st.dataframe(
+                qv.unmatched_display(missing), hide_index=True, alt="Éléments non reliés avec leurs suggestions"
+            )
 
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button(
-    "Rapport (HTML)", data=lambda: report.cached(store)[1], file_name="rapport_qualite.html", mime="text/html",
-    icon=":material/download:", on_click="ignore",
-)  # fmt: skip
+    "Rapport (HTML)",
+    data=lambda: report.cached(store)[1],
+    file_name="rapport_qualite.html",
+    mime="text/html",
+    icon=":material/download:",
+    on_click="ignore",
+)
 d2.download_button(
-    "Rapport (Markdown)", data=lambda: report.cached(store)[0], file_name="rapport_qualite.md", mime="text/markdown",
-    icon=":material/download:", on_click="ignore",
-)  # fmt: skip
+    "Rapport (Markdown)",
+    data=lambda: report.cached(store)[0],
+    file_name="rapport_qualite.md",
+    mime="text/markdown",
+    icon=":material/download:",
+    on_click="ignore",
+)
 common.method(
     "Les contrôles portent sur les données telles que lues (après rejet des lignes illisibles, comptées à part). "
     "Un contrôle vérifie un nombre de lignes et en compte les échecs ; les exemples et les lignes en échec (au plus 500 par "

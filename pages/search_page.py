@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from datamed.views import search as search_lib
 from datamed.present.display import md_escape
 from datamed.ui import common
+from datamed.views import search as search_lib
 
 store = common.open_page(search=False)
 st.title("Recherche")
@@ -23,7 +23,9 @@ if not query:
 index = common.get_index()
 hits = index.search(query, limit=30)
 if len(query) > search_lib.MAX_QUERY_CHARS:
-    st.caption(f"Votre recherche est longue : seuls les {search_lib.MAX_QUERY_CHARS} premiers caractères sont utilisés.")
+    st.caption(
+        f"Votre recherche est longue : seuls les {search_lib.MAX_QUERY_CHARS} premiers caractères sont utilisés."
+    )
 
 if not hits:
     st.warning(f"Aucun résultat pour « {md_escape(query[:80])} ».")
@@ -35,7 +37,9 @@ if not hits:
     common.footer(store)
     st.stop()
 
-st.caption(f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour « {md_escape(query[:80])} », les plus pertinents d'abord.")
+st.caption(
+    f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour « {md_escape(query[:80])} », les plus pertinents d'abord."
+)
 
 
 for hit in hits:

@@ -3,25 +3,27 @@
 import polars as pl
 import streamlit as st
 
-from datamed.present import charts
-from datamed.views import shortages as sv
 from datamed.core.text import fr_date, fr_int, fr_number, fr_plural
+from datamed.present import charts
 from datamed.ui import common, routes
+from datamed.views import shortages
 
 store = common.open_page()
 st.title("Ruptures et tensions d'approvisionnement")
-if sv.episodes(store).is_empty():
+if shortages.episodes(store).is_empty():
     st.info("Aucune donnée de disponibilité n'est disponible dans ce jeu de données.")
     common.footer(store)
     st.stop()
 
-sit = sv.situation(store)
+sit = shortages.situation(store)
 st.markdown(f"Situation au **{fr_date(sit.snapshot, long=True)}**, d'après le fichier de disponibilité de l'ANSM.")
 c = st.columns(5)
 c[0].metric("En rupture de stock", fr_int(sit.ruptures), border=True, help="médicaments (codes CIS) en rupture")
 c[1].metric("En tension", fr_int(sit.tensions), border=True, help="médicaments en tension d'approvisionnement")
 c[2].metric("Arrêts", fr_int(sit.arrets), border=True, help="arrêts de commercialisation signalés")
-c[3].metric("Retours", fr_int(sit.remises), border=True, help="remises à disposition signalées encore présentes dans le fichier")
+c[3].metric(
+    "Retours", fr_int(sit.remises), border=True, help="remises à disposition signalées encore présentes dans le fichier"
+)
 c[4].metric(
     "Part de MITM",
     f"{fr_number(100 * sit.mitm_share, 0)} %" if sit.mitm_share is not None else "—",
@@ -32,19 +34,45 @@ c[4].metric(
 with st.container(border=True):
     st.markdown("**Filtres** (gardés dans l'adresse de la page)")
     f1, f2, f3, f4 = st.columns([3, 2, 2, 1.2])
-    statuts = common.url_multiselect("Statut", list(sv.STATUS_KEY_LABELS), "statut", format_func=sv.STATUS_KEY_LABELS.get, container=f1)
-    atc_labels = {a: l for a, l in sv.episodes(store).select("atc1", "atc1_libelle").unique().drop_nulls().sort("atc1").rows()}
-    atc = common.url_selectbox("Classe ATC", list(atc_labels), "atc", format_func=lambda a: f"{a} — {atc_labels[a]}", placeholder="Toutes", container=f2)
-    periode = common.url_selectbox("Période", list(sv.PERIODS), "periode", format_func=sv.PERIODS.get, placeholder="Toute la période", container=f3)
-    mitm = f4.toggle("MITM", key="mitm", bind="query-params", help="seulement les médicaments d'intérêt thérapeutique majeur")
-filters = sv.Filters.parse(statuts, mitm, atc, periode)
-frame = sv.filter_episodes(store, filters)
+    statuts = common.url_multiselect(
+        "Statut", list(shortages.STATUS_KEY_LABELS), "statut", format_func=shortages.STATUS_KEY_LABELS.get, container=f1
+    )
+    atc_labels = {
+        code: label
+        for code, label in shortages.episodes(store)
+        .select("atc1", "atc1_libelle")
+        .unique()
+        .drop_nulls()
+        .sort("atc1")
+        .rows()
+    }
+    atc = common.url_selectbox(
+        "Classe ATC",
+        list(atc_labels),
+        "atc",
+        format_func=lambda a: f"{a} — {atc_labels[a]}",
+        placeholder="Toutes",
+        container=f2,
+    )
+    periode = common.url_selectbox(
+        "Période",
+        list(shortages.PERIODS),
+        "periode",
+        format_func=shortages.PERIODS.get,
+        placeholder="Toute la période",
+        container=f3,
+    )
+    mitm = f4.toggle(
+        "MITM", key="mitm", bind="query-params", help="seulement les médicaments d'intérêt thérapeutique majeur"
+    )
+filters = shortages.Filters.parse(statuts, mitm, atc, periode)
+frame = shortages.filter_episodes(store, filters)
 st.caption(
     f"{fr_plural(frame['cis'].n_unique(), 'médicament')}, {fr_plural(frame.height, 'épisode')} : "
-    + ", ".join(sv.STATUS_KEY_LABELS[s].lower() for s in filters.statuts)
+    + ", ".join(shortages.STATUS_KEY_LABELS[s].lower() for s in filters.statuts)
     + (" · MITM" if filters.mitm else "")
     + (f" · classe {filters.atc1}" if filters.atc1 else "")
-    + f" · {sv.PERIODS[filters.periode].lower()}."
+    + f" · {shortages.PERIODS[filters.periode].lower()}."
 )
 
 # lazy tabs: only the open one runs, and it is kept in the URL (?onglet=…)
@@ -62,18 +90,22 @@ if tabs[0].open:
             ("Par voie d'administration", "voies", None),
             ("Par titulaire", "titulaire", None),
         ):
-            data = sv.breakdown(frame, column, label)
+            data = shortages.breakdown(frame, column, label)
             st.markdown(f"**{title}**")
             if data.is_empty():
                 st.info("Aucun médicament pour ces filtres.")
                 continue
             desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
-            st.altair_chart(charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}")
+            st.altair_chart(
+                charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}"
+            )
             with st.expander("Tableau"):
-                st.dataframe(data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc)
+                st.dataframe(
+                    data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc
+                )
 if tabs[1].open:
     with tabs[1]:
-        months = sv.monthly_starts(frame)
+        months = shortages.monthly_starts(frame)
         if months.is_empty():
             st.info("Aucun épisode pour ces filtres.")
         else:
@@ -84,15 +116,20 @@ if tabs[1].open:
                     months.select(
                         pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
                         pl.col("episodes").alias("Épisodes"),
-                        pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour")).alias("Date connue"),
+                        pl.when(pl.col("dates_fiables"))
+                        .then(pl.lit("début"))
+                        .otherwise(pl.lit("mise à jour"))
+                        .alias("Date connue"),
                     ),
                     hide_index=True,
                     alt=desc,
                 )
 if tabs[2].open:
     with tabs[2]:
-        all_status = sv.filter_episodes(store, sv.Filters(list(sv.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode))
-        km, by_class = sv.durations(all_status)
+        all_status = shortages.filter_episodes(
+            store, shortages.Filters(list(shortages.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode)
+        )
+        km, by_class = shortages.durations(all_status)
         if km is None:
             st.info("Aucune durée mesurable pour ces filtres.")
         else:
@@ -113,7 +150,18 @@ if tabs[2].open:
             desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
             st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
             with st.expander("Tableau"):
-                st.dataframe(km.frame().rename({"jours": "Jours", "survie": "Part non résolue", "a_risque": "Encore suivis", "evenements": "Retours"}), hide_index=True, alt=desc)
+                st.dataframe(
+                    km.frame().rename(
+                        {
+                            "jours": "Jours",
+                            "survie": "Part non résolue",
+                            "a_risque": "Encore suivis",
+                            "evenements": "Retours",
+                        }
+                    ),
+                    hide_index=True,
+                    alt=desc,
+                )
             if not by_class.is_empty():
                 st.markdown("**Durée médiane par classe ATC**")
                 st.dataframe(
@@ -121,7 +169,10 @@ if tabs[2].open:
                         pl.col("classe").alias("Classe ATC"),
                         pl.col("episodes").alias("Épisodes"),
                         pl.col("retours_observes").alias("Retours observés"),
-                        pl.col("mediane_jours").map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String).fill_null("non estimable").alias("Médiane"),
+                        pl.col("mediane_jours")
+                        .map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String)
+                        .fill_null("non estimable")
+                        .alias("Médiane"),
                     ),
                     hide_index=True,
                     alt="Durée médiane avant retour par classe ATC",
@@ -129,14 +180,20 @@ if tabs[2].open:
 if tabs[3].open:
     with tabs[3]:
         text = st.text_input("Rechercher dans les épisodes en cours (nom, CIS, titulaire, ATC)", key="q_episodes")
-        cur = sv.current_table(frame, text)
-        st.caption(f"{fr_plural(cur.height, 'épisode')}." + (" Cliquez sur une ligne pour ouvrir la fiche du médicament." if cur.height else ""))
+        cur = shortages.current_table(frame, text)
+        st.caption(
+            f"{fr_plural(cur.height, 'épisode')}."
+            + (" Cliquez sur une ligne pour ouvrir la fiche du médicament." if cur.height else "")
+        )
         shown = cur.select(
             pl.col("cis").alias("CIS"),
             pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
-            pl.col("statut").map_elements(sv.status_label, return_dtype=pl.String).alias("Statut"),
+            pl.col("statut").map_elements(shortages.status_label, return_dtype=pl.String).alias("Statut"),
             pl.col("date_debut").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Début"),
-            pl.col("date_mise_a_jour").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Mise à jour"),
+            pl.col("date_mise_a_jour")
+            .map_elements(fr_date, return_dtype=pl.String)
+            .fill_null("—")
+            .alias("Mise à jour"),
             pl.when(pl.col("mitm")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("MITM"),
             pl.col("code_atc").fill_null("—").alias("ATC"),
             pl.col("lien_ansm").alias("Page ANSM"),
@@ -154,12 +211,17 @@ if tabs[3].open:
             st.switch_page(routes.MEDICINE.file, query_params={"cis": shown["CIS"][event.selection.rows[0]]})
 if tabs[4].open:
     with tabs[4]:
-        hist = sv.class_history(store)
+        hist = shortages.class_history(store)
         if hist.is_empty():
             st.info("L'historique par classe (2014-2020) n'est pas disponible dans ce jeu de données.")
         else:
             mapped = hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
-            top = mapped.group_by("code_atc").agg(pl.col("n_signalements").sum()).sort("n_signalements", descending=True).head(6)["code_atc"]
+            top = (
+                mapped.group_by("code_atc")
+                .agg(pl.col("n_signalements").sum())
+                .sort("n_signalements", descending=True)
+                .head(6)["code_atc"]
+            )
             data = mapped.filter(pl.col("code_atc").is_in(top.implode())).with_columns(
                 (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
             )
@@ -167,7 +229,9 @@ if tabs[4].open:
             st.altair_chart(charts.class_trend(data, desc), alt=desc, key="classes")
             unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
             if unmapped:
-                st.caption("Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + ".")
+                st.caption(
+                    "Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + "."
+                )
             with st.expander("Tableau (toutes les classes)"):
                 st.dataframe(
                     hist.select(
@@ -183,37 +247,65 @@ if tabs[4].open:
 
 if tabs[5].open:
     with tabs[5]:
-        view = sv.risk_view(store)
+        view = shortages.risk_view(store)
         if view is None:
             st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
         else:
-            st.caption("Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois.")
+            st.caption(
+                "Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois."
+            )
             st.markdown(view.text)
             st.dataframe(
                 view.metrics.select(
                     pl.col("indicateur").alias("Indicateur"),
                     pl.col("modele").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Modèle"),
-                    pl.col("reference").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Référence (épisode dans les 12 mois)"),
+                    pl.col("reference")
+                    .map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String)
+                    .alias("Référence (épisode dans les 12 mois)"),
                 ),
                 hide_index=True,
                 alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
             )
             with st.expander("Calibration (par décile de risque prédit)"):
-                st.dataframe(view.calibration, hide_index=True, alt="Calibration : risque prédit moyen et fréquence observée par décile")
+                st.dataframe(
+                    view.calibration,
+                    hide_index=True,
+                    alt="Calibration : risque prédit moyen et fréquence observée par décile",
+                )
             if view.beats_baseline and not view.top.is_empty():
-                st.markdown("**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)")
+                st.markdown(
+                    "**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)"
+                )
                 top = view.top.select(
                     pl.col("cis").alias("CIS"),
                     pl.col("denomination").alias("Médicament"),
-                    (pl.col("probabilite") * 100).map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String).alias("Risque à 6 mois"),
-                    pl.concat_str([pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")], separator=" ; ", ignore_nulls=True).alias("Principaux facteurs"),
-                    pl.when(pl.col("episode_en_cours")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Épisode en cours"),
+                    (pl.col("probabilite") * 100)
+                    .map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String)
+                    .alias("Risque à 6 mois"),
+                    pl.concat_str(
+                        [pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")],
+                        separator=" ; ",
+                        ignore_nulls=True,
+                    ).alias("Principaux facteurs"),
+                    pl.when(pl.col("episode_en_cours"))
+                    .then(pl.lit("oui"))
+                    .otherwise(pl.lit("non"))
+                    .alias("Épisode en cours"),
                 )
-                event = st.dataframe(top, hide_index=True, on_select="rerun", selection_mode="single-row", key="risk_top", alt="Médicaments au risque le plus élevé")
+                event = st.dataframe(
+                    top,
+                    hide_index=True,
+                    on_select="rerun",
+                    selection_mode="single-row",
+                    key="risk_top",
+                    alt="Médicaments au risque le plus élevé",
+                )
                 if event.selection.rows:
                     st.switch_page(routes.MEDICINE.file, query_params={"cis": top["CIS"][event.selection.rows[0]]})
             elif not view.beats_baseline:
-                st.warning("Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché.")
+                st.warning(
+                    "Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché."
+                )
 
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(

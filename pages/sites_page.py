@@ -3,15 +3,15 @@
 import polars as pl
 import streamlit as st
 
-from datamed.present import charts
-from datamed.pipeline import holder_link
-from datamed.views import sites as sv
 from datamed.core.text import fr_int, fr_number, fr_plural
+from datamed.datasets import DS
+from datamed.present import charts, maps
 from datamed.ui import common
+from datamed.views import sites
 
 store = common.open_page()
 st.title("Sites pharmaceutiques")
-if sv.sites(store).is_empty():
+if sites.sites(store).is_empty():
     st.info("Aucune donnée de sites n'est disponible dans ce jeu de données.")
     common.footer(store)
     st.stop()
@@ -24,13 +24,19 @@ st.caption(
 with st.container(border=True):
     st.markdown("**Filtres** (gardés dans l'adresse de la page)")
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-    kinds = common.url_multiselect("Type de site", list(sv.KIND_LABELS), "type", format_func=sv.KIND_LABELS.get, container=c1)
-    sources = common.url_multiselect("Source", sv.sources_of(store), "source", container=c2, placeholder="Toutes")
-    operation = common.url_selectbox("Activité", sv.operations_of(store), "operation", placeholder="Toutes", container=c3)
-    view = common.url_selectbox("Vue", list(sv.VIEWS), "vue", format_func=sv.VIEWS.get, placeholder="Points", container=c4)
-filters = sv.SiteFilters.parse(kinds, sources, operation, view, sv.sources_of(store), sv.operations_of(store))
-frame = sv.filter_sites(store, filters)
-companies = sv.companies(store)
+    kinds = common.url_multiselect(
+        "Type de site", list(sites.KIND_LABELS), "type", format_func=sites.KIND_LABELS.get, container=c1
+    )
+    sources = common.url_multiselect("Source", sites.sources_of(store), "source", container=c2, placeholder="Toutes")
+    operation = common.url_selectbox(
+        "Activité", sites.operations_of(store), "operation", placeholder="Toutes", container=c3
+    )
+    view = common.url_selectbox(
+        "Vue", list(sites.VIEWS), "vue", format_func=sites.VIEWS.get, placeholder="Points", container=c4
+    )
+filters = sites.SiteFilters.parse(kinds, sources, operation, view, sites.sources_of(store), sites.operations_of(store))
+frame = sites.filter_sites(store, filters)
+companies = sites.companies(store)
 company = common.url_selectbox(
     "Entreprise titulaire de médicaments",
     list(companies),
@@ -39,7 +45,7 @@ company = common.url_selectbox(
     placeholder="Toutes les entreprises",
 )
 if company:
-    own = set(holder_link.holder_sites(store, company)["site_id"].to_list())
+    own = set(sites.holder_sites(store, company)["site_id"].to_list())
     frame = frame.filter(pl.col("site_id").is_in(list(own)))
     st.info(
         f"{company} est titulaire de {fr_plural(companies[company], 'médicament')} du catalogue ; "
@@ -47,7 +53,7 @@ if company:
         "(ce ne sont pas forcément les lieux de fabrication de ses médicaments).",
         icon=":material/business:",
     )
-placed = sv.placed(frame)
+placed = sites.placed(frame)
 st.caption(
     f"{fr_plural(frame.height, 'site')} ; {fr_plural(placed.height, 'placé', 'placés')} sur la carte"
     + (f", {fr_int(frame.height - placed.height)} sans position." if frame.height > placed.height else ".")
@@ -56,44 +62,63 @@ st.caption(
 st.markdown(
     "Légende : "
     + " · ".join(
-        f"<span style='color: rgb{sv.KIND_COLOURS[k]}'>●</span> {sv.KIND_LABELS[k]}" for k in sv.KIND_LABELS if k in filters.kinds
+        f"<span style='color: rgb{maps.KIND_COLOURS[k]}'>●</span> {sites.KIND_LABELS[k]}"
+        for k in sites.KIND_LABELS
+        if k in filters.kinds
     ),
     unsafe_allow_html=True,
 )
 desc = (
-    f"Carte de France des sites pharmaceutiques ({sv.VIEWS[filters.view].lower()}), "
+    f"Carte de France des sites pharmaceutiques ({sites.VIEWS[filters.view].lower()}), "
     f"{fr_plural(placed.height, 'site')} ; détails dans le tableau sous la carte."
 )
 event = st.pydeck_chart(
-    sv.france_deck(store, frame, filters.view), on_select="rerun", selection_mode="single-object", key="carte", alt=desc, height=560
+    maps.france_deck(store, frame, filters.view),
+    on_select="rerun",
+    selection_mode="single-object",
+    key="carte",
+    alt=desc,
+    height=560,
 )
 if filters.view == "departements":
-    st.caption("Plus la teinte est foncée, plus le département compte de sites ; les nombres sont dans l'infobulle et l'onglet « Par département ».")
-if store.table("departements_geo").is_empty():
+    st.caption(
+        "Plus la teinte est foncée, plus le département compte de sites ; les nombres sont dans l'infobulle et l'onglet « Par département »."
+    )
+if store.table(DS.DEPARTEMENTS_GEO).is_empty():
     st.caption("Le fond de carte des départements est absent de ce jeu de données : seuls les sites sont dessinés.")
 selected = (event.selection.objects.get("sites") or []) if event is not None and event.selection else []
 if selected:
     s = selected[0]
     with st.container(border=True):
         st.markdown(f"**{s.get('n')}** — {s.get('t')}")
-        st.markdown(f"{s.get('a') or ''}  \n{s.get('c') or ''} ({s.get('d') or ''}) · source : {s.get('s')} · position : {s.get('p')}")
+        st.markdown(
+            f"{s.get('a') or ''}  \n{s.get('c') or ''} ({s.get('d') or ''}) · source : {s.get('s')} · position : {s.get('p')}"
+        )
 
 # lazy tabs kept in the URL (?onglet=…): the world map is only built when its tab is open
 tabs = st.tabs(["Tableau des sites", "Par département", "Dans le monde (FDA)"], key="onglet", bind="query-params")
 if tabs[0].open:
     with tabs[0]:
-        st.dataframe(sv.site_table(frame), hide_index=True, alt="Sites affichés sur la carte, avec type, activités, commune et source")
+        st.dataframe(
+            sites.site_table(frame),
+            hide_index=True,
+            alt="Sites affichés sur la carte, avec type, activités, commune et source",
+        )
 if tabs[1].open:
     with tabs[1]:
-        counts = sv.by_departement(frame, store)
+        counts = sites.by_departement(frame, store)
         st.dataframe(
-            counts.select(pl.col("code").alias("Département"), pl.col("nom").fill_null("").alias("Nom"), pl.col("sites").alias("Sites")),
+            counts.select(
+                pl.col("code").alias("Département"),
+                pl.col("nom").fill_null("").alias("Nom"),
+                pl.col("sites").alias("Sites"),
+            ),
             hide_index=True,
             alt="Nombre de sites par département",
         )
 if tabs[2].open:
     with tabs[2]:
-        world = sv.countries(store)
+        world = sites.countries(store)
         if world.is_empty():
             st.info("Les établissements enregistrés auprès de la FDA ne sont pas disponibles dans ce jeu de données.")
         else:
@@ -101,15 +126,19 @@ if tabs[2].open:
                 "Établissements enregistrés auprès de la FDA américaine déclarant une fabrication de principe actif (2025) : "
                 "une indication de la capacité mondiale, **pas** l'origine des principes actifs des médicaments vendus en France."
             )
-            deck = sv.world_deck(store)
+            deck = maps.world_deck(store)
             if deck is not None:
                 desc_map = "Carte du monde : pays colorés selon le nombre d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
                 st.pydeck_chart(deck, key="monde_carte", alt=desc_map, height=420)
-                st.caption("Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m.")
+                st.caption(
+                    "Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m."
+                )
             top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
             desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
             st.altair_chart(
-                charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"), alt=desc_w, key="monde"
+                charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"),
+                alt=desc_w,
+                key="monde",
             )
             st.dataframe(
                 world.select(
@@ -128,9 +157,11 @@ st.caption(
     "antigrippale en 2025) et les pharmacies d'Île-de-France du répertoire SIRENE. La pharmacie la plus proche de chez "
     "vous peut ne pas y figurer."
 )
-where = st.text_input("Code postal ou commune", key="pres", bind="query-params", placeholder="ex. 75012, Ajaccio, Bourgoin-Jallieu")
+where = st.text_input(
+    "Code postal ou commune", key="pres", bind="query-params", placeholder="ex. 75012, Ajaccio, Bourgoin-Jallieu"
+)
 if where:
-    found = sv.nearest_pharmacies(store, where)
+    found = sites.nearest_pharmacies(store, where)
     if found.message:
         st.warning(found.message)
     if not found.results.is_empty():
@@ -139,7 +170,9 @@ if where:
             found.results.select(
                 pl.col("nom").alias("Pharmacie"),
                 pl.col("commune").fill_null("—").alias("Commune"),
-                pl.col("distance_km").map_elements(lambda d: f"{fr_number(d, 1)} km", return_dtype=pl.String).alias("Distance à vol d'oiseau"),
+                pl.col("distance_km")
+                .map_elements(lambda d: f"{fr_number(d, 1)} km", return_dtype=pl.String)
+                .alias("Distance à vol d'oiseau"),
                 pl.col("source").alias("Source"),
             ),
             hide_index=True,

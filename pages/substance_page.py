@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from datamed.views import adverse, catalogue
+from datamed.core.text import fr_plural
 from datamed.present import display
 from datamed.present.display import md_escape
-from datamed.core.text import fr_plural
-from datamed.ui import adverse as ui_adverse
-from datamed.ui import common, tables
+from datamed.ui import adverse_sections, common, tables
+from datamed.views import adverse, catalogue
 
 store = common.open_page()
 
@@ -43,14 +42,16 @@ if not adverse.has_data(store):
 elif not profiles:
     st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée à cette substance.")
 for i, p in enumerate(profiles):
-    ui_adverse.render_profile(p, key=f"sub_{i}", heading=len(profiles) > 1)
+    adverse_sections.render_profile(p, key=f"sub_{i}", heading=len(profiles) > 1)
 
 st.header("Médicaments contenant cette substance", divider="gray")
 cols = st.columns([3, 2])
 text = cols[0].text_input("Filtrer par nom, dosage, forme ou titulaire", key="filtre", bind="query-params")
 only_marketed = cols[1].toggle("Seulement les médicaments commercialisés", key="commercialises", bind="query-params")
 table = catalogue.filter_specialities(sub.specialites, text=text, only_marketed=only_marketed)
-st.caption(f"{fr_plural(table.height, 'médicament')} affiché{'s' if table.height > 1 else ''} sur {sub.specialites.height}.")
+st.caption(
+    f"{fr_plural(table.height, 'médicament')} affiché{'s' if table.height > 1 else ''} sur {sub.specialites.height}."
+)
 tables.speciality_table(table, key="substance_table", alt=f"Médicaments contenant {sub.name}")
 common.method(
     "Médicaments dont la composition publiée dans la BDPM (fichier CIS_COMPO) cite cette substance, "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from datamed.pipeline.build import build
 from datamed.core.config import DEMO_RAW_DIR, REPO_ROOT
+from datamed.pipeline.build import build
 from datamed.store import Store
 
 

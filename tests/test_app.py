@@ -27,7 +27,12 @@ def open_page(monkeypatch, prepared: Path, page: str | None = None, **params) ->
 
 def texts(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.body for e in at.info]
-    parts += [e.value for e in at.title] + [e.value for e in at.header] + [e.body for e in at.warning] + [e.body for e in at.error]
+    parts += (
+        [e.value for e in at.title]
+        + [e.value for e in at.header]
+        + [e.body for e in at.warning]
+        + [e.body for e in at.error]
+    )
     return "\n".join(str(p) for p in parts)
 
 
@@ -206,26 +211,43 @@ def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
     assert len(rejects) >= 1 and {"Fichier", "Ligne", "Motif"} <= set(rejects.columns)
 
 
-def test_first_start_builds_from_demo(monkeypatch, tmp_path):
+@pytest.mark.slow
+def test_serve_builds_the_demo_data_on_first_start(monkeypatch, tmp_path):
+    """``python3 -m datamed serve`` prepares the demo data before the server starts."""
+    from datamed.serve import ensure_prepared
+
     prepared = tmp_path / "prepared"
     monkeypatch.delenv("DATAMED_RAW", raising=False)
-    at = open_page(monkeypatch, prepared)
+    assert ensure_prepared(prepared) is None
     assert (prepared / "manifest.json").exists()
+    at = open_page(monkeypatch, prepared)
     assert any("Données de démonstration" in w.body for w in at.warning)
     assert at.metric[0].value != "0"
 
 
-def test_first_start_with_broken_raw_shows_french_error(monkeypatch, tmp_path):
-    raw = tmp_path / "raw" / "bdpm" / "2026-01-01"
+@pytest.mark.slow
+def test_serve_with_broken_raw_gives_one_line_error(tmp_path):
+    from datamed.serve import ensure_prepared
+
+    raw = tmp_path / "raw/bdpm/2026-01-27"
     raw.mkdir(parents=True)
     (raw / "CIS_bdpm.txt").write_bytes(b"\x00garbage")
-    monkeypatch.setenv("DATAMED_RAW", str(tmp_path / "raw"))
-    at = open_page(monkeypatch, tmp_path / "prepared")
-    assert "Les données n'ont pas pu être préparées" in at.error[0].value
-    assert "binary content" in at.error[0].value
+    error = ensure_prepared(tmp_path / "prepared", tmp_path / "raw")
+    assert error.startswith("error: cannot prepare the data") and "binary content" in error and "\n" not in error
     assert not (tmp_path / "prepared").exists()
 
 
+def test_app_without_prepared_data_shows_maintenance_and_builds_nothing(monkeypatch, tmp_path):
+    """The app never builds (a missing production folder must not turn into demo data)."""
+    monkeypatch.delenv("DATAMED_RAW", raising=False)
+    for route in (None, routes.MEDICINE.file, routes.DATA.file):
+        at = open_page(monkeypatch, tmp_path / "prepared", route, cis="60002283")
+        assert "momentanément indisponible" in at.error[0].value
+        assert "Traceback" not in texts(at)
+    assert not (tmp_path / "prepared").exists()
+
+
+@pytest.mark.slow
 def test_pages_render_with_only_the_main_file(monkeypatch, tmp_path, shared_dir):
     """A raw folder with CIS_bdpm alone: other datasets are empty but typed."""
     import json
@@ -248,7 +270,7 @@ def test_pages_render_with_only_the_main_file(monkeypatch, tmp_path, shared_dir)
         (routes.CATALOGUE.file, {"titulaire": "ARROW GENERIQUES"}),
         (routes.DATA.file, {}),
     ]:
-        at = open_page(monkeypatch, prepared, route, **params)
+        open_page(monkeypatch, prepared, route, **params)  # renders without an exception
     med = open_page(monkeypatch, prepared, routes.MEDICINE.file, cis="60002283")
     assert med.title[0].value.startswith("ANASTROZOLE ACCORD")
     assert "n'est pas publiée" in texts(med)
@@ -379,7 +401,14 @@ def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):
 
 def test_shortages_filters_from_url(monkeypatch, real_prepared):
     at = open_page(
-        monkeypatch, real_prepared, routes.SHORTAGES.file, statut=["rupture"], atc="N", periode="fiable", mitm="true", onglet="Épisodes en cours"
+        monkeypatch,
+        real_prepared,
+        routes.SHORTAGES.file,
+        statut=["rupture"],
+        atc="N",
+        periode="fiable",
+        mitm="true",
+        onglet="Épisodes en cours",
     )
     assert at.multiselect(key="url_statut").value == ["rupture"]
     assert at.selectbox(key="url_atc").value == "N"
@@ -400,7 +429,9 @@ def test_shortages_bad_filters_are_ignored(monkeypatch, real_prepared):
 def test_medicine_in_shortage_lists_alternatives(monkeypatch, real_prepared, real_store):
     from datamed.views import shortages as sv
 
-    eps = real_store.table("ruptures_episodes").filter(pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("au_catalogue"))
+    eps = real_store.table("ruptures_episodes").filter(
+        pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("au_catalogue")
+    )
     cis = next(c for c in eps["cis"].to_list() if not sv.alternatives(real_store, c).is_empty())
     at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
     assert "Alternatives disponibles" in [s.value for s in at.subheader]
@@ -436,11 +467,20 @@ def test_sites_map_spec(monkeypatch, real_prepared):
 
 
 def test_sites_filters_and_views_from_url(monkeypatch, real_prepared):
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=["pharmacie"], source=["Santé.fr"], vue="densite")
+    at = open_page(
+        monkeypatch, real_prepared, routes.SITES.file, type=["pharmacie"], source=["Santé.fr"], vue="densite"
+    )
     spec = deck_spec(at)
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "HexagonLayer"]
     assert len(spec["layers"][1]["data"]) == 3757
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, type=["principe_actif"], operation="API MANUFACTURE", vue="departements")
+    at = open_page(
+        monkeypatch,
+        real_prepared,
+        routes.SITES.file,
+        type=["principe_actif"],
+        operation="API MANUFACTURE",
+        vue="departements",
+    )
     spec = deck_spec(at)
     counts = {f["properties"]["code"]: f["properties"]["sites"] for f in spec["layers"][0]["data"]["features"]}
     assert sum(counts.values()) > 0
@@ -488,7 +528,7 @@ def test_world_map_spec(monkeypatch, real_prepared):
 
 
 def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
-    from datamed.pipeline import holder_link
+    from datamed.views import sites
 
     spec = real_store.table("specialites")
     holder = "SANOFI WINTHROP INDUSTRIE"
@@ -496,20 +536,23 @@ def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
     at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
     assert "Sites industriels connus de l'entreprise titulaire" in [h.value for h in at.header]
     assert any("pas forcément là que ce médicament" in w.body for w in at.warning)
-    n_sites = holder_link.holder_sites(real_store, holder).height
+    n_sites = sites.holder_sites(real_store, holder).height
     table = next(d.value for d in at.dataframe if "Précision de la position" in d.value.columns)
     assert len(table) == n_sites > 0
 
 
 def test_sites_page_company_selection(monkeypatch, real_prepared, real_store):
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, entreprise="SANOFI WINTHROP INDUSTRIE", type=list(
-        ["principe_actif", "fabrication", "analyse_conditionnement", "distribution"]))
+    at = open_page(
+        monkeypatch,
+        real_prepared,
+        routes.SITES.file,
+        entreprise="SANOFI WINTHROP INDUSTRIE",
+        type=list(["principe_actif", "fabrication", "analyse_conditionnement", "distribution"]),
+    )
     assert at.selectbox(key="url_entreprise").value == "SANOFI WINTHROP INDUSTRIE"
     assert any("titulaire de" in i.body and "médicaments du catalogue" in i.body for i in at.info)
     table = next(d.value for d in at.dataframe if "Nom" in d.value.columns and "Type" in d.value.columns)
     assert 0 < len(table) <= 40
-
-
 
 
 def test_quality_page_reports_links(monkeypatch, real_prepared):

@@ -16,8 +16,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed.pipeline.build import BuildError, build
 from datamed.core.config import REPO_ROOT
+from datamed.pipeline.build import BuildError, build
 from datamed.sources.download import DownloadError, download
 
 
@@ -30,6 +30,12 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         text=True,
         timeout=300,
     )
+
+
+SOURCE_KEYS = {  # of every manifest source entry (some add "values_rejected")
+    *("path", "source", "file", "dataset", "snapshot", "sha256"),
+    *("bytes", "encoding", "lines", "rows", "rejected"),
+}
 
 
 def test_real_build_manifest(real_prepared, shared_dir):
@@ -49,6 +55,22 @@ def test_real_build_manifest(real_prepared, shared_dir):
             continue
         assert src["sha256"] == official[path], path
         assert src["rows"] + src["rejected"] == src["lines"]
+        assert set(src) - {"values_rejected"} == SOURCE_KEYS, path
+    # a file without a date in its folder or name has no snapshot (never its modification time)
+    assert by_path["atc/atc_names_fr.json"]["snapshot"] == "2026-04-25"  # from its sibling WHO_ATC-DDD_2026-04-25.csv
+    assert by_path["sites/fda_decrs_france_establishments_2025-08.csv"]["snapshot"] == "2025-08"
+    for path in (
+        "ansm_pharmacovigilance/sa_data_annee.json",
+        "ansm_datamed/ruptures_by_atc_by_annee.json",
+        "geo/laposte_hexasmal.csv",
+        "sites/pharmacies_idf_sirene.csv",
+    ):
+        assert by_path[path]["snapshot"] is None, path
+    # lines dropped and values corrected (row kept) are counted apart, and add up
+    rejets = pl.read_parquet(real_prepared / "rejets.parquet")
+    assert manifest["rejected_lines"] == sum(s["rejected"] for s in manifest["sources"]) == 1
+    assert manifest["corrected_values"] == sum(s.get("values_rejected", 0) for s in manifest["sources"]) == 420
+    assert manifest["rejected_lines"] + manifest["corrected_values"] == rejets.height
     # dataset files exist with the row counts the manifest states
     for name, entry in manifest["datasets"].items():
         frame = pl.read_parquet(real_prepared / entry["file"])
@@ -67,6 +89,7 @@ def test_real_build_typed_schema(real_prepared):
     assert dispo.schema["snapshot"] == pl.Date and dispo.schema["code_statut"] == pl.Int8
 
 
+@pytest.mark.slow
 def test_every_availability_snapshot_is_kept(tmp_path, shared_dir):
     raw = tmp_path / "raw"
     for snap in ("2026-01-27", "2026-03-01"):  # both after every date in the file
@@ -91,7 +114,7 @@ def test_atc_labels_french_else_english(real_store):
 
 
 def test_demo_build(demo_prepared):
-    from datamed.demo.generate import DEMO_MALFORMED, DEMO_PV_EXPOSURE_CONFLICTS, DEMO_PV_MALFORMED
+    from datamed.demo import DEMO_MALFORMED, DEMO_PV_EXPOSURE_CONFLICTS, DEMO_PV_MALFORMED
 
     manifest = json.loads((demo_prepared / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["demo"] is True
@@ -108,7 +131,10 @@ def test_demo_build(demo_prepared):
     sites = rejects.filter(pl.col("file").str.starts_with("sites/"))
     assert sites.filter(pl.col("reason").str.starts_with("unknown kind")).height == 1
     assert sites.filter(pl.col("reason").str.starts_with("corrected")).height >= 3
-    assert manifest["rejected_lines"] == rejects.height
+    corrections = rejects.filter(pl.col("reason").str.contains("corrected|set to missing"))
+    per_source = [(s["rejected"], s.get("values_rejected", 0)) for s in by_path.values()]
+    assert manifest["corrected_values"] == corrections.height == sum(v for _, v in per_source)
+    assert manifest["rejected_lines"] == rejects.height - corrections.height == sum(n for n, _ in per_source)
     assert manifest["datasets"]["ei_substances"]["rows"] > 50
     assert manifest["datasets"]["ei_non_lies"]["rows"] == 3
     assert manifest["datasets"]["specialites"]["rows"] >= 200
@@ -116,7 +142,7 @@ def test_demo_build(demo_prepared):
 
 
 def test_committed_demo_is_what_the_generator_writes(tmp_path, demo_raw):
-    from datamed.demo.generate import write_demo
+    from datamed.demo import write_demo
 
     write_demo(tmp_path / "demo")
     generated = sorted(p.relative_to(tmp_path / "demo") for p in (tmp_path / "demo").rglob("*") if p.is_file())
@@ -142,6 +168,7 @@ def small_raw(tmp_path, shared_dir) -> Path:
     return raw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "corruption, message",
     [
@@ -164,6 +191,7 @@ def test_failed_build_keeps_previous_output(small_raw, tmp_path, corruption, mes
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".prepared")] == []  # no temp left
 
 
+@pytest.mark.slow
 def test_cli_build_failure_exit_code_and_message(small_raw, tmp_path):
     out = tmp_path / "prepared"
     ok = run_cli("build", "--raw", str(small_raw), "--out", str(out))
@@ -178,9 +206,19 @@ def test_cli_build_failure_exit_code_and_message(small_raw, tmp_path):
     assert (out / "manifest.json").read_bytes() == manifest
 
 
+def test_build_into_an_impossible_folder_fails_before_reading(small_raw, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for out, reason in [(blocker / "prepared", "a parent folder is a file"), (blocker, "exists and is not a folder")]:
+        with pytest.raises(BuildError, match=reason):
+            build(small_raw, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "raw"]  # no temporary folder left
+
+
+@pytest.mark.slow
 def test_build_without_catalogue_fails_clearly(tmp_path):
     (tmp_path / "raw/bdpm/2026-01-01").mkdir(parents=True)
-    with pytest.raises(BuildError, match="no CIS_bdpm.txt"):
+    with pytest.raises(BuildError, match=r"no CIS_bdpm\.txt"):
         build(tmp_path / "raw", tmp_path / "out")
     with pytest.raises(BuildError, match="raw folder not found"):
         build(tmp_path / "nope", tmp_path / "out")
@@ -213,6 +251,7 @@ def bdpm_server(tmp_path, shared_dir):
     server.server_close()
 
 
+@pytest.mark.slow
 def test_download_from_loopback_then_build(bdpm_server, tmp_path):
     url, root = bdpm_server
     raw = tmp_path / "raw"
@@ -234,7 +273,7 @@ def test_download_cli(bdpm_server, tmp_path):
 
 def test_download_offline_fails_clearly(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
-    with pytest.raises(DownloadError, match="cannot reach .* Are you offline"):
+    with pytest.raises(DownloadError, match=r"cannot reach .* Are you offline"):
         download(tmp_path / "raw", url=url, timeout=3)
     assert not (tmp_path / "raw/bdpm").exists() or not any((tmp_path / "raw/bdpm").iterdir())
     done = run_cli("download", "--raw", str(tmp_path / "raw"), "--url", url, "--timeout", "3")

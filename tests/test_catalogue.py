@@ -7,10 +7,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from datamed.views import catalogue
-from datamed.present import display
-from datamed.pipeline.build import derive_specialite_atc
 from datamed.core.text import fr_date, fr_euro, fr_int, normalise
+from datamed.pipeline.build import derive_specialite_atc
+from datamed.present import display
+from datamed.views import catalogue
 
 
 def raw_rows(path, encoding="cp1252"):

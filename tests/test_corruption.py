@@ -32,8 +32,8 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from datamed.pipeline.build import BuildError, build
 from datamed.core.config import REPO_ROOT
+from datamed.pipeline.build import BuildError, build
 from datamed.pipeline.quality import MAX_FAILURES
 
 # the newest BDPM snapshot and the one before (2026-01-27 and 2022-06-02 in shared/data)
@@ -51,7 +51,14 @@ def _snapshots_with(name: str) -> list[str]:
 _SNAPS = _snapshots_with("CIS_bdpm.txt") or ["2026-01-27"]
 NEW = f"bdpm/{_SNAPS[0]}"
 OLD = f"bdpm/{_SNAPS[1]}" if len(_SNAPS) > 1 else None
-_NEW_FILES = ("CIS_bdpm.txt", "CIS_CIP_bdpm.txt", "CIS_COMPO_bdpm.txt", "CIS_GENER_bdpm.txt", "CIS_CPD_bdpm.txt", "CIS_MITM.txt")
+_NEW_FILES = (
+    "CIS_bdpm.txt",
+    "CIS_CIP_bdpm.txt",
+    "CIS_COMPO_bdpm.txt",
+    "CIS_GENER_bdpm.txt",
+    "CIS_CPD_bdpm.txt",
+    "CIS_MITM.txt",
+)
 _new = tuple(n for n in _NEW_FILES if (SHARED / NEW / n).is_file())
 REDUCED = {NEW: _new}
 if OLD:
@@ -141,7 +148,7 @@ def real(shared_dir: Path, rel: str) -> bytes:
     return (shared_dir / rel).read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def n_lines(rel: str) -> int:
     """Non-empty lines of a real file (15 799 for CIS_bdpm, 20 875 for CIS_CIP_bdpm)."""
     return len(nonempty_lines((SHARED / rel).read_bytes()))
@@ -260,6 +267,7 @@ def build_corrupted(tmp_path: Path, shared_dir: Path, corrupt: dict[str, bytes],
     return raw, out, manifest
 
 
+@pytest.mark.slow
 def test_reference_build_loses_nothing_and_passes_the_checks_the_corpus_breaks(reference):
     assert_nothing_lost(reference.raw, reference.out, reference.manifest)
     assert source_entry(reference.manifest, CIS_BDPM)["rows"] == n_lines(CIS_BDPM)
@@ -280,6 +288,7 @@ def test_reference_build_loses_nothing_and_passes_the_checks_the_corpus_breaks(r
 # --- 1. wrong encoding -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
 def test_utf16_catalogue_is_refused_naming_the_file(shared_dir, tmp_path, previous, encoding):
     data = decode(real(shared_dir, CIS_BDPM)).encode(encoding)
@@ -309,6 +318,7 @@ def short_text_values(line: str) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_mojibake_catalogue_fails_the_mojibake_check_naming_the_rows(shared_dir, tmp_path, reference):
     original = nonempty_lines(real(shared_dir, CIS_BDPM))
     _, out, manifest = build_corrupted(tmp_path, shared_dir, {CIS_BDPM: cp1252_mojibake(real(shared_dir, CIS_BDPM))})
@@ -384,6 +394,7 @@ def test_line_level_mojibake_of_capital_accents_is_flagged(line_mojibake):
 # --- 2. truncated files ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_file_cut_in_the_middle_of_a_line_rejects_that_line_only(shared_dir, tmp_path):
     data = real(shared_dir, CIS_BDPM)
     lines = byte_lines(data)
@@ -396,7 +407,12 @@ def test_file_cut_in_the_middle_of_a_line_rejects_that_line_only(shared_dir, tmp
     assert (src["lines"], src["rows"], src["rejected"]) == (cut_line, cut_line - 1, 1)
     rej = rejects_of(out, CIS_BDPM).to_dicts()
     assert rej == [
-        {"file": CIS_BDPM, "line": cut_line, "reason": "last line has no line break: the file looks truncated", "raw": nonempty_lines(truncated)[cut_line]}
+        {
+            "file": CIS_BDPM,
+            "line": cut_line,
+            "reason": "last line has no line break: the file looks truncated",
+            "raw": nonempty_lines(truncated)[cut_line],
+        }
     ]
     assert pl.read_parquet(out / "specialites.parquet")["source_line"].max() == cut_line - 1
     r = check(out, "lignes_rejetees", "specialites")
@@ -405,6 +421,7 @@ def test_file_cut_in_the_middle_of_a_line_rejects_that_line_only(shared_dir, tmp
     assert failures(out, "lignes_rejetees", "specialites").select("cle", "ligne").rows() == [(cis, cut_line)]
 
 
+@pytest.mark.slow
 def test_utf8_file_cut_inside_a_character_rejects_only_that_line(shared_dir, tmp_path, reference):
     """CIS_CIP_bdpm is UTF-8: cut after the first byte of an 'é', the file stays UTF-8 (the cut
     character becomes U+FFFD) instead of turning every accent into mojibake; the partial
@@ -434,10 +451,13 @@ def test_utf8_file_cut_inside_a_character_rejects_only_that_line(shared_dir, tmp
     assert labels.to_list() == reference_labels.head(cut_line - 1).to_list()
 
 
+@pytest.mark.slow
 def test_file_cut_inside_its_last_field_is_reported(shared_dir, tmp_path):
     rel = CIS_CPD
     lines = byte_lines(real(shared_dir, rel))
-    cut_line = next(k for k in range(1000, len(lines)) if len(fields_of(lines[k - 1])) == 2 and len(fields_of(lines[k - 1])[1]) > 40)
+    cut_line = next(
+        k for k in range(1000, len(lines)) if len(fields_of(lines[k - 1])) == 2 and len(fields_of(lines[k - 1])[1]) > 40
+    )
     full = lines[cut_line - 1].rstrip(b"\r")
     partial = full[: len(full) - 20]
     assert partial.count(b"\t") == 1  # cut inside the condition text
@@ -449,6 +469,7 @@ def pct(change: float) -> str:
     return f"{100 * change:+.1f}".replace(".", ",") + " %"
 
 
+@pytest.mark.slow
 def test_file_truncated_to_half_its_lines_fails_the_evolution_checks(shared_dir, tmp_path, previous, reference):
     if not OLD:
         pytest.skip("a single BDPM snapshot: no snapshot comparison")
@@ -478,7 +499,9 @@ def test_file_truncated_to_half_its_lines_fails_the_evolution_checks(shared_dir,
     drop = (len(old_cis) - len(new_cis)) / len(old_cis)
     assert drop > 0.4
     old_date, new_date = OLD.split("/")[1], NEW.split("/")[1]
-    assert detail == [f"CIS : {french_int(len(old_cis))} au {old_date}, {french_int(len(new_cis))} au {new_date} ({pct(-drop)}), seuil −5 %"]
+    assert detail == [
+        f"CIS : {french_int(len(old_cis))} au {old_date}, {french_int(len(new_cis))} au {new_date} ({pct(-drop)}), seuil −5 %"
+    ]
     gone = old_cis - new_cis
     assert check(out, "evolution_cis_disparus", "specialites")["statut"] == "échoué"
     detail = failures(out, "evolution_cis_disparus", "specialites")["detail"][0]
@@ -497,6 +520,7 @@ def test_file_truncated_to_half_its_lines_fails_the_evolution_checks(shared_dir,
 # --- 3. duplicated CIS -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_duplicated_cis_line_fails_cis_unique_naming_both_lines(shared_dir, tmp_path, reference):
     lines = byte_lines(real(shared_dir, CIS_BDPM))
     n = n_lines(CIS_BDPM)
@@ -513,12 +537,17 @@ def test_duplicated_cis_line_fails_cis_unique_naming_both_lines(shared_dir, tmp_
         (cis, dup, f"cis présent 2 fois (première occurrence ligne {dup})"),
         (cis, dup + 1, f"cis présent 2 fois (première occurrence ligne {dup})"),
     ]
-    assert json.loads(r["exemples"])[0] == {"cis": cis, "ligne": dup, "detail": f"cis présent 2 fois (première occurrence ligne {dup})"}
+    assert json.loads(r["exemples"])[0] == {
+        "cis": cis,
+        "ligne": dup,
+        "detail": f"cis présent 2 fois (première occurrence ligne {dup})",
+    }
 
 
 # --- 4. broken references --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_presentations_of_unknown_cis_fail_the_integrity_check(shared_dir, tmp_path, reference):
     known = {line.split("\t")[0] for line in nonempty_lines(real(shared_dir, CIS_BDPM)).values()}
     lines = byte_lines(real(shared_dir, CIS_CIP))
@@ -543,9 +572,14 @@ def test_presentations_of_unknown_cis_fail_the_integrity_check(shared_dir, tmp_p
 # --- 5. invalid CIP13 check digit -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_wrong_cip13_check_digit_fails_cip13_cle(shared_dir, tmp_path, reference):
     lines = byte_lines(real(shared_dir, CIS_CIP))
-    n = next(k for k in range(1234, len(lines)) if (c := fields_of(lines[k - 1])[6].decode()) and int(c[12]) == ean13_check_digit(c[:12]))
+    n = next(
+        k
+        for k in range(1234, len(lines))
+        if (c := fields_of(lines[k - 1])[6].decode()) and int(c[12]) == ean13_check_digit(c[:12])
+    )
     f = fields_of(lines[n - 1])
     good = f[6].decode()
     right = ean13_check_digit(good[:12])
@@ -578,6 +612,7 @@ def swap_columns(data: bytes, i: int, j: int) -> bytes:
     return b"\n".join(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "rel, i, j, column",
     [(CIS_BDPM, 0, 1, "cis"), (CIS_CIP, 1, 6, "cip7")],
@@ -589,12 +624,14 @@ def test_swapped_columns_are_refused_and_previous_data_kept(shared_dir, tmp_path
     first_value = nonempty_lines(data)[1].split("\t")[j]
     raw = make_raw(tmp_path, shared_dir, {rel: swap_columns(data, i, j)})
     assert_refused(
-        raw, previous,
+        raw,
+        previous,
         f"{rel}, line 1: {n} of {n} lines are malformed (invalid code {first_value[:40]!r} in column {column})",
         "the file looks corrupted",
-    )  # fmt: skip
+    )
 
 
+@pytest.mark.slow
 def test_swapped_price_columns_fail_the_price_order_check(shared_dir, tmp_path, reference):
     data = real(shared_dir, CIS_CIP)
     _, out, _ = build_corrupted(tmp_path, shared_dir, {CIS_CIP: swap_columns(data, 9, 10)})
@@ -607,12 +644,16 @@ def test_swapped_price_columns_fail_the_price_order_check(shared_dir, tmp_path, 
     inverted = {n for n, (_, med, pub) in both.items() if pub > med}  # after the swap: public < medicine
     r = check(out, "prix_public_coherent", "presentations")
     assert r["statut"] == "échoué" and r["n_verifies"] == len(both) and r["n_echecs"] == len(inverted)
-    assert r["n_echecs"] > 0.9 * r["n_verifies"] and check(reference.out, "prix_public_coherent", "presentations")["n_echecs"] < 5
+    assert (
+        r["n_echecs"] > 0.9 * r["n_verifies"]
+        and check(reference.out, "prix_public_coherent", "presentations")["n_echecs"] < 5
+    )
     f = failures(out, "prix_public_coherent", "presentations")
     assert f.height == min(len(inverted), MAX_FAILURES) and set(f["ligne"].to_list()) <= inverted
     assert all(both[k][0] == cle for cle, k in f.select("cle", "ligne").iter_rows())
 
 
+@pytest.mark.slow
 def test_swapped_status_columns_are_caught(shared_dir, tmp_path, reference):
     _, out, _ = build_corrupted(tmp_path, shared_dir, {CIS_BDPM: swap_columns(real(shared_dir, CIS_BDPM), 4, 6)})
     q_ref = pl.read_parquet(reference.out / "qualite.parquet").filter(pl.col("jeu") == "specialites")
@@ -624,6 +665,7 @@ def test_swapped_status_columns_are_caught(shared_dir, tmp_path, reference):
 # --- 7. empty files ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "rel, content",
     [(CIS_BDPM, b""), (CIS_GENER, b""), (CIS_BDPM, b"\r\n\r\n\r\n")],
@@ -641,6 +683,7 @@ def test_empty_file_is_refused_naming_it(shared_dir, tmp_path, previous, rel, co
 # --- 8. binary garbage -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", [CIS_BDPM, CIS_CIP, CIS_MITM], ids=["CIS_bdpm", "CIS_CIP_bdpm", "CIS_MITM"])
 def test_random_bytes_are_refused_naming_the_file_and_line(shared_dir, tmp_path, previous, rel):
     need(rel)
@@ -650,17 +693,20 @@ def test_random_bytes_are_refused_naming_the_file_and_line(shared_dir, tmp_path,
     assert_refused(raw, previous, f"{rel}, line {line}: binary content (NUL byte): not a BDPM text file")
 
 
+@pytest.mark.slow
 def test_random_bytes_without_nul_are_refused_as_malformed(shared_dir, tmp_path, previous):
     data = random.Random(SEED).randbytes(64 * 1024).replace(b"\x00", b"")
     lines = nonempty_lines(data)
     raw = make_raw(tmp_path, shared_dir, {CIS_BDPM: data})
     assert_refused(
-        raw, previous,
+        raw,
+        previous,
         f"{CIS_BDPM}, line {min(lines)}: {len(lines)} of {len(lines)} lines are malformed (expected 12 tab-separated fields",
         "the file looks corrupted",
-    )  # fmt: skip
+    )
 
 
+@pytest.mark.slow
 def test_one_line_garbage_catalogue_is_refused(shared_dir, tmp_path, previous):
     page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>502</body></html>\r\n"
     raw = make_raw(tmp_path, shared_dir, {CIS_BDPM: page})
@@ -670,13 +716,17 @@ def test_one_line_garbage_catalogue_is_refused(shared_dir, tmp_path, previous):
 # --- the message reaches the command line ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_build_of_a_corrupted_file_exits_1_keeping_previous_data(shared_dir, tmp_path, previous):
     raw = make_raw(tmp_path, shared_dir, {CIS_BDPM: swap_columns(real(shared_dir, CIS_BDPM), 0, 1)})
     before = folder_state(previous)
     done = subprocess.run(
         [sys.executable, "-m", "datamed", "build", "--raw", str(raw), "--out", str(previous)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stderr
     assert "previous prepared data kept" in done.stderr
     n = n_lines(CIS_BDPM)

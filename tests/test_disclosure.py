@@ -162,7 +162,7 @@ def test_recoverable_simple_subtraction():
 
 
 def test_explanation_fr():
-    assert "11" in EXPLANATION_FR and EXPLANATION_FR == explanation_fr(DEFAULT_THRESHOLD)
+    assert "11" in EXPLANATION_FR and explanation_fr(DEFAULT_THRESHOLD) == EXPLANATION_FR
     assert "« < 5 »" in explanation_fr(5) and "masqué" in explanation_fr(5)
 
 
@@ -366,13 +366,12 @@ def test_mask_derived_hides_percentages_of_masked_counts(df, threshold):
 
 
 def test_mask_derived_any_dependency():
-    df = pl.DataFrame(
-        {"a": [20, None, 30], "a_statut": [None, P, None], "b": [15, 40, None], "ratio": [1.3, 0.2, 0.5]}
-    )
+    df = pl.DataFrame({"a": [20, None, 30], "a_statut": [None, P, None], "b": [15, 40, None], "ratio": [1.3, 0.2, 0.5]})
     assert mask_derived(df, ["ratio"], ["a", "b"])["ratio"].to_list() == [1.3, None, None]
     assert mask_derived(df, ["ratio"], ["a"])["ratio"].to_list() == [1.3, None, 0.5]
 
 
+@pytest.mark.slow
 def test_protect_frame_is_fast():
     """~50,000 breakdowns of 2-30 cells within a couple of seconds."""
     import random
@@ -440,7 +439,12 @@ def test_extend_statuses_protects_columns_of_a_two_way_table():
 def test_unsafe_groups_finds_breakdowns_that_cannot_be_protected():
     # total 11 split [0, 11]: the only safe answer is to mask the total
     df = pl.DataFrame(
-        {"id": ["x", "x", "y", "y"], "true": [0, 11, 30, 40], "status": [PRIMARY, SECONDARY, None, None], "total": [11, 11, 70, 70]}
+        {
+            "id": ["x", "x", "y", "y"],
+            "true": [0, 11, 30, 40],
+            "status": [PRIMARY, SECONDARY, None, None],
+            "total": [11, 11, 70, 70],
+        }
     )
     bad = unsafe_groups(df, "true", "status", ["id"], "total", 11)
     assert bad["id"].to_list() == ["x"]

@@ -16,12 +16,11 @@ from datamed.pipeline.holder_link import (
     METHODS,
     company_group,
     coverage,
-    holder_links,
-    holder_sites,
     holders_with_counts,
     link_holders,
     normalise_company,
 )
+from datamed.views.sites import holder_links, holder_sites
 
 FIXTURE = Path(__file__).parent / "fixtures" / "holder_site_links_labelled.csv"
 
@@ -231,6 +230,6 @@ def test_holder_sites(real_store):
     assert sites["methode"].to_list()[0] == "exact"  # strictest first
     assert "SANOFI CHIMIE" in set(sites["nom"])
     assert sites["site_id"].is_unique().all()
-    assert holder_links(real_store) is holder_links(real_store)  # memoised
+    assert holder_links(real_store) is holder_links(real_store)  # read once by the store
     none = holder_sites(real_store, "NO SUCH HOLDER")
     assert none.is_empty() and {"site_id", "nom", "methode"} <= set(none.columns)

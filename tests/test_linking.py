@@ -287,9 +287,14 @@ def test_atc_classes_of_shortages(report, real):
 
 def test_holders_to_sites(report, real):
     held = (
-        real["specialites"].select("cis", "titulaires").explode("titulaires").drop_nulls().unique()
-        .group_by("titulaires").len()
-    )  # fmt: skip
+        real["specialites"]
+        .select("cis", "titulaires")
+        .explode("titulaires")
+        .drop_nulls()
+        .unique()
+        .group_by("titulaires")
+        .len()
+    )
     n_held = dict(held.rows())
     links = real["titulaires_sites"]
     linked = set(n_held) & set(links["titulaire"])
@@ -427,15 +432,34 @@ def test_missing_or_empty_datasets_never_raise(demo):
     assert full["lien"].to_list() == ALL_LINKS
     assert link_report({k: v.clear() for k, v in demo.items()})["liens_synthese"].is_empty()
     needs = {
-        "ei_substances": "pv_bdpm", "ei_liens": "pv_bdpm", "mitm": "mitm_cis", "disponibilites": "ruptures_cip",
-        "presentations": "ruptures_cip", "atc": "atc_libelles", "ruptures_classes": "atc_classes_ruptures",
-        "titulaires_sites": "titulaires_sites", "specialites": "titulaires_sites",
-    }  # fmt: skip
+        "ei_substances": "pv_bdpm",
+        "ei_liens": "pv_bdpm",
+        "mitm": "mitm_cis",
+        "disponibilites": "ruptures_cip",
+        "presentations": "ruptures_cip",
+        "atc": "atc_libelles",
+        "ruptures_classes": "atc_classes_ruptures",
+        "titulaires_sites": "titulaires_sites",
+        "specialites": "titulaires_sites",
+    }
     read = {
-        "ei_substances", "ei_liens", "ei_non_lies", "noms_substances", "compositions", "substances", "mitm",
-        "specialites", "disponibilites", "presentations", "specialite_atc", "atc", "ruptures_classes",
-        "titulaires_sites", "titulaires_non_relies", "sites",
-    }  # fmt: skip
+        "ei_substances",
+        "ei_liens",
+        "ei_non_lies",
+        "noms_substances",
+        "compositions",
+        "substances",
+        "mitm",
+        "specialites",
+        "disponibilites",
+        "presentations",
+        "specialite_atc",
+        "atc",
+        "ruptures_classes",
+        "titulaires_sites",
+        "titulaires_non_relies",
+        "sites",
+    }
     for name in sorted(read & set(demo)):
         for variant in ("missing", "empty", "one column"):
             datasets = dict(demo)

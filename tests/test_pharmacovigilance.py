@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from datamed.views import adverse
 from datamed.core import disclosure, stats
 from datamed.pipeline.build import BuildError, build
 from datamed.pipeline.pharmacovigilance import slug
 from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import SocList, discover, inspect_columns, read_pv_file
+from datamed.views import adverse
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pv_substance_links_labelled.csv"
 AGE_MAP = {"0": "0-19", "20": "20-59", "60": "60+", "0-19 ans": "0-19", "20-59 ans": "20-59", "60 ans et plus": "60+"}
@@ -124,19 +124,30 @@ def test_malformed_records_rejected_with_reason(tmp_path, socs, record, reason):
 def test_unknown_soc_rejected(tmp_path, socs):
     folder = tmp_path / "pv"
     folder.mkdir()
-    rec = {"MEDICAMENT": "X", "AGE": 20, "SOC_LONG": "Affections imaginaires", "n_decla_eff": 12, "n_cas": 40, "pour_cas_soclong": 30.0}
+    rec = {
+        "MEDICAMENT": "X",
+        "AGE": 20,
+        "SOC_LONG": "Affections imaginaires",
+        "n_decla_eff": 12,
+        "n_cas": 40,
+        "pour_cas_soclong": 30.0,
+    }
     (folder / "sa_data_soclong_age.json").write_text(json.dumps([rec]), encoding="utf-8")
     (f,), _ = discover(folder)
     assert "unknown SOC 'Affections imaginaires'" in read_pv_file(f, socs).rejects[0].reason
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content, message",
     [
         (b"", "empty"),
-        (b"[{\"a\": 1,,]", "invalid JSON"),
+        (b'[{"a": 1,,]', "invalid JSON"),
         (b"\x00\x01", "binary"),
-        (b"[" + b",".join([b'{"MEDICAMENT": "X", "ANNEE": "vingt", "n_cas": 1, "n_conso": 2}'] * 20) + b"]", "record 1: 20 of 20"),
+        (
+            b"[" + b",".join([b'{"MEDICAMENT": "X", "ANNEE": "vingt", "n_cas": 1, "n_conso": 2}'] * 20) + b"]",
+            "record 1: 20 of 20",
+        ),
     ],
 )
 def test_unusable_pv_file_fails_the_build_keeping_previous(tmp_path, shared_dir, content, message):
@@ -189,11 +200,15 @@ def test_linker_rules():
         {
             "code_substance": ["1", "2", "3", "4", "5", "6"],
             "denomination_substance": [
-                "SULFATE D'ABACAVIR", "DICLOFÉNAC SODIQUE", "ÉTANERCEPT", "PEGINTERFÉRON ALFA-2A",
-                "THÉOPHYLLINE", "CHOLESTYRAMINE",
+                "SULFATE D'ABACAVIR",
+                "DICLOFÉNAC SODIQUE",
+                "ÉTANERCEPT",
+                "PEGINTERFÉRON ALFA-2A",
+                "THÉOPHYLLINE",
+                "CHOLESTYRAMINE",
             ],
         }
-    )  # fmt: skip
+    )
     names = [
         "ABACAVIR (SULFATE D')",
         "DICLOFENAC POTASSIQUE",
@@ -333,6 +348,7 @@ def test_soc_children_of_masked_totals_are_masked(real_store):
         assert cells["n_cas"].null_count() == cells.height
 
 
+@pytest.mark.slow
 def test_threshold_is_configurable(tmp_path, shared_dir):
     raw = tmp_path / "raw"
     (raw / "bdpm/2026-01-27").mkdir(parents=True)
@@ -351,7 +367,10 @@ def test_notifier_cells_cannot_be_recovered_from_stratum_cases(real_store, raw_j
     raw_sum = Counter()
     for r in raw_json["sa_data_notif_age"]:
         raw_sum[(slug(r["MEDICAMENT"]), AGE_MAP[str(r["AGE"])])] += r["n_decla"]
-    age_cases = {(i, a): (n, s) for i, a, n, s in real_store.table("ei_age").select("ei_id", "age", "n_cas", "n_cas_statut").rows()}
+    age_cases = {
+        (i, a): (n, s)
+        for i, a, n, s in real_store.table("ei_age").select("ei_id", "age", "n_cas", "n_cas_statut").rows()
+    }
     notif = real_store.table("ei_notif_age")
     checked = 0
     for (ei_id, age), group in notif.group_by("ei_id", "age"):
@@ -368,6 +387,7 @@ def test_notifier_cells_cannot_be_recovered_from_stratum_cases(real_store, raw_j
     assert checked > 100
 
 
+@pytest.mark.slow
 def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_dir):
     raw = tmp_path / "raw"
     (raw / "bdpm/2026-01-27").mkdir(parents=True)
@@ -384,9 +404,13 @@ def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_
 
 @pytest.mark.parametrize(
     "name, stratum, national",
-    [("ei_annee", "annee", "ei_national_annee"), ("ei_age", "age", "ei_national_age"),
-     ("ei_sexe", "sexe", "ei_national_sexe"), ("ei_soc", "soc_code", "ei_national_soc")],
-)  # fmt: skip
+    [
+        ("ei_annee", "annee", "ei_national_annee"),
+        ("ei_age", "age", "ei_national_age"),
+        ("ei_sexe", "sexe", "ei_national_sexe"),
+        ("ei_soc", "soc_code", "ei_national_soc"),
+    ],
+)
 def test_no_masked_cell_recoverable_from_national_figures(real_store, name, stratum, national):
     """A stratum across all substances adds up to its published national figure: the
     cells masked in it must stay unknown (before the fix, 5 masked organ-class cells
@@ -414,5 +438,9 @@ def test_unprotectable_breakdowns_mask_their_total(real_store):
     head = real_store.table("ei_substances").filter(pl.col("ei_id") == "tinidazole").row(0, named=True)
     assert head["n_cas"] is None and head["n_cas_statut"] == disclosure.SECONDARY
     assert head["taux"] is None
-    soc = real_store.table("ei_soc").filter((pl.col("ei_id") == "aztreonam") & (pl.col("soc_code") == "10005329")).row(0, named=True)
+    soc = (
+        real_store.table("ei_soc")
+        .filter((pl.col("ei_id") == "aztreonam") & (pl.col("soc_code") == "10005329"))
+        .row(0, named=True)
+    )
     assert soc["n_cas"] is None and soc["part_cas"] is None and soc["ror"] is None  # 20 cases split 10 / 10 by age

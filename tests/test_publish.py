@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from datamed.pipeline.build import build
 from datamed.core.config import REPO_ROOT
+from datamed.pipeline.build import build
 from datamed.release.publish import (
     META_RESOURCES,
     DisclosureLeak,
@@ -41,9 +41,15 @@ from datamed.release.schema import (
 
 TODAY = date(2026, 1, 15)
 RELEASE_FILES = {
-    "datapackage.json", "README.md", "CHANGELOG.md", "changelog.json", "SHA256SUMS",
-    "rapport_qualite.md", "rapport_qualite.html", "data",
-}  # fmt: skip
+    "datapackage.json",
+    "README.md",
+    "CHANGELOG.md",
+    "changelog.json",
+    "SHA256SUMS",
+    "rapport_qualite.md",
+    "rapport_qualite.html",
+    "data",
+}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -94,7 +100,10 @@ def leak_small_count(prepared: Path) -> None:
     frame = pl.read_parquet(path)
     row = frame.with_row_index("__i").filter(pl.col("n_cas_statut").is_null() & pl.col("n_cas").is_not_null())["__i"][0]
     frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(3, dtype=frame.schema["n_cas"])).otherwise(pl.col("n_cas")).alias("n_cas")
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(3, dtype=frame.schema["n_cas"]))
+        .otherwise(pl.col("n_cas"))
+        .alias("n_cas")
     )
     frame.write_parquet(path)
 
@@ -128,7 +137,9 @@ def test_real_release_layout(real_release, real_prepared):
     assert {p.name for p in real_release.folder.iterdir()} == RELEASE_FILES
     names = public_names(real_prepared)
     assert len(names) >= 30
-    assert {p.name for p in (real_release.folder / "data").iterdir()} == {f"{n}.{k}" for n in names for k in ("csv", "parquet")}
+    assert {p.name for p in (real_release.folder / "data").iterdir()} == {
+        f"{n}.{k}" for n in names for k in ("csv", "parquet")
+    }
     history = json.loads((out / "history.json").read_text(encoding="utf-8"))
     assert [h["version"] for h in history] == [version]
     assert history[0]["previous"] is None and history[0]["demo"] is False
@@ -152,10 +163,13 @@ def test_real_release_checksums(real_release):
     every = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert listed == every - {"SHA256SUMS"}
     if shutil.which("sha256sum"):
-        check = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
+        check = subprocess.run(
+            ["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=folder, capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.slow
 def test_real_datapackage_resources(real_release, real_package, real_prepared):
     names = public_names(real_prepared)
     resources = real_package["resources"]
@@ -183,10 +197,11 @@ def _undocumented(package: dict) -> list[str]:
     """Fields whose description is only the column name (no French text written for it)."""
     return [
         f"{r['name']}.{f['name']}"
-        for r in package["resources"] if r["format"] == "csv"
+        for r in package["resources"]
+        if r["format"] == "csv"
         for f in r["schema"]["fields"]
         if f["description"] == f["name"].replace("_", " ")
-    ]  # fmt: skip
+    ]
 
 
 def test_real_data_fields_have_french_descriptions(real_package):
@@ -202,6 +217,7 @@ def test_every_field_has_a_french_description(real_package):
     assert _undocumented(real_package) == []
 
 
+@pytest.mark.slow
 def test_real_release_publishes_nothing_internal(real_release, real_package, real_prepared):
     manifest = json.loads((real_prepared / "manifest.json").read_text(encoding="utf-8"))
     withheld = [n for n in NOT_PUBLISHED if n in manifest["datasets"]]
@@ -259,7 +275,10 @@ def test_real_primary_keys_unique(real_release, real_package, real_store):
             assert "primaryKey" not in res["schema"]
             continue
         prepared = real_store.table(name)
-        truly_unique = not prepared.select(pk).is_duplicated().any() and prepared.select(pk).null_count().sum_horizontal().item() == 0
+        truly_unique = (
+            not prepared.select(pk).is_duplicated().any()
+            and prepared.select(pk).null_count().sum_horizontal().item() == 0
+        )
         # a key is declared exactly when it holds; otherwise the description says so
         assert (res["schema"].get("primaryKey") == pk) == truly_unique, name
         if not truly_unique:
@@ -273,10 +292,12 @@ def test_real_primary_keys_unique(real_release, real_package, real_store):
     assert declared >= 15
 
 
+@pytest.mark.slow
 def test_real_release_validates(real_release):
     assert validate(real_release.folder) == []
 
 
+@pytest.mark.slow
 def test_rebuild_of_the_same_real_data_publishes_nothing(real_release, shared_dir, tmp_path):
     """Two builds of the same raw data give byte-identical public CSVs (row order included)."""
     out = Path(shutil.copytree(real_release.folder.parent, tmp_path / "releases"))
@@ -307,6 +328,7 @@ def test_demo_release_is_labelled(demo_release):
     assert history[0]["demo"] is True
 
 
+@pytest.mark.slow
 def test_demo_release_validates(demo_release):
     assert validate(demo_release.folder) == []
 
@@ -322,6 +344,7 @@ def _tamper_specialites(folder: Path, how: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("how", "expected"), [("pattern", "pattern"), ("duplicate", "primary-key")])
 def test_validate_reports_a_tampered_csv(demo_release, tmp_path, how, expected):
     folder = Path(shutil.copytree(demo_release.folder, tmp_path / "release"))
@@ -344,7 +367,10 @@ def test_scan_catches_a_small_count(real_copy):
     frame = read_release_csv(path)
     published = pl.col("n_cas_statut").is_null() & pl.col("n_cas").is_not_null()
     target = frame.with_row_index("__i").filter(published)["__i"][0]
-    rewrite_csv(path, frame.with_columns(pl.when(pl.int_range(pl.len()) == target).then(3).otherwise(pl.col("n_cas")).alias("n_cas")))
+    rewrite_csv(
+        path,
+        frame.with_columns(pl.when(pl.int_range(pl.len()) == target).then(3).otherwise(pl.col("n_cas")).alias("n_cas")),
+    )
     leaks = scan(real_copy, threshold_of(real_copy))
     assert any(leak.startswith("data/ei_annee.csv: 1 value(s) of n_cas below") for leak in leaks), leaks
     assert not any(leak.startswith("data/ei_annee.parquet") for leak in leaks)
@@ -356,7 +382,11 @@ def _two_cell_substance(folder: Path) -> tuple[str, pl.DataFrame]:
     totals = read_release_csv(folder / "data" / "ei_substances.csv").filter(pl.col("n_cas_statut").is_null())
     candidates = (
         sexe.group_by("ei_id")
-        .agg(pl.len().alias("k"), pl.col("n_cas_statut").is_null().all().alias("published"), pl.col("n_cas").sum().alias("sum"))
+        .agg(
+            pl.len().alias("k"),
+            pl.col("n_cas_statut").is_null().all().alias("published"),
+            pl.col("n_cas").sum().alias("sum"),
+        )
         .filter((pl.col("k") == 2) & pl.col("published"))
         .join(totals.select("ei_id", "n_cas"), on="ei_id")
         .filter(pl.col("sum") == pl.col("n_cas"))
@@ -381,7 +411,10 @@ def _mask_cell(folder: Path, status: str) -> str:
 def test_scan_catches_a_recoverable_secondary_cell(real_copy):
     ei_id = _mask_cell(real_copy, "secondaire")
     leaks = scan(real_copy, threshold_of(real_copy))
-    assert any(leak.startswith("data/ei_sexe.csv: n_cas") and f"ei_id={ei_id}" in leak and "recoverable" in leak for leak in leaks), leaks
+    assert any(
+        leak.startswith("data/ei_sexe.csv: n_cas") and f"ei_id={ei_id}" in leak and "recoverable" in leak
+        for leak in leaks
+    ), leaks
 
 
 def test_scan_catches_a_recoverable_primary_cell(real_copy):
@@ -390,18 +423,29 @@ def test_scan_catches_a_recoverable_primary_cell(real_copy):
     assert any(leak.startswith("data/ei_sexe.csv: n_cas") and f"ei_id={ei_id}" in leak for leak in leaks), leaks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "column"), [("ei_annee", "taux"), ("ei_soc", "part_cas"), ("ei_annee", "n_cas")])
 def test_scan_catches_a_value_beside_a_masked_count(real_copy, name, column):
     path = real_copy / "data" / f"{name}.csv"
     frame = read_release_csv(path)
     target = frame.with_row_index("__i").filter(pl.col("n_cas_statut").is_not_null())["__i"][0]
     value = pl.lit(42.5) if column != "n_cas" else pl.lit(50)
-    rewrite_csv(path, frame.with_columns(pl.when(pl.int_range(pl.len()) == target).then(value).otherwise(pl.col(column)).alias(column)))
+    rewrite_csv(
+        path,
+        frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == target).then(value).otherwise(pl.col(column)).alias(column)
+        ),
+    )
     leaks = scan(real_copy, threshold_of(real_copy))
-    wanted = f"value(s) of {column} published beside a masked n_cas" if column != "n_cas" else "masked value(s) of n_cas still published"
+    wanted = (
+        f"value(s) of {column} published beside a masked n_cas"
+        if column != "n_cas"
+        else "masked value(s) of n_cas still published"
+    )
     assert any(leak.startswith(f"data/{name}.csv: 1 ") and wanted in leak for leak in leaks), leaks
 
 
+@pytest.mark.slow
 def test_scan_catches_internal_columns_and_undeclared_files(real_copy):
     path = real_copy / "data" / "specialites.csv"
     frame = read_release_csv(path)
@@ -474,7 +518,10 @@ def test_changelog_against_the_previous_release(demo_prepared, tmp_path):
     changed_cis = spec["cis"][10]
     assert "99999999" not in spec["cis"].to_list()
     new = spec.slice(n_removed).with_columns(
-        pl.when(pl.col("cis") == changed_cis).then(pl.lit("DÉNOMINATION MODIFIÉE")).otherwise(pl.col("denomination")).alias("denomination")
+        pl.when(pl.col("cis") == changed_cis)
+        .then(pl.lit("DÉNOMINATION MODIFIÉE"))
+        .otherwise(pl.col("denomination"))
+        .alias("denomination")
     )
     new = pl.concat([new, spec.slice(20, 1).with_columns(pl.lit("99999999").alias("cis"))])
     new.write_parquet(path)
@@ -499,7 +546,12 @@ def test_changelog_against_the_previous_release(demo_prepared, tmp_path):
     assert (spec_change["added"], spec_change["removed"], spec_change["changed"]) == (1, n_removed, 1)
     assert (spec_change["rows_before"], spec_change["rows_after"]) == (spec.height, spec.height - n_removed + 1)
     compo_change = changelog["datasets"]["compositions"]
-    assert (compo_change["status"], compo_change["added"], compo_change["removed"], compo_change["changed"]) == ("modifié", 1, 1, None)
+    assert (compo_change["status"], compo_change["added"], compo_change["removed"], compo_change["changed"]) == (
+        "modifié",
+        1,
+        1,
+        None,
+    )
     others = {n: c for n, c in changelog["datasets"].items() if n not in ("specialites", "compositions")}
     assert set(others) == set(public_names(prepared)) - {"specialites", "compositions"}
     for name, change in others.items():
@@ -507,7 +559,9 @@ def test_changelog_against_the_previous_release(demo_prepared, tmp_path):
         assert (change["added"], change["removed"]) == (0, 0), name
     markdown = (second.folder / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"version {second.version}" in markdown and f"Différences avec la version {first.version}" in markdown
-    assert f"| specialites | modifié | {spec.height} | {spec.height - n_removed + 1} | 1 | {n_removed} | 1 |" in markdown
+    assert (
+        f"| specialites | modifié | {spec.height} | {spec.height - n_removed + 1} | 1 | {n_removed} | 1 |" in markdown
+    )
     history = json.loads((out / "history.json").read_text(encoding="utf-8"))
     assert history[0]["changes"]["specialites"] == {"status": "modifié", "added": 1, "removed": n_removed, "changed": 1}
     assert history[0]["previous"] == first.version
@@ -568,7 +622,14 @@ def test_diff_tables_with_a_duplicated_key_falls_back_to_rows():
 
 def test_diff_tables_first_release_and_changed_schema():
     new = pl.DataFrame({"id": [1, 2], "v": ["a", "b"], "z": [True, False]})
-    assert diff_tables(None, new, ("id",)) == {"status": "nouveau", "added": 2, "removed": 0, "changed": 0, "rows_before": 0, "rows_after": 2}
+    assert diff_tables(None, new, ("id",)) == {
+        "status": "nouveau",
+        "added": 2,
+        "removed": 0,
+        "changed": 0,
+        "rows_before": 0,
+        "rows_after": 2,
+    }
     old = pl.DataFrame({"id": [1, 2, 3], "v": ["a", "B", "c"], "w": [0.5, 1.5, 2.5]})
     diff = diff_tables(old, new, ("id",))
     assert diff["columns_added"] == ["z"] and diff["columns_removed"] == ["w"]
@@ -579,13 +640,18 @@ def test_diff_tables_first_release_and_changed_schema():
     assert only_new_column["status"] == "modifié" and only_new_column["columns_added"] == ["z"]
     assert (only_new_column["added"], only_new_column["removed"], only_new_column["changed"]) == (0, 0, 0)
     # a widened type on a common column is compared by value
-    widened = diff_tables(pl.DataFrame({"id": [1, 2], "n": pl.Series([5, 6], dtype=pl.Int32)}), pl.DataFrame({"id": [1, 2], "n": [5, 7]}), ("id",))
+    widened = diff_tables(
+        pl.DataFrame({"id": [1, 2], "n": pl.Series([5, 6], dtype=pl.Int32)}),
+        pl.DataFrame({"id": [1, 2], "n": [5, 7]}),
+        ("id",),
+    )
     assert (widened["added"], widened["removed"], widened["changed"]) == (0, 0, 1)
 
 
 # --- the CLI ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_publish(demo_prepared, tmp_path):
     out = tmp_path / "releases"
     first = run_cli("publish", "--out", str(out), "--data", str(demo_prepared))
@@ -609,6 +675,7 @@ def test_cli_publish(demo_prepared, tmp_path):
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_cli_publish_without_prepared_data(tmp_path):
     result = run_cli("publish", "--out", str(tmp_path / "releases"), "--data", str(tmp_path / "missing"))
     assert result.returncode == 1

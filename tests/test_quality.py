@@ -15,10 +15,19 @@ from datamed.pipeline import quality
 from datamed.pipeline.quality import CATEGORIES, GRAVITES, STATUTS
 
 QUALITE_COLUMNS = {
-    "source": pl.String, "jeu": pl.String, "fichier": pl.String, "controle": pl.String, "categorie": pl.String,
-    "description": pl.String, "gravite": pl.String, "n_verifies": pl.Int64, "n_echecs": pl.Int64,
-    "taux_echec": pl.Float64, "statut": pl.String, "exemples": pl.String,
-}  # fmt: skip
+    "source": pl.String,
+    "jeu": pl.String,
+    "fichier": pl.String,
+    "controle": pl.String,
+    "categorie": pl.String,
+    "description": pl.String,
+    "gravite": pl.String,
+    "n_verifies": pl.Int64,
+    "n_echecs": pl.Int64,
+    "taux_echec": pl.Float64,
+    "statut": pl.String,
+    "exemples": pl.String,
+}
 ECHECS_COLUMNS = {"controle": pl.String, "jeu": pl.String, "cle": pl.String, "ligne": pl.Int64, "detail": pl.String}
 EVOLUTION_COLUMNS = ["jeu", "changement", "cle", "libelle", "avant", "apres", "instantane_avant", "instantane_apres"]
 TODAY = date(2026, 11, 28)
@@ -134,12 +143,23 @@ def test_real_code_checks_pass_where_they_should(real_out):
     assert {"specialites", "presentations", "compositions", "generiques", "disponibilites", "mitm"} <= set(cis["jeu"])
     assert set(cis.filter(pl.col("statut") != "non applicable")["statut"]) == {"réussi"}
     for controle, jeu in [
-        ("cip13_format", "presentations"), ("cip13_cle", "presentations"), ("cip13_format", "disponibilites"),
-        ("cip13_cle", "disponibilites"), ("cip7_format", "presentations"), ("cip7_cip13_coherence", "presentations"),
-        ("cis_unique", "specialites"), ("cip13_unique", "presentations"), ("cip7_unique", "presentations"),
-        ("code_atc_unique", "atc"), ("atc_format", "atc"), ("atc_format", "mitm"), ("site_id_unique", "sites"),
-        ("code_postal_format", "communes"), ("code_insee_format", "sites"), ("champs_obligatoires", "specialites"),
-    ]:  # fmt: skip
+        ("cip13_format", "presentations"),
+        ("cip13_cle", "presentations"),
+        ("cip13_format", "disponibilites"),
+        ("cip13_cle", "disponibilites"),
+        ("cip7_format", "presentations"),
+        ("cip7_cip13_coherence", "presentations"),
+        ("cis_unique", "specialites"),
+        ("cip13_unique", "presentations"),
+        ("cip7_unique", "presentations"),
+        ("code_atc_unique", "atc"),
+        ("atc_format", "atc"),
+        ("atc_format", "mitm"),
+        ("site_id_unique", "sites"),
+        ("code_postal_format", "communes"),
+        ("code_insee_format", "sites"),
+        ("champs_obligatoires", "specialites"),
+    ]:
         r = row(q, controle, jeu)
         assert r["statut"] == "réussi" and r["n_verifies"] > 0, r
     assert row(q, "cip13_cle", "presentations")["n_verifies"] == 20875
@@ -210,7 +230,9 @@ def test_real_snapshot_comparison_matches_an_independent_set_difference(real_out
     assert keys("CIS ajouté") == added
     assert keys("CIS retiré") == removed
     state = {c for c in set(old) & set(new) if label(old[c][6]) != label(new[c][6])}
-    part = evolution.filter((pl.col("jeu") == "specialites") & (pl.col("changement") == "changement d'état de commercialisation"))
+    part = evolution.filter(
+        (pl.col("jeu") == "specialites") & (pl.col("changement") == "changement d'état de commercialisation")
+    )
     assert set(part["cle"]) == state
 
     old_cip = {f[6] for f in raw_lines(old_dir / "CIS_CIP_bdpm.txt")}
@@ -250,15 +272,21 @@ def planted(real_inputs):
     future = TODAY + timedelta(days=400)
     spec = spec.with_columns(
         pl.when(pl.col("cis") == future_cis).then(pl.lit(future)).otherwise(pl.col("date_amm")).alias("date_amm"),
-        pl.when(pl.col("cis") == moji_cis).then(pl.lit("PARACÃ©TAMOL TEST 500 mg, comprimÃ©")).otherwise(pl.col("denomination")).alias("denomination"),
-    )  # fmt: skip
+        pl.when(pl.col("cis") == moji_cis)
+        .then(pl.lit("PARACÃ©TAMOL TEST 500 mg, comprimÃ©"))
+        .otherwise(pl.col("denomination"))
+        .alias("denomination"),
+    )
     copy = spec.filter(pl.col("cis") == dup_cis).with_columns(pl.lit(99999, dtype=pl.Int32).alias("source_line"))
     d["specialites"] = pl.concat([spec, copy])
     # a composition whose CIS is absent from specialites
     orphan = "99999999"
     assert orphan not in known
     d["compositions"] = pl.concat(
-        [compo, compo.head(1).with_columns(pl.lit(orphan).alias("cis"), pl.lit(88888, dtype=pl.Int32).alias("source_line"))]
+        [
+            compo,
+            compo.head(1).with_columns(pl.lit(orphan).alias("cis"), pl.lit(88888, dtype=pl.Int32).alias("source_line")),
+        ]
     )
     # an availability record returning before it starts
     target = dispo.filter(pl.col("date_debut").is_not_null() & pl.col("date_remise_dispo").is_null()).row(0, named=True)
@@ -271,9 +299,14 @@ def planted(real_inputs):
     out = quality.run_checks(d, sources, rejects, None, None, today=TODAY)
     base = quality.run_checks(datasets, sources, rejects, None, None, today=TODAY)
     planted = {
-        "bad_cip": bad_cip, "right": right, "dup_cis": dup_cis, "future_cis": future_cis, "moji_cis": moji_cis,
-        "orphan": orphan, "dispo": target,
-    }  # fmt: skip
+        "bad_cip": bad_cip,
+        "right": right,
+        "dup_cis": dup_cis,
+        "future_cis": future_cis,
+        "moji_cis": moji_cis,
+        "orphan": orphan,
+        "dispo": target,
+    }
     return out, base, planted
 
 
@@ -432,7 +465,10 @@ def _qualite(rows: list[tuple]) -> pl.DataFrame:
     return frame.with_columns(
         pl.col("n_verifies").cast(pl.Int64),
         pl.col("n_echecs").cast(pl.Int64),
-        pl.when(pl.col("n_verifies") > 0).then(pl.col("n_echecs") / pl.col("n_verifies")).otherwise(0.0).alias("taux_echec"),
+        pl.when(pl.col("n_verifies") > 0)
+        .then(pl.col("n_echecs") / pl.col("n_verifies"))
+        .otherwise(0.0)
+        .alias("taux_echec"),
     )
 
 

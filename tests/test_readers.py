@@ -7,11 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import SHARED_DIR
 
 from datamed.sources.bdpm import SPECS, parse_price, parse_rates, read_bdpm_file, spec_for_filename
 from datamed.sources.textfile import RawFileError, decode
-
-from conftest import SHARED_DIR
 
 REAL_FILES = sorted((SHARED_DIR / "bdpm").glob("*/*.txt"))
 
@@ -170,11 +169,13 @@ def test_last_line_without_line_break_is_rejected_as_truncated(tmp_path):
     path = write(tmp_path, "CIS_CPD_bdpm.txt", "\r\n".join(rows).encode("cp1252"))
     result = read_bdpm_file(path)
     assert result.frame["cis"].to_list() == ["60000001"]
-    assert [(r.line, r.reason) for r in result.rejects] == [(2, "last line has no line break: the file looks truncated")]
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (2, "last line has no line break: the file looks truncated")
+    ]
 
 
 def test_utf8_file_cut_inside_its_last_character_stays_utf8():
-    text, enc = decode("CAFÉ\nthé".encode("utf-8")[:-1])
+    text, enc = decode("CAFÉ\nthé".encode()[:-1])
     assert (text, enc) == ("CAFÉ\nth\ufffd", "utf-8")
 
 
@@ -192,7 +193,7 @@ def test_whole_file_errors(tmp_path):
 
 
 def test_decode_utf8_else_cp1252_including_undefined_bytes():
-    assert decode("é’".encode("utf-8")) == ("é’", "utf-8")
+    assert decode("é’".encode()) == ("é’", "utf-8")
     assert decode("é’".encode("cp1252")) == ("é’", "cp1252")
     text, enc = decode(b"a\x81b\x92")  # 0x81 is undefined in cp1252
     assert enc == "cp1252" and text == "a\x81b’"
@@ -200,7 +201,14 @@ def test_decode_utf8_else_cp1252_including_undefined_bytes():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("24,34", 24.34), ("1,195,27", 1195.27), ("66,596,20", 66596.2), ("2", 2.0), ("", None), ("1,234,567,89", 1234567.89)],
+    [
+        ("24,34", 24.34),
+        ("1,195,27", 1195.27),
+        ("66,596,20", 66596.2),
+        ("2", 2.0),
+        ("", None),
+        ("1,234,567,89", 1234567.89),
+    ],
 )
 def test_parse_price(raw, expected):
     assert parse_price(raw) == (pytest.approx(expected) if expected is not None else None)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from datamed.release import publish as publish_module
 from datamed.core.config import DEMO_RAW_DIR, REPO_ROOT
-from datamed.sources.download import BDPM_FILES
+from datamed.release import publish as publish_module
 from datamed.release.refresh import EXIT, LOCK, Gates, refresh
+from datamed.sources.download import BDPM_FILES
 
 STEPS = ["download", "build", "quality_gate", "publish", "swap"]
 GATES = {"max_cis_drop", "max_integrity_failures", "max_blocking_failures", "max_rejected_share"}
@@ -195,6 +195,7 @@ def test_first_refresh_log(first):
     assert record["started_at"]
 
 
+@pytest.mark.slow
 def test_second_refresh_is_unchanged(env, server):
     before = env.state()
     result = env.run(server + "good/")
@@ -204,9 +205,12 @@ def test_second_refresh_is_unchanged(env, server):
     assert after["releases"] == before["releases"] and after["latest"] == before["latest"]
     assert after["history"] == before["history"]
     assert env.last_refresh()["status"] == "unchanged"
-    assert env.log_lines()[-1].endswith(f"INFO refresh unchanged: data unchanged since release {result.version}: nothing published")
+    assert env.log_lines()[-1].endswith(
+        f"INFO refresh unchanged: data unchanged since release {result.version}: nothing published"
+    )
 
 
+@pytest.mark.slow
 def test_refresh_without_download_rebuilds_from_raw(env):
     snapshots = sorted(p.name for p in (env.raw / "bdpm").iterdir())
     downloads = sum("INFO downloaded" in line for line in env.log_lines())
@@ -226,6 +230,7 @@ def assert_kept(env: Env, before: dict) -> None:
     assert not any(p.name.startswith(".") for p in env.releases.iterdir())  # no release temp folder
 
 
+@pytest.mark.slow
 def test_quality_gate_stops_a_cis_drop(env, server):
     before = env.state()
     result = env.run(server + "drop/")
@@ -240,6 +245,7 @@ def test_quality_gate_stops_a_cis_drop(env, server):
     assert any(re.search(r"gate max_cis_drop: .* FAILED", line) for line in env.log_lines())
 
 
+@pytest.mark.slow
 def test_build_failure_keeps_everything(env, server):
     before = env.state()
     result = env.run(server + "garbage/")
@@ -260,6 +266,7 @@ def test_download_failure_changes_nothing(env):
     assert sorted(p.name for p in (env.raw / "bdpm").iterdir()) == snapshots  # no partial snapshot
 
 
+@pytest.mark.slow
 def test_disclosure_gate_failure(env, server, monkeypatch):
     monkeypatch.setattr(publish_module, "scan", lambda folder, threshold: ["data/ei_annee.csv: planted leak"])
     before = env.state()
@@ -285,6 +292,7 @@ def test_a_live_lock_stops_the_refresh(env, server):
     assert env.last_refresh()["status"] == "locked"
 
 
+@pytest.mark.slow
 def test_a_stale_lock_is_removed(env, server):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -311,6 +319,7 @@ def test_gates_from_file(tmp_path):
         Gates.from_file(bad)
 
 
+@pytest.mark.slow
 def test_gates_file_stops_the_refresh(env, server, tmp_path):
     path = tmp_path / "gates.toml"
     path.write_text("max_cis_drop = -1.0\n", encoding="utf-8")
@@ -326,7 +335,15 @@ def test_cli_refresh_with_bad_gates(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("max_cis_dorp = 0.2\n", encoding="utf-8")
     releases = tmp_path / "releases"
-    common = ["--raw", str(tmp_path / "raw"), "--data", str(tmp_path / "prepared"), "--releases", str(releases), "--no-download"]
+    common = [
+        "--raw",
+        str(tmp_path / "raw"),
+        "--data",
+        str(tmp_path / "prepared"),
+        "--releases",
+        str(releases),
+        "--no-download",
+    ]
     result = run_cli("refresh", "--gates", str(bad), *common)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "max_cis_dorp" in result.stderr
@@ -338,11 +355,22 @@ def test_cli_refresh_with_bad_gates(tmp_path):
 # --- the CLI end to end -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_refresh_end_to_end(server, tmp_path):
     env = Env(tmp_path / "env")
     env.root.mkdir()
     make_raw(env.root)
-    args = ["refresh", "--raw", str(env.raw), "--data", str(env.prepared), "--releases", str(env.releases), "--url", server + "good/"]
+    args = [
+        "refresh",
+        "--raw",
+        str(env.raw),
+        "--data",
+        str(env.prepared),
+        "--releases",
+        str(env.releases),
+        "--url",
+        server + "good/",
+    ]
     first = run_cli(*args)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "steps: download" in first.stdout

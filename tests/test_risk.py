@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from datamed.pipeline import risk
 from datamed.core.config import REPO_ROOT
+from datamed.pipeline import risk
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "risque_ruptures.ipynb"
 CUTOFF = date(2025, 6, 1)
@@ -159,7 +159,9 @@ def test_labels_window_bounds_and_statuses():
 
 
 def test_label_events_group_same_day_molecule_starts():
-    eps = _episodes([("A", date(2025, 2, 1), 2), ("B", date(2025, 2, 1), 2), ("C", date(2025, 2, 1), 1), ("D", date(2025, 3, 1), 1)])
+    eps = _episodes(
+        [("A", date(2025, 2, 1), 2), ("B", date(2025, 2, 1), 2), ("C", date(2025, 2, 1), 1), ("D", date(2025, 3, 1), 1)]
+    )
     datasets = {
         "ruptures_episodes": eps,
         "specialite_atc": pl.DataFrame({"cis": ["A", "B", "C"], "code_atc": ["N06AX16", "N06AX16", "C07AA05"]}),
@@ -225,7 +227,9 @@ def test_scores_of_matches_sklearn_definitions():
 
 
 def test_baseline_is_the_flag_with_a_recency_tie_break():
-    frame = pl.DataFrame({"episode_12_mois": [1.0, 1.0, 0.0, 0.0], "jours_depuis_dernier": [10.0, 300.0, 500.0, 1095.0]})
+    frame = pl.DataFrame(
+        {"episode_12_mois": [1.0, 1.0, 0.0, 0.0], "jours_depuis_dernier": [10.0, 300.0, 500.0, 1095.0]}
+    )
     b = risk.baseline_score(frame)
     assert b[0] > b[1] > b[2] == b[3] == 0.0
     assert np.all(np.round(b) == frame["episode_12_mois"].to_numpy())
@@ -234,6 +238,7 @@ def test_baseline_is_the_flag_with_a_recency_tie_break():
 # --- forward evaluation ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_on_real_data(real_datasets, real_report):
     r = real_report
     snap = risk.last_snapshot(real_datasets)
@@ -260,6 +265,7 @@ def test_evaluate_on_real_data(real_datasets, real_report):
     assert ("fait mieux que la référence" in md) == r.beats_baseline
 
 
+@pytest.mark.slow
 def test_evaluate_is_deterministic(real_datasets):
     # speed is measured by bench/bench.py, not asserted here
     a = risk.evaluate(real_datasets, with_importance=False)
@@ -268,6 +274,7 @@ def test_evaluate_is_deterministic(real_datasets):
     assert a.model.calibration.equals(b.model.calibration)
 
 
+@pytest.mark.slow
 def test_score_current_only_when_the_model_beats_the_baseline(real_datasets, real_report):
     current = risk.score_current(real_datasets, real_report)
     if not real_report.beats_baseline:
@@ -336,6 +343,7 @@ def _run_notebook(raw: Path):
     return nb, "\n".join(o.get("text", "") + json.dumps(o.get("data", {}), ensure_ascii=False) for o in outputs)
 
 
+@pytest.mark.slow
 def test_notebook_executes_end_to_end(shared_dir):
     _, text = _run_notebook(shared_dir)
     assert f"Données brutes : {shared_dir}\n" in text  # the real data, not the demo
@@ -343,6 +351,7 @@ def test_notebook_executes_end_to_end(shared_dir):
     assert "vega" in text  # the calibration chart spec
 
 
+@pytest.mark.slow
 def test_notebook_falls_back_to_the_demo_data(tmp_path):
     nb, text = _run_notebook(tmp_path / "absent")
     assert "(démonstration)" in text and str(Path("data") / "demo") in text

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datamed.core.config import REPO_ROOT
-from datamed.views.search import SearchIndex
 from datamed.core.text import normalise
+from datamed.views.search import SearchIndex
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +98,7 @@ def test_odd_queries_never_crash(index, query):
         assert hits == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=300), st.integers(min_value=1, max_value=50))
 def test_any_text_is_safe(index, query, limit):
@@ -108,7 +109,12 @@ def test_any_text_is_safe(index, query, limit):
 
 def run(*args, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "datamed", "search", *args], cwd=REPO_ROOT, input=stdin, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "datamed", "search", *args],
+        cwd=REPO_ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -128,7 +134,12 @@ def test_cli_stdin_one_line_per_query(real_prepared):
     lines = done.stdout.splitlines()
     assert len(lines) == 4
     first, empty, para, emoji = (json.loads(x) for x in lines)
-    assert first[0] == {"kind": "cis", "id": "60002283", "label": "ANASTROZOLE ACCORD 1 mg, comprimé pelliculé", "score": 100}
+    assert first[0] == {
+        "kind": "cis",
+        "id": "60002283",
+        "label": "ANASTROZOLE ACCORD 1 mg, comprimé pelliculé",
+        "score": 100,
+    }
     assert empty == [] and emoji == []
     assert para[0]["label"] == "PARACÉTAMOL"
 

@@ -8,10 +8,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from datamed.views import shortages as sv
-from datamed.pipeline.build import BuildError, build
 from datamed.core.stats import kaplan_meier
+from datamed.pipeline.build import BuildError, build
 from datamed.pipeline.shortages import build_episodes, map_class_labels
+from datamed.views import shortages as sv
 
 
 def raw_dispo(shared_dir):
@@ -78,21 +78,67 @@ def test_episodes_across_snapshots():
     snap = [date(2025, 6, 1), date(2025, 9, 1), date(2025, 12, 1)]
     base = {"cip13": None, "lien_ansm": "https://ansm.sante.fr/x", "date_remise_dispo": None, "source_line": 1}
     rows = [
-        {**base, "cis": "60000001", "code_statut": 2, "date_debut": date(2025, 5, 10), "date_mise_a_jour": date(2025, 5, 20), "snapshot": snap[0]},
-        {**base, "cis": "60000001", "code_statut": 1, "date_debut": date(2025, 5, 10), "date_mise_a_jour": date(2025, 8, 1), "snapshot": snap[1]},
-        {**base, "cis": "60000001", "code_statut": 4, "date_debut": date(2025, 10, 1), "date_mise_a_jour": date(2025, 10, 1),
-         "date_remise_dispo": date(2025, 10, 1), "snapshot": snap[2]},
-        {**base, "cis": "60000002", "code_statut": 2, "date_debut": date(2025, 8, 20), "date_mise_a_jour": date(2025, 8, 25), "snapshot": snap[1]},
-        {**base, "cis": "60000002", "code_statut": 2, "date_debut": date(2025, 8, 20), "date_mise_a_jour": date(2025, 11, 2), "snapshot": snap[2]},
-        {**base, "cis": "60000003", "code_statut": 4, "date_debut": date(2025, 11, 5), "date_mise_a_jour": date(2025, 11, 5),
-         "date_remise_dispo": date(2025, 11, 5), "snapshot": snap[2]},
-    ]  # fmt: skip
+        {
+            **base,
+            "cis": "60000001",
+            "code_statut": 2,
+            "date_debut": date(2025, 5, 10),
+            "date_mise_a_jour": date(2025, 5, 20),
+            "snapshot": snap[0],
+        },
+        {
+            **base,
+            "cis": "60000001",
+            "code_statut": 1,
+            "date_debut": date(2025, 5, 10),
+            "date_mise_a_jour": date(2025, 8, 1),
+            "snapshot": snap[1],
+        },
+        {
+            **base,
+            "cis": "60000001",
+            "code_statut": 4,
+            "date_debut": date(2025, 10, 1),
+            "date_mise_a_jour": date(2025, 10, 1),
+            "date_remise_dispo": date(2025, 10, 1),
+            "snapshot": snap[2],
+        },
+        {
+            **base,
+            "cis": "60000002",
+            "code_statut": 2,
+            "date_debut": date(2025, 8, 20),
+            "date_mise_a_jour": date(2025, 8, 25),
+            "snapshot": snap[1],
+        },
+        {
+            **base,
+            "cis": "60000002",
+            "code_statut": 2,
+            "date_debut": date(2025, 8, 20),
+            "date_mise_a_jour": date(2025, 11, 2),
+            "snapshot": snap[2],
+        },
+        {
+            **base,
+            "cis": "60000003",
+            "code_statut": 4,
+            "date_debut": date(2025, 11, 5),
+            "date_mise_a_jour": date(2025, 11, 5),
+            "date_remise_dispo": date(2025, 11, 5),
+            "snapshot": snap[2],
+        },
+    ]
     eps = build_episodes(pl.DataFrame(rows)).sort("cis")
     first, second, third = eps.rows(named=True)
     assert first["statuts"] == ["Tension d'approvisionnement", "Rupture de stock", "Remise à disposition"]
     assert first["fin_observee"] and first["duree_jours"] == (date(2025, 10, 1) - date(2025, 5, 10)).days
     assert not first["en_cours"] and first["n_instantanes"] == 3
-    assert second["en_cours"] and not second["fin_observee"] and second["duree_jours"] == (snap[2] - date(2025, 8, 20)).days
+    assert (
+        second["en_cours"]
+        and not second["fin_observee"]
+        and second["duree_jours"] == (snap[2] - date(2025, 8, 20)).days
+    )
     assert third["debut_inconnu"] and third["duree_jours"] is None and third["date_fin"] == date(2025, 11, 5)
 
 
@@ -118,15 +164,30 @@ def test_class_labels_mapping(real_store):
 
 def test_class_mapping_rules():
     atc = pl.DataFrame(
-        {"code_atc": ["N", "N02", "B05"], "niveau": [1, 2, 2], "libelle_fr": ["Système nerveux", "Analgésiques", "Substituts du sang"], "libelle_en": ["NERVOUS SYSTEM", "ANALGESICS", "BLOOD SUBSTITUTES"]}
+        {
+            "code_atc": ["N", "N02", "B05"],
+            "niveau": [1, 2, 2],
+            "libelle_fr": ["Système nerveux", "Analgésiques", "Substituts du sang"],
+            "libelle_en": ["NERVOUS SYSTEM", "ANALGESICS", "BLOOD SUBSTITUTES"],
+        }
     )
-    out = dict(map_class_labels(["Analgesiques", "BO5", "Systeme nerveu", "Quelque chose"], atc).select("libelle_source", "code_atc").rows())
+    out = dict(
+        map_class_labels(["Analgesiques", "BO5", "Systeme nerveu", "Quelque chose"], atc)
+        .select("libelle_source", "code_atc")
+        .rows()
+    )
     assert out == {"Analgesiques": "N02", "BO5": "B05", "Systeme nerveu": "N", "Quelque chose": None}
 
 
+@pytest.mark.slow
 def test_alternatives_on_real_generic_groups(real_store):
     eps = real_store.table("ruptures_episodes")
-    current = eps.filter(pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("id_groupe_generique").is_not_null() & pl.col("au_catalogue"))
+    current = eps.filter(
+        pl.col("en_cours")
+        & pl.col("cip13").is_null()
+        & pl.col("id_groupe_generique").is_not_null()
+        & pl.col("au_catalogue")
+    )
     whole = set(eps.filter(pl.col("en_cours") & pl.col("cip13").is_null())["cis"])
     spec = real_store.table("specialites")
     marketed = set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"])
@@ -143,6 +204,7 @@ def test_alternatives_on_real_generic_groups(real_store):
     assert checked >= 5
 
 
+@pytest.mark.slow
 def test_alternatives_same_substance_dosage_route(real_store):
     eps = real_store.table("ruptures_episodes").filter(pl.col("en_cours") & pl.col("au_catalogue"))
     found = 0
@@ -176,6 +238,7 @@ def append(raw, *lines: str) -> None:
     path.write_bytes(path.read_bytes() + "".join(line + "\r\n" for line in lines).encode("cp1252"))
 
 
+@pytest.mark.slow
 def test_bad_availability_records_are_rejected(dispo_raw, tmp_path):
     append(
         dispo_raw,
@@ -186,7 +249,7 @@ def test_bad_availability_records_are_rejected(dispo_raw, tmp_path):
     )
     manifest = build(dispo_raw, tmp_path / "out")
     rejects = pl.read_parquet(tmp_path / "out/rejets.parquet")
-    reasons = {r: l for l, r in rejects.select("line", "reason").rows()}
+    reasons = {r: line for line, r in rejects.select("line", "reason").rows()}
     assert any("column code_statut" in r for r in reasons)
     assert "start date after the snapshot date (in the future)" in reasons
     assert "return date before the start date" in reasons
@@ -197,6 +260,7 @@ def test_bad_availability_records_are_rejected(dispo_raw, tmp_path):
     assert unknown.height == 1 and not unknown["au_catalogue"][0] and unknown["denomination"][0] is None
 
 
+@pytest.mark.slow
 def test_empty_availability_file_fails_clearly(dispo_raw, tmp_path):
     build(dispo_raw, tmp_path / "out")
     (dispo_raw / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt").write_bytes(b"")
@@ -221,7 +285,7 @@ def test_views(real_store, shared_dir):
 
 
 def test_demo_shortage_history(demo_store):
-    from datamed.demo.generate import DEMO_CLASS_UNMAPPED
+    from datamed.demo import DEMO_CLASS_UNMAPPED
 
     hist = demo_store.table("ruptures_classes")
     assert set(hist.filter(pl.col("code_atc").is_null())["libelle_source"]) == set(DEMO_CLASS_UNMAPPED)

@@ -81,9 +81,11 @@ def test_every_real_row_is_kept_or_rejected(real, real_dir):
             assert real.sites.filter(pl.col("site_id").str.starts_with(PREFIX[name])).height == src["rows"], name
     # the files as described in SOURCES.md: nothing to reject in them
     assert {s["file"]: s["rows"] for s in real.sources if s["file"] in PREFIX} == {
-        IREP: len(_records(real_dir / "sites" / IREP)), FDA_FR: len(_records(real_dir / "sites" / FDA_FR)),
-        SANTEFR: len(_records(real_dir / "sites" / SANTEFR)), SIRENE: len(_records(real_dir / "sites" / SIRENE)),
-    }  # fmt: skip
+        IREP: len(_records(real_dir / "sites" / IREP)),
+        FDA_FR: len(_records(real_dir / "sites" / FDA_FR)),
+        SANTEFR: len(_records(real_dir / "sites" / SANTEFR)),
+        SIRENE: len(_records(real_dir / "sites" / SIRENE)),
+    }
     assert real.rejects == []
     assert by_file[IREP]["snapshot"] == "2015" and by_file[FDA_FR]["snapshot"] == "2025-08"
     assert by_file[SANTEFR]["snapshot"] == "2025-10"
@@ -162,7 +164,9 @@ def test_real_countries_equal_the_by_country_file(real, real_dir):
     for r in published:
         m = mine[r["country_iso3"]]
         assert (m["n_establishments"], m["n_api_manufacture"], m["n_manufacture"]) == (
-            int(r["n_establishments"]), int(r["n_api_manufacture"]), int(r["n_manufacture"])
+            int(r["n_establishments"]),
+            int(r["n_api_manufacture"]),
+            int(r["n_manufacture"]),
         ), r["country_iso3"]
         assert m["share_api"] == pytest.approx(float(r["share_of_api_manufacture_sites"]), abs=1e-5)
     assert c["share_api"].sum() == pytest.approx(1.0)
@@ -189,7 +193,9 @@ def test_locate_paris_corsica_drom(gazetteer):
 
 
 def test_locate_drom_pharmacies_by_postal_prefix(gazetteer, real_dir):
-    drom = [r for r in _records(real_dir / "sites" / SANTEFR) if r["code_postal"][:3] in ("971", "972", "973", "974", "976")]
+    drom = [
+        r for r in _records(real_dir / "sites" / SANTEFR) if r["code_postal"][:3] in ("971", "972", "973", "974", "976")
+    ]
     assert len(drom) > 50
     for r in drom:
         p = gazetteer.locate(r["code_postal"], r["commune"])
@@ -244,15 +250,21 @@ def test_helpers():
 
 # --- bad input in the real column layouts ---------------------------------------------
 SANTEFR_HEADER = "finess_et,adresse_voie_1,adresse_voie_2,code_postal,commune,latitude,longitude"
-IREP_HEADER = ("identifiant_irep,nom_etablissement,siret,adresse,code_postal,commune,departement,region_2015,"
-               "x_lambert2e,y_lambert2e,code_ape,libelle_ape,code_eprtr,libelle_eprtr,latitude,longitude,"
-               "annee_donnees,selection")  # fmt: skip
-FDA_FR_HEADER = ("fei_number,duns_number,firm_name,address,operations,api_manufacture,manufacture,"
-                 "registration_expiration_date,registrant_name,registrant_duns,exclusion_flag,postal_code,"
-                 "city_as_written,code_commune_insee,nom_commune_laposte,latitude_approx,longitude_approx,"
-                 "geocoding_precision")  # fmt: skip
-SIRENE_HEADER = ("activitePrincipaleEtablissement,typeVoieEtablissement,libelleVoieEtablissement,"
-                 "libelleCommuneEtablissement,codeCommuneEtablissement,departement,geometry,long,lat")  # fmt: skip
+IREP_HEADER = (
+    "identifiant_irep,nom_etablissement,siret,adresse,code_postal,commune,departement,region_2015,"
+    "x_lambert2e,y_lambert2e,code_ape,libelle_ape,code_eprtr,libelle_eprtr,latitude,longitude,"
+    "annee_donnees,selection"
+)
+FDA_FR_HEADER = (
+    "fei_number,duns_number,firm_name,address,operations,api_manufacture,manufacture,"
+    "registration_expiration_date,registrant_name,registrant_duns,exclusion_flag,postal_code,"
+    "city_as_written,code_commune_insee,nom_commune_laposte,latitude_approx,longitude_approx,"
+    "geocoding_precision"
+)
+SIRENE_HEADER = (
+    "activitePrincipaleEtablissement,typeVoieEtablissement,libelleVoieEtablissement,"
+    "libelleCommuneEtablissement,codeCommuneEtablissement,departement,geometry,long,lat"
+)
 
 
 @pytest.fixture(scope="module")
@@ -282,17 +294,26 @@ def _site(result, site_id: str) -> dict:
 
 
 def test_bad_coordinates(raw):
-    _write(raw, SANTEFR, SANTEFR_HEADER,
-           "750000001,1 Rue A,,75012,Paris,2.39,48.84",  # swapped
-           "750000002,2 Rue B,,75015,Paris,95.2,2.29",  # latitude out of range
-           "750000003,3 Rue C,,75018,Paris,48.89,200",  # longitude out of range
-           "750000004,4 Rue D,,69003,Lyon,40.71,-74.0",  # New York: outside France, not swapped
-           "750000005,5 Rue E,,44000,Nantes,abc,",  # unparseable
-           "971000006,6 Rue F,,97139,Les Abymes,-61.50,16.27")  # swapped, in the DROM  # fmt: skip
+    _write(
+        raw,
+        SANTEFR,
+        SANTEFR_HEADER,
+        "750000001,1 Rue A,,75012,Paris,2.39,48.84",  # swapped
+        "750000002,2 Rue B,,75015,Paris,95.2,2.29",  # latitude out of range
+        "750000003,3 Rue C,,75018,Paris,48.89,200",  # longitude out of range
+        "750000004,4 Rue D,,69003,Lyon,40.71,-74.0",  # New York: outside France, not swapped
+        "750000005,5 Rue E,,44000,Nantes,abc,",  # unparseable
+        "971000006,6 Rue F,,97139,Les Abymes,-61.50,16.27",
+    )  # swapped, in the DROM
     res = read_sites(raw)
     assert res.rejects == [] and res.sites.height == 6
     s = _site(res, "santefr:750000001")
-    assert (s["latitude"], s["longitude"], s["placement"], s["precision"]) == (48.84, 2.39, SOURCE_COORDS_SWAPPED, "exacte")
+    assert (s["latitude"], s["longitude"], s["placement"], s["precision"]) == (
+        48.84,
+        2.39,
+        SOURCE_COORDS_SWAPPED,
+        "exacte",
+    )
     for fin, insee in (("750000002", "75115"), ("750000003", "75118"), ("750000004", "69383"), ("750000005", "44109")):
         s = _site(res, f"santefr:{fin}")
         assert (s["placement"], s["precision"], s["code_insee"]) == (BY_POSTAL_AND_NAME, "centroïde commune", insee)
@@ -305,10 +326,14 @@ def test_bad_coordinates(raw):
 
 
 def test_malformed_postal_codes(raw):
-    _write(raw, IREP, IREP_HEADER,
-           "038.00001,FICTIVA SANTE,,1 rue X,3800,GRENOBLE,ISERE,RHONE-ALPES,,,2120Z,Fabrication de préparations "
-           "pharmaceutiques,,,,,2015,naf_pharma",  # malformed, no coordinates, département known: placed
-           "038.00002,FICTIVA SANTE,,1 rue X,38 000,GRENOBLE,ISERE,RHONE-ALPES,,,2120Z,x,,,,,2015,naf_pharma")  # fmt: skip
+    _write(
+        raw,
+        IREP,
+        IREP_HEADER,
+        "038.00001,FICTIVA SANTE,,1 rue X,3800,GRENOBLE,ISERE,RHONE-ALPES,,,2120Z,Fabrication de préparations "
+        "pharmaceutiques,,,,,2015,naf_pharma",  # malformed, no coordinates, département known: placed
+        "038.00002,FICTIVA SANTE,,1 rue X,38 000,GRENOBLE,ISERE,RHONE-ALPES,,,2120Z,x,,,,,2015,naf_pharma",
+    )
     _write(raw, SANTEFR, SANTEFR_HEADER, "440000001,1 Rue A,,44O00,Nantes,,")  # letter O: unplaced
     res = read_sites(raw)
     assert res.rejects == []
@@ -324,15 +349,26 @@ def test_malformed_postal_codes(raw):
 
 
 def test_unknown_kinds_and_malformed_records_are_rejected(raw):
-    fda = ('{fei},123456789,FIRM {fei},"1 rue X, Lyon,  69003, France (FRA)",{ops},0,1,2025-12-31,'
-           "Jean Personne,123456789,N,69003,Lyon,69383,LYON 03,45.75,4.87,commune (postal code + name match)")
-    _write(raw, FDA_FR, FDA_FR_HEADER,
-           fda.format(fei="1000000001", ops="MANUFACTURE; PACK"),
-           fda.format(fei="1000000002", ops="COMPOUNDING"),
-           fda.format(fei="1000000003", ops=""),
-           fda.format(fei="1000000004", ops="ANALYSIS; COMPOUNDING"),
-           "1000000005,too,few,fields")  # fmt: skip
-    _write(raw, IREP, IREP_HEADER, "069.00001,X,,1 rue,69003,LYON,RHONE,RHONE-ALPES,,,0111Z,Culture,,,45.75,4.87,2015,naf_pharma")
+    fda = (
+        '{fei},123456789,FIRM {fei},"1 rue X, Lyon,  69003, France (FRA)",{ops},0,1,2025-12-31,'
+        "Jean Personne,123456789,N,69003,Lyon,69383,LYON 03,45.75,4.87,commune (postal code + name match)"
+    )
+    _write(
+        raw,
+        FDA_FR,
+        FDA_FR_HEADER,
+        fda.format(fei="1000000001", ops="MANUFACTURE; PACK"),
+        fda.format(fei="1000000002", ops="COMPOUNDING"),
+        fda.format(fei="1000000003", ops=""),
+        fda.format(fei="1000000004", ops="ANALYSIS; COMPOUNDING"),
+        "1000000005,too,few,fields",
+    )
+    _write(
+        raw,
+        IREP,
+        IREP_HEADER,
+        "069.00001,X,,1 rue,69003,LYON,RHONE,RHONE-ALPES,,,0111Z,Culture,,,45.75,4.87,2015,naf_pharma",
+    )
     _write(raw, SIRENE, SIRENE_HEADER, "47.74Z,rue,X,LYON 03,69383,69,POINT (4.87 45.75),4.87,45.75")
     res = read_sites(raw)
     by_line = {(r.file, r.line): r.reason for r in res.rejects}
@@ -369,7 +405,9 @@ def test_without_gazetteer_and_without_files(raw, tmp_path):
     empty = read_sites(tmp_path / "nothing")
     assert empty.sites.is_empty() and empty.countries.is_empty() and empty.sources == []
     (raw / "geo" / "laposte_hexasmal.csv").unlink()
-    _write(raw, SANTEFR, SANTEFR_HEADER, "750000001,1 Rue A,,75012,Paris,48.84,2.39", "750000002,2 Rue B,,75015,Paris,,")
+    _write(
+        raw, SANTEFR, SANTEFR_HEADER, "750000001,1 Rue A,,75012,Paris,48.84,2.39", "750000002,2 Rue B,,75015,Paris,,"
+    )
     res = read_sites(raw)
     assert _site(res, "santefr:750000001")["placement"] == SOURCE_COORDS
     assert _site(res, "santefr:750000001")["departement"] == "75"
@@ -377,18 +415,28 @@ def test_without_gazetteer_and_without_files(raw, tmp_path):
 
 
 def test_country_counts_checked_against_the_by_country_file(raw):
-    world_header = ("fei_number,duns_number,firm_name,address,country_iso3,country_name,operations,api_manufacture,"
-                    "manufacture,registration_expiration_date,registrant_name,registrant_duns,exclusion_flag")  # fmt: skip
-    _write(raw, FDA_WORLD, world_header,
-           '1,1,A,"x, India (IND)",IND,India,API MANUFACTURE; ANALYSIS,1,0,2025-12-31,A,1,N',
-           '2,2,B,"x, India (IND)",IND,India,MANUFACTURE,0,1,2025-12-31,B,2,N',
-           '3,3,C,"x, France (FRA)",FRA,France,API MANUFACTURE; MANUFACTURE,1,1,2025-12-31,C,3,N',
-           '4,4,D,"x",,Nowhere,MANUFACTURE,0,1,2025-12-31,D,4,N')  # fmt: skip
-    country_header = "country_iso3,country_name,n_establishments,n_api_manufacture,n_manufacture,share_of_api_manufacture_sites"
+    world_header = (
+        "fei_number,duns_number,firm_name,address,country_iso3,country_name,operations,api_manufacture,"
+        "manufacture,registration_expiration_date,registrant_name,registrant_duns,exclusion_flag"
+    )
+    _write(
+        raw,
+        FDA_WORLD,
+        world_header,
+        '1,1,A,"x, India (IND)",IND,India,API MANUFACTURE; ANALYSIS,1,0,2025-12-31,A,1,N',
+        '2,2,B,"x, India (IND)",IND,India,MANUFACTURE,0,1,2025-12-31,B,2,N',
+        '3,3,C,"x, France (FRA)",FRA,France,API MANUFACTURE; MANUFACTURE,1,1,2025-12-31,C,3,N',
+        '4,4,D,"x",,Nowhere,MANUFACTURE,0,1,2025-12-31,D,4,N',
+    )
+    country_header = (
+        "country_iso3,country_name,n_establishments,n_api_manufacture,n_manufacture,share_of_api_manufacture_sites"
+    )
     _write(raw, FDA_COUNTRY, country_header, "IND,India,2,1,1,0.5", "FRA,France,1,2,1,0.5")
     res = read_sites(raw)
     assert res.countries.select("country_iso3", "n_establishments", "n_api_manufacture", "n_manufacture").rows() == [
-        ("IND", 2, 1, 1), ("FRA", 1, 1, 1)]  # most API sites first, then most establishments
+        ("IND", 2, 1, 1),
+        ("FRA", 1, 1, 1),
+    ]  # most API sites first, then most establishments
     assert res.countries["share_api"].to_list() == [0.5, 0.5]
     reasons = [r.reason for r in res.rejects]
     assert any(r.startswith("invalid country_iso3") for r in reasons)
@@ -443,7 +491,7 @@ def test_demo_reads_with_its_quirks(demo_dir):
     assert sites.filter(pl.col("site_id").str.contains(r"^sirene:[0-9a-f]{12}-2$")).height == 1
     assert {"2A", "971", "974", "978"} <= set(sites["departement"].drop_nulls())
     # fictional firms only, no registrant
-    from datamed.demo.generate import GENERIC_HOLDERS, PRINCEPS_HOLDERS
+    from datamed.demo import GENERIC_HOLDERS, PRINCEPS_HOLDERS
 
     firms = set(PRINCEPS_HOLDERS) | {h for _, h in GENERIC_HOLDERS}
     industrial = sites.filter(pl.col("source").is_in(["IREP", "FDA DECRS"]))

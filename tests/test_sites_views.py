@@ -11,7 +11,9 @@ from datamed.views import sites as sv
 
 
 def test_filters_parse_and_apply(real_store):
-    f = sv.SiteFilters.parse(["pharmacie", "bad"], ["Santé.fr", "x"], "nope", "3d", sv.sources_of(real_store), sv.operations_of(real_store))
+    f = sv.SiteFilters.parse(
+        ["pharmacie", "bad"], ["Santé.fr", "x"], "nope", "3d", sv.sources_of(real_store), sv.operations_of(real_store)
+    )
     assert (f.kinds, f.sources, f.operation, f.view) == (["pharmacie"], ["Santé.fr"], None, "points")
     frame = sv.filter_sites(real_store, f)
     assert frame.height == 3757 and (frame["source"] == "Santé.fr").all()
@@ -38,7 +40,11 @@ def test_haversine_and_nearest(real_store):
     row = res.results.row(0, named=True)
     found = sv.find_place(real_store, "75012")
     _, lat, lon = found
-    pharm = real_store.table("sites").filter((pl.col("nom") == row["nom"]) & (pl.col("type") == "pharmacie")).row(0, named=True)
+    pharm = (
+        real_store.table("sites")
+        .filter((pl.col("nom") == row["nom"]) & (pl.col("type") == "pharmacie"))
+        .row(0, named=True)
+    )
     p1, p2 = math.radians(lat), math.radians(pharm["latitude"])
     dphi, dl = p2 - p1, math.radians(pharm["longitude"] - lon)
     a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2

@@ -78,9 +78,7 @@ def _interval(status: str, threshold: int) -> tuple[int, float]:
     return (0, threshold - 1) if status == PRIMARY else (threshold, math.inf)
 
 
-def recoverable(
-    values: Sequence[int], statuses: Sequence[str | None], total: int | None, threshold: int
-) -> list[int]:
+def recoverable(values: Sequence[int], statuses: Sequence[str | None], total: int | None, threshold: int) -> list[int]:
     """Indices of masked cells whose exact value can be derived by an attacker.
 
     Interval reasoning over the single constraint sum == total: with
@@ -216,9 +214,7 @@ def protect_frame(
         for r, s in zip(row_ids, protect_cells(vals, tot, threshold)):
             statuses[r] = s
     status = pl.Series(status_col, statuses, dtype=pl.String)
-    return df.with_columns(status).with_columns(
-        pl.when(pl.col(status_col).is_null()).then(pl.col(value)).alias(value)
-    )
+    return df.with_columns(status).with_columns(pl.when(pl.col(status_col).is_null()).then(pl.col(value)).alias(value))
 
 
 def mask_derived(df: pl.DataFrame, columns: list[str], depends_on: list[str]) -> pl.DataFrame:
@@ -260,7 +256,9 @@ def extend_statuses(df: pl.DataFrame, true_value: str, status: str, by: list[str
     return pl.Series(status, out, dtype=pl.String)
 
 
-def unsafe_groups(df: pl.DataFrame, true_value: str, status: str, by: list[str], total: str, threshold: int) -> pl.DataFrame:
+def unsafe_groups(
+    df: pl.DataFrame, true_value: str, status: str, by: list[str], total: str, threshold: int
+) -> pl.DataFrame:
     """Keys of the groups of ``by`` that stay unsafe against their published ``total``
     column (groups whose true cells do not add up to it carry no constraint): their
     total must be masked by the caller."""

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from datamed.demo.generate import write_demo
+from datamed.demo import write_demo
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,9 @@
-"""Synthetic "pharmaceutical sites" files, in the formats of ``shared/data/sites``
-and ``shared/data/geo/laposte_hexasmal.csv`` (see ``datamed.sources.sites``).
+"""Synthetic "pharmaceutical sites" files, in the formats of the real raw folder's
+``sites/`` files and ``geo/laposte_hexasmal.csv`` (see ``datamed.sources.sites``).
 
 Communes are real (real INSEE and postal codes, coordinates typed by hand,
 rounded: a few hundred metres off at most); every firm is fictional (the
-holder names of ``datamed.demo.generate``), FEI/DUNS/FINESS numbers are made up (they
+holder names of ``datamed.demo.vocabulary``), FEI/DUNS/FINESS numbers are made up (they
 start with 99 / 9999), streets are invented. Nothing is read from elsewhere.
 Deterministic: the same seed writes the same bytes.
 
@@ -24,7 +24,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from datamed.demo.generate import GENERIC_HOLDERS, PRINCEPS_HOLDERS
+from datamed.demo.vocabulary import GENERIC_HOLDERS, PRINCEPS_HOLDERS
 
 SNAPSHOT = "2025-08"
 FILES = {
@@ -94,28 +94,100 @@ COMMUNES = (
 )
 IDF_DEPARTEMENTS = ("75", "77", "78", "91", "92", "93", "94", "95")
 STREETS = (
-    ("rue", "de la Démonstration"), ("avenue", "des Exemples"), ("boulevard", "du Prototype"),
-    ("rue", "des Essais"), ("place", "de la Maquette"), ("allée", "des Simulations"),
-    ("rue", "du Fictif"), ("avenue", "de l'Échantillon"), ("chemin", "des Données Factices"),
-)  # fmt: skip
+    ("rue", "de la Démonstration"),
+    ("avenue", "des Exemples"),
+    ("boulevard", "du Prototype"),
+    ("rue", "des Essais"),
+    ("place", "de la Maquette"),
+    ("allée", "des Simulations"),
+    ("rue", "du Fictif"),
+    ("avenue", "de l'Échantillon"),
+    ("chemin", "des Données Factices"),
+)
 
-IREP_COLUMNS = ("identifiant_irep", "nom_etablissement", "siret", "adresse", "code_postal", "commune", "departement",
-                "region_2015", "x_lambert2e", "y_lambert2e", "code_ape", "libelle_ape", "code_eprtr", "libelle_eprtr",
-                "latitude", "longitude", "annee_donnees", "selection")  # fmt: skip
-FDA_WORLD_COLUMNS = ("fei_number", "duns_number", "firm_name", "address", "country_iso3", "country_name", "operations",
-                     "api_manufacture", "manufacture", "registration_expiration_date", "registrant_name",
-                     "registrant_duns", "exclusion_flag")  # fmt: skip
-FDA_FRANCE_COLUMNS = ("fei_number", "duns_number", "firm_name", "address", "operations", "api_manufacture",
-                      "manufacture", "registration_expiration_date", "registrant_name", "registrant_duns",
-                      "exclusion_flag", "postal_code", "city_as_written", "code_commune_insee", "nom_commune_laposte",
-                      "latitude_approx", "longitude_approx", "geocoding_precision")  # fmt: skip
-COUNTRY_COLUMNS = ("country_iso3", "country_name", "n_establishments", "n_api_manufacture", "n_manufacture",
-                   "share_of_api_manufacture_sites")  # fmt: skip
+IREP_COLUMNS = (
+    "identifiant_irep",
+    "nom_etablissement",
+    "siret",
+    "adresse",
+    "code_postal",
+    "commune",
+    "departement",
+    "region_2015",
+    "x_lambert2e",
+    "y_lambert2e",
+    "code_ape",
+    "libelle_ape",
+    "code_eprtr",
+    "libelle_eprtr",
+    "latitude",
+    "longitude",
+    "annee_donnees",
+    "selection",
+)
+FDA_WORLD_COLUMNS = (
+    "fei_number",
+    "duns_number",
+    "firm_name",
+    "address",
+    "country_iso3",
+    "country_name",
+    "operations",
+    "api_manufacture",
+    "manufacture",
+    "registration_expiration_date",
+    "registrant_name",
+    "registrant_duns",
+    "exclusion_flag",
+)
+FDA_FRANCE_COLUMNS = (
+    "fei_number",
+    "duns_number",
+    "firm_name",
+    "address",
+    "operations",
+    "api_manufacture",
+    "manufacture",
+    "registration_expiration_date",
+    "registrant_name",
+    "registrant_duns",
+    "exclusion_flag",
+    "postal_code",
+    "city_as_written",
+    "code_commune_insee",
+    "nom_commune_laposte",
+    "latitude_approx",
+    "longitude_approx",
+    "geocoding_precision",
+)
+COUNTRY_COLUMNS = (
+    "country_iso3",
+    "country_name",
+    "n_establishments",
+    "n_api_manufacture",
+    "n_manufacture",
+    "share_of_api_manufacture_sites",
+)
 SANTEFR_COLUMNS = ("finess_et", "adresse_voie_1", "adresse_voie_2", "code_postal", "commune", "latitude", "longitude")
-SIRENE_COLUMNS = ("activitePrincipaleEtablissement", "typeVoieEtablissement", "libelleVoieEtablissement",
-                  "libelleCommuneEtablissement", "codeCommuneEtablissement", "departement", "geometry", "long", "lat")  # fmt: skip
-LAPOSTE_COLUMNS = ("Code_commune_INSEE", "Nom_commune", "Code_postal", "Ligne_5", "Libellé_d_acheminement",
-                   "coordonnees_gps")  # fmt: skip
+SIRENE_COLUMNS = (
+    "activitePrincipaleEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "libelleCommuneEtablissement",
+    "codeCommuneEtablissement",
+    "departement",
+    "geometry",
+    "long",
+    "lat",
+)
+LAPOSTE_COLUMNS = (
+    "Code_commune_INSEE",
+    "Nom_commune",
+    "Code_postal",
+    "Ligne_5",
+    "Libellé_d_acheminement",
+    "coordonnees_gps",
+)
 
 APE = {
     "2110Z": "Fabrication de produits pharmaceutiques de base",
@@ -123,22 +195,59 @@ APE = {
     "4646Z": "Commerce de gros (commerce interentreprises) de produits pharmaceutiques",
     "2014Z": "Fabrication d'autres produits chimiques organiques de base",
 }
-EPRTR_4E = ("4.(e)", "Installations utilisant un procédé chimique ou biologique pour la fabrication industrielle "
-            "de produits pharmaceutiques de base")  # fmt: skip
+EPRTR_4E = (
+    "4.(e)",
+    "Installations utilisant un procédé chimique ou biologique pour la fabrication industrielle "
+    "de produits pharmaceutiques de base",
+)
 REGION_2015 = {  # pre-2016 régions, as IREP 2015 writes them
-    "75": "ILE-DE-FRANCE", "92": "ILE-DE-FRANCE", "91": "ILE-DE-FRANCE", "69": "RHONE-ALPES", "38": "RHONE-ALPES",
-    "63": "AUVERGNE", "04": "PROVENCE-ALPES-COTE-D'AZUR", "06": "PROVENCE-ALPES-COTE-D'AZUR",
-    "31": "MIDI-PYRENEES", "76": "HAUTE-NORMANDIE", "27": "HAUTE-NORMANDIE", "62": "NORD-PAS-DE-CALAIS",
-    "59": "NORD-PAS-DE-CALAIS", "02": "PICARDIE", "60": "PICARDIE", "45": "CENTRE", "37": "CENTRE",
-    "67": "ALSACE", "33": "AQUITAINE", "44": "PAYS-DE-LA-LOIRE", "35": "BRETAGNE", "21": "BOURGOGNE",
-}  # fmt: skip
+    "75": "ILE-DE-FRANCE",
+    "92": "ILE-DE-FRANCE",
+    "91": "ILE-DE-FRANCE",
+    "69": "RHONE-ALPES",
+    "38": "RHONE-ALPES",
+    "63": "AUVERGNE",
+    "04": "PROVENCE-ALPES-COTE-D'AZUR",
+    "06": "PROVENCE-ALPES-COTE-D'AZUR",
+    "31": "MIDI-PYRENEES",
+    "76": "HAUTE-NORMANDIE",
+    "27": "HAUTE-NORMANDIE",
+    "62": "NORD-PAS-DE-CALAIS",
+    "59": "NORD-PAS-DE-CALAIS",
+    "02": "PICARDIE",
+    "60": "PICARDIE",
+    "45": "CENTRE",
+    "37": "CENTRE",
+    "67": "ALSACE",
+    "33": "AQUITAINE",
+    "44": "PAYS-DE-LA-LOIRE",
+    "35": "BRETAGNE",
+    "21": "BOURGOGNE",
+}
 DEP_NAMES = {
-    "75": "PARIS", "92": "HAUTS-DE-SEINE", "91": "ESSONNE", "69": "RHONE", "38": "ISERE", "63": "PUY-DE-DOME",
-    "04": "ALPES-DE-HAUTE-PROVENCE", "06": "ALPES-MARITIMES", "31": "HAUTE-GARONNE", "76": "SEINE-MARITIME",
-    "27": "EURE", "62": "PAS-DE-CALAIS", "59": "NORD", "02": "AISNE", "60": "OISE", "45": "LOIRET",
-    "37": "INDRE-ET-LOIRE", "67": "BAS-RHIN", "33": "GIRONDE", "44": "LOIRE-ATLANTIQUE", "35": "ILLE-ET-VILAINE",
+    "75": "PARIS",
+    "92": "HAUTS-DE-SEINE",
+    "91": "ESSONNE",
+    "69": "RHONE",
+    "38": "ISERE",
+    "63": "PUY-DE-DOME",
+    "04": "ALPES-DE-HAUTE-PROVENCE",
+    "06": "ALPES-MARITIMES",
+    "31": "HAUTE-GARONNE",
+    "76": "SEINE-MARITIME",
+    "27": "EURE",
+    "62": "PAS-DE-CALAIS",
+    "59": "NORD",
+    "02": "AISNE",
+    "60": "OISE",
+    "45": "LOIRET",
+    "37": "INDRE-ET-LOIRE",
+    "67": "BAS-RHIN",
+    "33": "GIRONDE",
+    "44": "LOIRE-ATLANTIQUE",
+    "35": "ILLE-ET-VILAINE",
     "21": "COTE-D'OR",
-}  # fmt: skip
+}
 
 # (iso3, name, establishments, share declaring API MANUFACTURE, city, postal code); France comes from the France rows
 WORLD = (
@@ -161,49 +270,57 @@ UNKNOWN_OPERATION = "TELEPORTATION"
 
 DEMO_SITES_QUIRKS = {
     "swapped_coordinates": {
-        "file": FILES["santefr"], "site_id": "santefr:449800001",
+        "file": FILES["santefr"],
+        "site_id": "santefr:449800001",
         "description": "latitude et longitude inversées : la ligne est gardée, les coordonnées sont remises "
-                       "dans l'ordre (placement « coordonnées de la source (latitude et longitude inversées, corrigées) »)",
+        "dans l'ordre (placement « coordonnées de la source (latitude et longitude inversées, corrigées) »)",
     },
     "missing_coordinates": {
-        "file": FILES["santefr"], "site_id": "santefr:699800001",
+        "file": FILES["santefr"],
+        "site_id": "santefr:699800001",
         "description": "pharmacie sans coordonnées (69190 Saint-Fons) : placée au centroïde de la commune par "
-                       "La Poste (« code postal + commune », ST -> SAINT)",
+        "La Poste (« code postal + commune », ST -> SAINT)",
     },
     "out_of_range_coordinates": {
-        "file": FILES["santefr"], "site_id": "santefr:339800001",
+        "file": FILES["santefr"],
+        "site_id": "santefr:339800001",
         "description": "latitude hors bornes (448.5) : coordonnée écartée, pharmacie placée par La Poste",
     },
     "malformed_postal_code": {
-        "file": FILES["fda_france"], "site_id": "fda:9999000102",
+        "file": FILES["fda_france"],
+        "site_id": "fda:9999000102",
         "description": "code postal mal formé (« 3800 ») : commune retrouvée par son nom dans le département "
-                       "nommé dans l'adresse (Isère) — « commune dans le département »",
+        "nommé dans l'adresse (Isère) — « commune dans le département »",
     },
     "unplaced": {
-        "file": FILES["fda_france"], "site_id": "fda:9999000103",
+        "file": FILES["fda_france"],
+        "site_id": "fda:9999000103",
         "description": "code postal mal formé (« 323 ») sans département connu : établissement gardé, non placé "
-                       "(listé dans unplaced)",
+        "(listé dans unplaced)",
     },
     "unknown_operation": {
-        "file": FILES["fda_france"], "fei_number": "9999000104",
+        "file": FILES["fda_france"],
+        "fei_number": "9999000104",
         "description": f"opération FDA inconnue (« {UNKNOWN_OPERATION} ») : ligne rejetée (« unknown kind »)",
     },
     "cedex": {
-        "file": FILES["fda_france"], "site_id": "fda:9999000101",
+        "file": FILES["fda_france"],
+        "site_id": "fda:9999000101",
         "description": "code postal CEDEX (59011 Lille Cedex), absent du fichier de La Poste : commune trouvée "
-                       "par son nom dans le département (59350 Lille)",
+        "par son nom dans le département (59350 Lille)",
     },
     "far_from_commune": {
-        "file": FILES["sirene"], "commune": "93048",
+        "file": FILES["sirene"],
+        "commune": "93048",
         "description": "point SIRENE géocodé à Montreuil-sur-Mer (62) pour Montreuil (93) : remplacé par le "
-                       "centroïde de la commune (« code commune INSEE »)",
+        "centroïde de la commune (« code commune INSEE »)",
     },
     "duplicate_rows": {
         "file": FILES["sirene"],
         "description": "deux lignes SIRENE identiques (deux pharmacies de la même rue, sans numéro) : deux sites "
-                       "distincts (identifiant suffixé « -2 »)",
+        "distincts (identifiant suffixé « -2 »)",
     },
-}  # fmt: skip
+}
 
 
 def _csv_text(columns, rows, delimiter=",") -> str:
@@ -234,7 +351,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, km: float = 1.5) -> tupl
 
 
 def _upper_plain(text: str) -> str:
-    """"Saint-Maurice-l'Exil" -> "SAINT-MAURICE-L'EXIL" (IREP's spelling)."""
+    """ "Saint-Maurice-l'Exil" -> "SAINT-MAURICE-L'EXIL" (IREP's spelling)."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).upper()
 
 
@@ -252,31 +369,56 @@ def _laposte_rows() -> list[list[str]]:
 
 def _irep_rows(rng: random.Random) -> list[list[str]]:
     plan = (  # (INSEE, postal code as written, APE, selection)
-        ("63454", "63480", "2110Z", "naf_pharma"), ("04209", "04200", "2110Z", "naf_pharma"),
-        ("76114", "76210", "2014Z", "eprtr_4e_other_naf"), ("62502", "62136", "2014Z", "eprtr_4e_other_naf"),
-        ("02173", "02300", "2110Z", "naf_pharma"), ("69199", "69190", "2110Z", "naf_pharma"),
-        ("38425", "38550", "2120Z", "naf_pharma"), ("27701", "27106", "2120Z", "naf_pharma"),  # CEDEX code
-        ("37261", "37000", "2120Z", "naf_pharma"), ("45234", "45000", "2120Z", "naf_pharma"),
-        ("31149", "31770", "2120Z", "naf_pharma"), ("06033", "06511", "2120Z", "naf_pharma"),  # CEDEX code
-        ("60159", "60200", "2120Z", "naf_pharma"), ("67482", "67000", "2120Z", "naf_pharma"),
-        ("21231", "21000", "2120Z", "naf_pharma"), ("33063", "33000", "4646Z", "naf_pharma"),
+        ("63454", "63480", "2110Z", "naf_pharma"),
+        ("04209", "04200", "2110Z", "naf_pharma"),
+        ("76114", "76210", "2014Z", "eprtr_4e_other_naf"),
+        ("62502", "62136", "2014Z", "eprtr_4e_other_naf"),
+        ("02173", "02300", "2110Z", "naf_pharma"),
+        ("69199", "69190", "2110Z", "naf_pharma"),
+        ("38425", "38550", "2120Z", "naf_pharma"),
+        ("27701", "27106", "2120Z", "naf_pharma"),  # CEDEX code
+        ("37261", "37000", "2120Z", "naf_pharma"),
+        ("45234", "45000", "2120Z", "naf_pharma"),
+        ("31149", "31770", "2120Z", "naf_pharma"),
+        ("06033", "06511", "2120Z", "naf_pharma"),  # CEDEX code
+        ("60159", "60200", "2120Z", "naf_pharma"),
+        ("67482", "67000", "2120Z", "naf_pharma"),
+        ("21231", "21000", "2120Z", "naf_pharma"),
+        ("33063", "33000", "4646Z", "naf_pharma"),
         ("91692", "91940", "4646Z", "naf_pharma"),
-    )  # fmt: skip
+    )
     firms = _firms()
     rows = []
     for i, (insee, cp, ape, selection) in enumerate(plan):
-        _, name, _, lat, lon, spelled = _commune(insee)
+        _, _, _, lat, lon, spelled = _commune(insee)
         dep = _dep(insee)
         lat, lon = _jitter(rng, lat, lon, 2.0)
         kind, street = rng.choice(STREETS)
         eprtr = EPRTR_4E if selection == "eprtr_4e_other_naf" or ape == "2110Z" else ("", "")
         x = round(600000 + (lon - 2.337) * 76000)
         y = round(2200000 + (lat - 46.8) * 111000)
-        rows.append([
-            f"099.{i + 1:05d}", f"{firms[i % len(firms)]} - Site de {spelled}", f"999{i:011d}",
-            f"{rng.randint(1, 120)} {kind} {street}", cp, _upper_plain(spelled), DEP_NAMES[dep], REGION_2015[dep],
-            str(x), str(y), ape, APE[ape], eprtr[0], eprtr[1], _fmt(lat), _fmt(lon), "2015", selection,
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"099.{i + 1:05d}",
+                f"{firms[i % len(firms)]} - Site de {spelled}",
+                f"999{i:011d}",
+                f"{rng.randint(1, 120)} {kind} {street}",
+                cp,
+                _upper_plain(spelled),
+                DEP_NAMES[dep],
+                REGION_2015[dep],
+                str(x),
+                str(y),
+                ape,
+                APE[ape],
+                eprtr[0],
+                eprtr[1],
+                _fmt(lat),
+                _fmt(lon),
+                "2015",
+                selection,
+            ]
+        )
     return rows
 
 
@@ -304,7 +446,7 @@ def _fda_france_rows(rng: random.Random) -> list[dict]:
         ("97411", "97490", "Saint-Denis", "MANUFACTURE", "La Reunion"),
         ("75115", "75015", "Paris", "ANALYSIS", "Ile-de-France"),
         ("44109", "44000", "Nantes", "MANUFACTURE; ANALYSIS", ""),
-    ]  # fmt: skip
+    ]
     firms = _firms()
     rows = []
     for i, (insee, cp, city, ops, state) in enumerate(plan):
@@ -323,24 +465,51 @@ def _fda_france_rows(rng: random.Random) -> list[dict]:
         placed = precision != "none"
         firm = firms[(i + 3) % len(firms)]
         registrant = "Camille EXEMPLE" if i == 6 else firm  # a registrant named like a person: never carried
-        rows.append({
-            "fei_number": fei, "duns_number": duns, "firm_name": firm, "address": address, "operations": ops,
-            "api_manufacture": str(int("API MANUFACTURE" in split)), "manufacture": str(int("MANUFACTURE" in split)),
-            "registration_expiration_date": "2025-12-31", "registrant_name": registrant, "registrant_duns": duns,
-            "exclusion_flag": "N", "postal_code": good_cp, "city_as_written": city,
-            "code_commune_insee": insee if placed else "", "nom_commune_laposte": c[1] if placed else "",
-            "latitude_approx": _fmt(c[3]) if placed else "", "longitude_approx": _fmt(c[4]) if placed else "",
-            "geocoding_precision": precision,
-        })  # fmt: skip
+        rows.append(
+            {
+                "fei_number": fei,
+                "duns_number": duns,
+                "firm_name": firm,
+                "address": address,
+                "operations": ops,
+                "api_manufacture": str(int("API MANUFACTURE" in split)),
+                "manufacture": str(int("MANUFACTURE" in split)),
+                "registration_expiration_date": "2025-12-31",
+                "registrant_name": registrant,
+                "registrant_duns": duns,
+                "exclusion_flag": "N",
+                "postal_code": good_cp,
+                "city_as_written": city,
+                "code_commune_insee": insee if placed else "",
+                "nom_commune_laposte": c[1] if placed else "",
+                "latitude_approx": _fmt(c[3]) if placed else "",
+                "longitude_approx": _fmt(c[4]) if placed else "",
+                "geocoding_precision": precision,
+            }
+        )
     return rows
 
 
 def _fda_world_rows(rng: random.Random, france: list[dict]) -> list[list[str]]:
     rows = []
     for r in france:
-        rows.append([r["fei_number"], r["duns_number"], r["firm_name"], r["address"], "FRA", "France", r["operations"],
-                     r["api_manufacture"], r["manufacture"], r["registration_expiration_date"], r["registrant_name"],
-                     r["registrant_duns"], r["exclusion_flag"]])  # fmt: skip
+        rows.append(
+            [
+                r["fei_number"],
+                r["duns_number"],
+                r["firm_name"],
+                r["address"],
+                "FRA",
+                "France",
+                r["operations"],
+                r["api_manufacture"],
+                r["manufacture"],
+                r["registration_expiration_date"],
+                r["registrant_name"],
+                r["registrant_duns"],
+                r["exclusion_flag"],
+            ]
+        )
     stems = [h.split()[-1] if h.startswith("LABORATOIRES") else h.split()[0] for h in _firms()]
     n = 0
     for iso, name, count, api_share, city, cp in WORLD:
@@ -355,8 +524,23 @@ def _fda_world_rows(rng: random.Random, france: list[dict]) -> list[list[str]]:
             firm = f"{rng.choice(stems)} {name.split(',')[0].upper()} {rng.choice(('LTD', 'INC.', 'GMBH', 'S.P.A.', 'CO., LTD.'))}"
             fei, duns = f"9998{n:06d}", f"98{rng.randint(0, 9_999_999):07d}"
             address = f"{rng.randint(1, 999)} Demo Road, {city}, {cp}, {name} ({iso})"
-            rows.append([fei, duns, firm, address, iso, name, ops_text, str(int("API MANUFACTURE" in ops)),
-                         str(int("MANUFACTURE" in ops)), "2025-12-31", firm, duns, "N"])  # fmt: skip
+            rows.append(
+                [
+                    fei,
+                    duns,
+                    firm,
+                    address,
+                    iso,
+                    name,
+                    ops_text,
+                    str(int("API MANUFACTURE" in ops)),
+                    str(int("MANUFACTURE" in ops)),
+                    "2025-12-31",
+                    firm,
+                    duns,
+                    "N",
+                ]
+            )
     return rows
 
 
@@ -386,15 +570,18 @@ def _santefr_rows(rng: random.Random) -> list[list[str]]:
                 la, lo = 18.0708 + rng.uniform(-0.01, 0.01), -63.0501 + rng.uniform(-0.01, 0.01)
             else:
                 la, lo = _jitter(rng, lat, lon)
-            rows.append([finess, f"{rng.randint(1, 150)} {kind.capitalize()} {street}", "", cp, spelled,
-                         _fmt(la), _fmt(lo)])  # fmt: skip
+            rows.append(
+                [finess, f"{rng.randint(1, 150)} {kind.capitalize()} {street}", "", cp, spelled, _fmt(la), _fmt(lo)]
+            )
     # the quirks (FINESS numbers fixed so that DEMO_SITES_QUIRKS can name them)
     nantes, bordeaux = _commune("44109"), _commune("33063")
     la, lo = _jitter(rng, nantes[3], nantes[4])
     rows.insert(3, ["449800001", "8 Rue de la Maquette", "", "44000", "Nantes", _fmt(lo), _fmt(la)])  # swapped
     rows.insert(7, ["699800001", "3 Place des Essais", "", "69190", "Saint-Fons", "", ""])  # no coordinates
     la, lo = _jitter(rng, bordeaux[3], bordeaux[4])
-    rows.insert(11, ["339800001", "21 Rue du Fictif", "Bâtiment B", "33000", "Bordeaux", "448.5", _fmt(lo)])  # out of range
+    rows.insert(
+        11, ["339800001", "21 Rue du Fictif", "Bâtiment B", "33000", "Bordeaux", "448.5", _fmt(lo)]
+    )  # out of range
     return rows
 
 
@@ -407,11 +594,24 @@ def _sirene_rows(rng: random.Random) -> list[list[str]]:
             kind, street = rng.choice(STREETS)
             la, lo = _jitter(rng, lat, lon, 1.0)
             commune = "BOULOGNE-BILLANCOURT" if insee == "92012" else name
-            rows.append(["47.73Z", kind, street.upper(), commune, insee, insee[:2], f"POINT ({lo:.7f} {la:.7f})",
-                         f"{lo:.7f}", f"{la:.7f}"])  # fmt: skip
+            rows.append(
+                [
+                    "47.73Z",
+                    kind,
+                    street.upper(),
+                    commune,
+                    insee,
+                    insee[:2],
+                    f"POINT ({lo:.7f} {la:.7f})",
+                    f"{lo:.7f}",
+                    f"{la:.7f}",
+                ]
+            )
     rows.insert(5, list(rows[4]))  # two pharmacies of the same street: identical rows
     # Montreuil (93) geocoded to Montreuil-sur-Mer (62)
-    rows.append(["47.73Z", "rue", "DE LA PAIX", "MONTREUIL", "93048", "93", "POINT (1.7635 50.4640)", "1.7635", "50.4640"])
+    rows.append(
+        ["47.73Z", "rue", "DE LA PAIX", "MONTREUIL", "93048", "93", "POINT (1.7635 50.4640)", "1.7635", "50.4640"]
+    )
     return rows
 
 

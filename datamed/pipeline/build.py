@@ -25,18 +25,19 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from datamed import __version__
 from datamed.core import disclosure
+from datamed.datasets import DS, registry
 from datamed.pipeline import shortages
 from datamed.pipeline.pharmacovigilance import build_pharmacovigilance
-from datamed.sources.pharmacovigilance import PvFileError
 from datamed.sources.atc import read_atc
 from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
+from datamed.sources.pharmacovigilance import PvFileError
 from datamed.sources.textfile import RawFileError, Reject
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -95,6 +96,41 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def source_entry(
+    path: Path,
+    rel: str,
+    source: str,
+    dataset: str,
+    *,
+    lines: int,
+    rows: int,
+    rejected: int = 0,
+    snapshot: str | None = None,
+    file: str | None = None,
+    encoding: str = "utf-8",
+    **extra,
+) -> dict:
+    """One entry of the manifest's ``sources``: a raw file read, with its checksum and size.
+
+    ``rel`` is its path relative to the raw folder; ``snapshot`` None for an undated
+    file; ``file`` defaults to the file name; ``extra`` (e.g. ``values_rejected``)
+    is appended."""
+    return {
+        "path": rel,
+        "source": source,
+        "file": file or path.name,
+        "dataset": dataset,
+        "snapshot": snapshot,
+        "sha256": sha256(path),
+        "bytes": path.stat().st_size,
+        "encoding": encoding,
+        "lines": lines,
+        "rows": rows,
+        "rejected": rejected,
+        **extra,
+    }
+
+
 def code_version() -> str:
     try:
         sha = subprocess.run(
@@ -116,7 +152,12 @@ def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
     """One row per substance code: its most common name, and usage counts."""
     if compo.is_empty():
         return pl.DataFrame(
-            schema={"code_substance": pl.String, "denomination": pl.String, "n_specialites": pl.UInt32, "substance_active": pl.Boolean}
+            schema={
+                "code_substance": pl.String,
+                "denomination": pl.String,
+                "n_specialites": pl.UInt32,
+                "substance_active": pl.Boolean,
+            }
         )
     names = (
         compo.group_by("code_substance", "denomination_substance")
@@ -211,7 +252,8 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
                     continue
                 history_names.append(names.select("code_substance", "denomination_substance"))
         ignored += [
-            f"{f.rel} (superseded by {files[0].snapshot}" + (", substance names kept for linking)" if spec.key == "CIS_COMPO_bdpm" else ")")
+            f"{f.rel} (superseded by {files[0].snapshot}"
+            + (", substance names kept for linking)" if spec.key == "CIS_COMPO_bdpm" else ")")
             for f in files[len(used) :]
         ]
         frames = []
@@ -229,19 +271,18 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
                 frame = frame.with_columns(pl.lit(src.snapshot).str.to_date().alias("snapshot"))
             frames.append(frame)
             sources.append(
-                {
-                    "path": src.rel,
-                    "source": "BDPM",
-                    "file": spec.key,
-                    "dataset": spec.dataset,
-                    "snapshot": src.snapshot,
-                    "sha256": sha256(src.path),
-                    "bytes": src.path.stat().st_size,
-                    "encoding": result.encoding,
-                    "lines": result.n_lines,
-                    "rows": frame.height,
-                    "rejected": len(result.rejects),
-                }
+                source_entry(
+                    src.path,
+                    src.rel,
+                    "BDPM",
+                    spec.dataset,
+                    file=spec.key,
+                    snapshot=src.snapshot,
+                    encoding=result.encoding,
+                    lines=result.n_lines,
+                    rows=frame.height,
+                    rejected=len(result.rejects),
+                )
             )
         datasets[spec.dataset] = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
@@ -253,70 +294,92 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
             raise BuildError(str(exc)) from exc
         if atc.is_empty():
             missing.append("ATC")
-        datasets["atc"] = atc
+        datasets[DS.ATC] = atc
         all_rejects += atc_rejects
         for f in atc_files:
             sources.append(
-                {
-                    "path": f["label"],
-                    "source": "ATC",
-                    "file": f["path"].name,
-                    "dataset": "atc",
-                    "snapshot": _file_date(f["path"]),
-                    "sha256": sha256(f["path"]),
-                    "bytes": f["path"].stat().st_size,
-                    "encoding": "utf-8",
-                    "lines": f["lines"],
-                    "rows": f["rows"],
-                    "rejected": f["rejected"],
-                }
+                source_entry(
+                    f["path"],
+                    f["label"],
+                    "ATC",
+                    DS.ATC,
+                    snapshot=_file_date(f["path"]),
+                    lines=f["lines"],
+                    rows=f["rows"],
+                    rejected=f["rejected"],
+                )
             )
     else:
-        datasets["atc"], _, _ = read_atc(atc_dir)  # typed and empty
+        datasets[DS.ATC], _, _ = read_atc(atc_dir)  # typed and empty
         missing.append("ATC")
-    datasets["noms_substances"] = pl.concat(
-        [datasets["compositions"].select("code_substance", "denomination_substance"), *history_names]
-    ).unique()
+    datasets[DS.NOMS_SUBSTANCES] = (
+        pl.concat([datasets[DS.COMPOSITIONS].select("code_substance", "denomination_substance"), *history_names])
+        .unique()
+        .sort("code_substance", "denomination_substance", nulls_last=True)
+    )  # deterministic row order
     return datasets, sources, all_rejects, ignored, missing
 
 
-def _file_date(path: Path) -> str:
+def _file_date(path: Path) -> str | None:
     """Snapshot date of an undated-folder source: a date in its name, else in a
-    sibling's name (the ATC files travel together), else its modification time."""
-    for name in [path.name] + sorted(p.name for p in path.parent.iterdir()):
+    sibling's name (the ATC files travel together), else None (undated: a file's
+    modification time says when it was copied, not what it describes)."""
+    for name in [path.name, *sorted(p.name for p in path.parent.iterdir())]:
         m = re.search(r"(\d{4}-\d{2}-\d{2})", name)
         if m:
             return m.group(1)
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).date().isoformat()
+    return None
 
 
 def read_pharmacovigilance(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict], threshold: int):
     """The pharmacovigilance step: masked ei_* datasets, their sources and rejects."""
     try:
-        pv = build_pharmacovigilance(raw, threshold, datasets["noms_substances"])
+        pv = build_pharmacovigilance(raw, threshold, datasets[DS.NOMS_SUBSTANCES])
     except (PvFileError, ValueError) as exc:
         raise BuildError(str(exc)) from exc
     datasets.update(pv.datasets)
     for src in pv.sources:
-        path = src.pop("path_obj")
-        src.update({"snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8"})
-        sources.append(src)
+        path = src["path_obj"]
+        sources.append(
+            source_entry(
+                path,
+                src["path"],
+                src["source"],
+                src["dataset"],
+                file=src["file"],
+                snapshot=_file_date(path),
+                lines=src["lines"],
+                rows=src["rows"],
+                rejected=src["rejected"],
+                values_rejected=src["values_rejected"],
+            )
+        )
     return pv.rejects, pv.ignored
 
 
 def derive(datasets: dict[str, pl.DataFrame]) -> None:
-    compo = datasets["compositions"]
-    datasets["substances"] = derive_substances(compo)
-    datasets["specialite_atc"] = derive_specialite_atc(compo, datasets.get("mitm"))
-    datasets["ruptures_episodes"] = shortages.enrich(shortages.build_episodes(datasets["disponibilites"]), datasets)
-    if "sites" in datasets:
+    compo = datasets[DS.COMPOSITIONS]
+    datasets[DS.SUBSTANCES] = derive_substances(compo)
+    datasets[DS.SPECIALITE_ATC] = derive_specialite_atc(compo, datasets.get(DS.MITM))
+    datasets[DS.RUPTURES_EPISODES] = shortages.enrich(shortages.build_episodes(datasets[DS.DISPONIBILITES]), datasets)
+    if DS.SITES in datasets:
         from datamed.pipeline.holder_link import build_links
 
-        datasets["titulaires_sites"], datasets["titulaires_non_relies"] = build_links(datasets["specialites"], datasets["sites"])
+        datasets[DS.TITULAIRES_SITES], datasets[DS.TITULAIRES_NON_RELIES] = build_links(
+            datasets[DS.SPECIALITES], datasets[DS.SITES]
+        )
 
 
 RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
-RISK_INPUTS = ("ruptures_episodes", "specialites", "presentations", "generiques", "mitm", "specialite_atc", "disponibilites")
+RISK_INPUTS = (
+    DS.RUPTURES_EPISODES,
+    DS.SPECIALITES,
+    DS.PRESENTATIONS,
+    DS.GENERIQUES,
+    DS.MITM,
+    DS.SPECIALITE_ATC,
+    DS.DISPONIBILITES,
+)
 
 
 def _warm_up() -> None:
@@ -355,16 +418,16 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
     """
     from datamed.pipeline import risk
 
-    eps = datasets["ruptures_episodes"]
+    eps = datasets[DS.RUPTURES_EPISODES]
     if eps.filter(pl.col("date_debut").is_not_null()).height < 20:
         return "not computed: too few dated shortage episodes"
     try:
         report = risk.evaluate(datasets, with_importance=False)
-    except Exception as exc:  # noqa: BLE001 - the model is optional: never fail the build for it
+    except Exception as exc:  # the model is optional: never fail the build for it
         return f"not computed: {type(exc).__name__}: {exc}"
-    datasets["risque_evaluation"] = report.metrics_table()
-    datasets["risque_calibration"] = report.calibration()
-    datasets["risque_rapport"] = pl.DataFrame(
+    datasets[DS.RISQUE_EVALUATION] = report.metrics_table()
+    datasets[DS.RISQUE_CALIBRATION] = report.calibration()
+    datasets[DS.RISQUE_RAPPORT] = pl.DataFrame(
         {
             "texte": [report.to_markdown_fr()],
             "bat_la_reference": [report.beats_baseline],
@@ -376,8 +439,8 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
     )
     if report.beats_baseline:
         try:
-            datasets["risque_ruptures"] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
-        except Exception as exc:  # noqa: BLE001
+            datasets[DS.RISQUE_RUPTURES] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+        except Exception as exc:  # optional too
             return f"evaluated, scores not computed: {type(exc).__name__}: {exc}"
         return "model beats the persistence baseline: scores published"
     return "model does not beat the persistence baseline: no score published"
@@ -385,10 +448,10 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
 
 def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
     """Availability records whose dates make no sense are rejected, with file and line."""
-    dispo = datasets["disponibilites"]
+    dispo = datasets[DS.DISPONIBILITES]
     if dispo.is_empty():
         return []
-    files = {s["snapshot"]: s for s in sources if s.get("dataset") == "disponibilites"}
+    files = {s["snapshot"]: s for s in sources if s.get("dataset") == DS.DISPONIBILITES}
     reason = (
         pl.when(pl.col("date_debut") > pl.col("snapshot"))
         .then(pl.lit("start date after the snapshot date (in the future)"))
@@ -404,15 +467,24 @@ def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[di
     for r in bad.iter_rows(named=True):
         src = files.get(r["snapshot"].isoformat())
         path = src["path"] if src else "CIS_CIP_Dispo_Spec.txt"
-        rejects.append(Reject(path, r["source_line"], r["_reason"], f"{r['cis']}\t{r['cip13'] or ''}\t{r['code_statut']}\t{r['date_debut']}\t{r['date_mise_a_jour']}\t{r['date_remise_dispo']}"))
+        rejects.append(
+            Reject(
+                path,
+                r["source_line"],
+                r["_reason"],
+                f"{r['cis']}\t{r['cip13'] or ''}\t{r['code_statut']}\t{r['date_debut']}\t{r['date_mise_a_jour']}\t{r['date_remise_dispo']}",
+            )
+        )
         if src:
             src["rows"] -= 1
             src["rejected"] += 1
-    datasets["disponibilites"] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
+    datasets[DS.DISPONIBILITES] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
     return rejects
 
 
-def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> tuple[list[Reject], list[str]]:
+def read_sites_step(
+    raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]
+) -> tuple[list[Reject], list[str]]:
     """Harmonised pharmaceutical sites (France) and FDA establishments per country."""
     from datamed.sources.sites import read_sites
 
@@ -422,32 +494,46 @@ def read_sites_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[
         result = read_sites(raw)
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
-    datasets["sites"] = result.sites
-    datasets["sites_pays"] = result.countries
+    datasets[DS.SITES] = result.sites
+    datasets[DS.SITES_PAYS] = result.countries
     from datamed.sources.world import read_world_countries
 
     world = read_world_countries()
     if world is not None:
-        datasets["pays_geo"], world_path = world
+        datasets[DS.PAYS_GEO], world_path = world
+        n = datasets[DS.PAYS_GEO].height
         sources.append(
-            {
-                "path": "natural_earth/naturalearth_lowres.shp", "source": "Natural Earth (paquet pyogrio)",
-                "file": world_path.name, "dataset": "pays_geo", "snapshot": "110m", "sha256": sha256(world_path),
-                "bytes": world_path.stat().st_size, "encoding": "binary", "lines": datasets["pays_geo"].height,
-                "rows": datasets["pays_geo"].height, "rejected": 0,
-            }
-        )  # fmt: skip
-    datasets["sites_non_places"] = result.unplaced
+            source_entry(
+                world_path,
+                "natural_earth/naturalearth_lowres.shp",
+                "Natural Earth (paquet pyogrio)",
+                DS.PAYS_GEO,
+                snapshot="110m",
+                encoding="binary",
+                lines=n,
+                rows=n,
+            )
+        )
+    datasets[DS.SITES_NON_PLACES] = result.unplaced
     if result.communes is not None and not result.communes.is_empty():
-        datasets["communes"] = result.communes
+        datasets[DS.COMMUNES] = result.communes
     for src in result.sources:
         path = raw / src["path"]
-        src.setdefault("snapshot", None)
-        if not src["snapshot"]:
-            src["snapshot"] = _file_date(path)
-        src["values_rejected"] = sum(1 for c in result.corrections if c.file == src["path"])
-        src.update({"sha256": sha256(path), "bytes": path.stat().st_size})
-        sources.append(src)
+        sources.append(
+            source_entry(
+                path,
+                src["path"],
+                src["source"],
+                src["dataset"],
+                file=src["file"],
+                snapshot=src.get("snapshot") or _file_date(path),
+                encoding=src["encoding"],
+                lines=src["lines"],
+                rows=src["rows"],
+                rejected=src["rejected"],
+                values_rejected=sum(1 for c in result.corrections if c.file == src["path"]),
+            )
+        )
     corrections = [Reject(c.file, c.line, "corrected (row kept): " + c.reason, c.raw) for c in result.corrections]
     return result.rejects + corrections, list(result.ignored)
 
@@ -484,14 +570,21 @@ def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[di
             continue
         geom = {"type": geom["type"], "coordinates": _round_coords(geom.get("coordinates"), 3)}  # ~100 m: lighter maps
         rows.append((str(props["code"]), str(props.get("nom") or ""), json.dumps(geom, separators=(",", ":"))))
-    datasets["departements_geo"] = pl.DataFrame(rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row")
+    datasets[DS.DEPARTEMENTS_GEO] = pl.DataFrame(
+        rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row"
+    )
     sources.append(
-        {
-            "path": rel, "source": "IGN / INSEE (france-geojson)", "file": path.name, "dataset": "departements_geo",
-            "snapshot": "2018", "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
-            "lines": len(features), "rows": len(rows), "rejected": len(rejects),
-        }
-    )  # fmt: skip
+        source_entry(
+            path,
+            rel,
+            "IGN / INSEE (france-geojson)",
+            DS.DEPARTEMENTS_GEO,
+            snapshot="2018",
+            lines=len(features),
+            rows=len(rows),
+            rejected=len(rejects),
+        )
+    )
     return rejects
 
 
@@ -520,69 +613,33 @@ def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: li
                 rejects.append(Reject(rel, n, f"count is not a non-negative integer: {count!r}", f"{year} {label}"))
             else:
                 rows.append((int(year), label, count))
-    frame = pl.DataFrame(rows, schema={"annee": pl.Int16, "libelle_source": pl.String, "n_signalements": pl.Int64}, orient="row")
-    mapping = shortages.map_class_labels(sorted(set(frame["libelle_source"])), datasets.get("atc", pl.DataFrame()))
-    atc = datasets.get("atc")
+    frame = pl.DataFrame(
+        rows, schema={"annee": pl.Int16, "libelle_source": pl.String, "n_signalements": pl.Int64}, orient="row"
+    )
+    mapping = shortages.map_class_labels(sorted(set(frame["libelle_source"])), datasets.get(DS.ATC, pl.DataFrame()))
+    atc = datasets.get(DS.ATC)
     labels = dict(zip(atc["code_atc"], atc["libelle"])) if atc is not None and not atc.is_empty() else {}
     frame = frame.join(mapping, on="libelle_source", how="left").with_columns(
-        pl.col("code_atc").str.len_chars().replace_strict({1: 1, 3: 2}, default=None, return_dtype=pl.Int8).alias("niveau"),
+        pl.col("code_atc")
+        .str.len_chars()
+        .replace_strict({1: 1, 3: 2}, default=None, return_dtype=pl.Int8)
+        .alias("niveau"),
         pl.col("code_atc").replace_strict(labels, default=None, return_dtype=pl.String).alias("libelle_atc"),
     )
-    datasets["ruptures_classes"] = frame.sort("annee", "libelle_source")
+    datasets[DS.RUPTURES_CLASSES] = frame.sort("annee", "libelle_source")
     sources.append(
-        {
-            "path": rel, "source": "ANSM DataMed", "file": path.name, "dataset": "ruptures_classes",
-            "snapshot": _file_date(path), "sha256": sha256(path), "bytes": path.stat().st_size, "encoding": "utf-8",
-            "lines": n, "rows": frame.height, "rejected": len(rejects),
-        }
-    )  # fmt: skip
+        source_entry(
+            path,
+            rel,
+            "ANSM DataMed",
+            DS.RUPTURES_CLASSES,
+            snapshot=_file_date(path),
+            lines=n,
+            rows=frame.height,
+            rejected=len(rejects),
+        )
+    )
     return rejects
-
-
-DATASET_DESCRIPTIONS = {
-    "atc": "Classification ATC : libellés français (à défaut, anglais de l'OMS)",
-    "substances": "Substances (code BDPM), avec le nombre de spécialités qui les contiennent",
-    "specialite_atc": "Code ATC de chaque spécialité : officiel (liste MITM) ou déduit des substances",
-    "rejets": "Lignes rejetées à la construction, avec fichier, numéro de ligne et motif",
-    "noms_substances": "Toutes les dénominations de substances des instantanés BDPM (pour relier les autres sources)",
-    "soc": "Les 27 classes de systèmes d'organes MedDRA (SOC), en français et en anglais",
-    "ei_colonnes": "Inspection des colonnes des fichiers de pharmacovigilance : utilisables, normalisées, inutilisables",
-    "ei_substances": "Effets indésirables par substance (2014-2018) : cas, patients traités par an, taux pour 100 000 avec IC 95 %, masqués sous le seuil",
-    "ei_annee": "Cas et patients traités par substance et par année, avec taux pour 100 000 (masqués sous le seuil)",
-    "ei_age": "Cas et patients traités par substance et classe d'âge, avec taux (masqués sous le seuil)",
-    "ei_sexe": "Cas et patients traités par substance et sexe, avec taux (masqués sous le seuil)",
-    "ei_soc": "Cas par substance et classe d'organes (SOC), part des cas, ROR, PRR, IC et signaux (masqués sous le seuil)",
-    "ei_soc_age": "Cas par substance, classe d'organes et classe d'âge (masqués sous le seuil)",
-    "ei_soc_sexe": "Cas par substance, classe d'organes et sexe (masqués sous le seuil)",
-    "ei_notif_age": "Déclarations par substance, classe d'âge et type de notificateur (colonne inutilisable, non représentée)",
-    "ei_notif_sexe": "Déclarations par substance, sexe et type de notificateur (colonne inutilisable, non représentée)",
-    "ei_national_annee": "Cas par année, toutes substances (paires cas-substance)",
-    "ei_national_age": "Cas par classe d'âge, toutes substances (paires cas-substance)",
-    "ei_national_sexe": "Cas par sexe, toutes substances (paires cas-substance)",
-    "ei_national_soc": "Cas par classe d'organes, toutes substances (paires cas-substance)",
-    "ei_liens": "Liens entre substances de pharmacovigilance et substances de la BDPM : méthode et score",
-    "ei_non_lies": "Substances de pharmacovigilance non reliées à la BDPM, avec suggestions",
-    "ruptures_episodes": "Épisodes de rupture, tension ou arrêt par médicament (tous les instantanés de disponibilité), enrichis du catalogue",
-    "risque_evaluation": "Modèle de risque de rupture : indicateurs sur la fenêtre de test (modèle et référence)",
-    "risque_calibration": "Modèle de risque de rupture : calibration par décile",
-    "risque_rapport": "Modèle de risque de rupture : résumé de l'évaluation dans le temps",
-    "risque_ruptures": "Probabilité de nouvelle rupture ou tension dans les 6 mois par médicament, avec ses principaux facteurs",
-    "sites": "Sites pharmaceutiques en France (IREP 2015, établissements enregistrés auprès de la FDA, pharmacies), géolocalisés",
-    "sites_pays": "Établissements enregistrés auprès de la FDA par pays, dont fabrication de principe actif",
-    "sites_non_places": "Sites qui n'ont pas pu être placés sur la carte, avec la raison",
-    "titulaires_sites": "Liens entre titulaires de médicaments et sites industriels connus (méthode et score)",
-    "titulaires_non_relies": "Titulaires sans site connu, avec suggestions",
-    "communes": "Communes et codes postaux avec leurs coordonnées (La Poste), pour chercher une pharmacie",
-    "pays_geo": "Contours simplifiés des pays (Natural Earth 1:110m, domaine public), fond de la carte du monde",
-    "departements_geo": "Contours simplifiés des départements (fond de carte hors ligne)",
-    "ruptures_classes": "Signalements de ruptures par classe ATC et par année (2014-2020, ANSM / EIG DataMed), reliés aux codes ATC",
-    "qualite": "Contrôles de qualité : un résultat par contrôle et par jeu de données, avec exemples de lignes en échec",
-    "qualite_echecs": "Lignes en échec de chaque contrôle de qualité (au plus 500 par contrôle)",
-    "qualite_evolution": "Évolutions entre instantanés : CIS et présentations ajoutés ou retirés, changements de statut, variations",
-    "liens_synthese": "Rapport de liaison : couverture, méthodes et scores de chaque liaison entre bases",
-    "liens_scores": "Rapport de liaison : distribution des scores par liaison",
-    "liens_non_relies": "Rapport de liaison : éléments non reliés avec suggestions",
-}
 
 
 def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
@@ -592,30 +649,51 @@ def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
     )
 
 
-def quality_step(datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None) -> None:
+def quality_step(
+    datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None
+) -> None:
     """Cross-database linking report, then the data-quality checks over every source."""
     from datamed.pipeline import linking, quality
 
     checks = quality.run_checks(datasets, sources, rejects, raw, previous)
-    evolution = checks["qualite_evolution"]  # stable row order: releases are compared byte for byte
-    checks["qualite_evolution"] = evolution.sort(evolution.columns, nulls_last=True)
+    evolution = checks[DS.QUALITE_EVOLUTION]  # stable row order: releases are compared byte for byte
+    checks[DS.QUALITE_EVOLUTION] = evolution.sort(evolution.columns, nulls_last=True)
     datasets.update(linking.link_report(datasets))
     datasets.update(checks)
 
 
 def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame]) -> dict:
+    """Write every dataset as Parquet; only registered datasets may be written."""
     entries = {}
     for name, frame in datasets.items():
-        path = out_tmp / f"{name}.parquet"
+        declared = registry.get(name)  # UnknownDataset for a name the registry does not know
+        path = out_tmp / f"{declared.name}.parquet"
         frame.write_parquet(path, compression="zstd")
-        spec = next((s for s in SPECS if s.dataset == name), None)
-        entries[name] = {
+        entries[declared.name] = {
             "file": path.name,
             "rows": frame.height,
             "columns": {c: str(t) for c, t in frame.schema.items()},
-            "description": spec.description if spec else DATASET_DESCRIPTIONS.get(name, ""),
+            "description": declared.description,
         }
     return entries
+
+
+def _write_problem(exc: OSError) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "a parent folder is a file"
+    return exc.strerror or str(exc)
+
+
+def check_out(out: Path) -> None:
+    """Fail before any work if the prepared folder cannot be written: the new data is
+    written into a temporary folder beside it, then swapped in."""
+    try:
+        if out.exists() and not out.is_dir():
+            raise BuildError(f"{out}: exists and is not a folder")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot write the prepared folder ({_write_problem(exc)})") from exc
 
 
 def swap_in(tmp: Path, out: Path) -> None:
@@ -640,10 +718,11 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
     ``previous`` is the prepared data the quality checks compare with (default:
     what ``out`` holds before the build)."""
     raw, out = Path(raw), Path(out)
-    if previous is None and (out / MANIFEST).exists():
-        previous = out
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
+    check_out(out)
+    if previous is None and (out / MANIFEST).exists():
+        previous = out
     started = time.perf_counter()
     steps: dict[str, float] = {}
 
@@ -681,28 +760,34 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         if risk_future is not None:
             try:
                 risk_status, risk_frames = risk_future.result()
-            except Exception as exc:  # noqa: BLE001 - a broken worker must not fail the build
+            except Exception as exc:  # a broken worker must not fail the build
                 risk_status, risk_frames = _risk_in_worker(risk_inputs)
                 risk_status += f" (worker process failed: {type(exc).__name__}; computed in the main process)"
         else:
             risk_status, risk_frames = _risk_in_worker(risk_inputs)
         t = lap("risk_model_wait", t)
     datasets.update(risk_frames)
-    datasets["rejets"] = rejected
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    datasets[DS.REJETS] = rejected
+    # a reject is a line dropped, or a value corrected or set aside with its row kept
+    corrected_values = sum(s.get("values_rejected", 0) for s in sources)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot write the prepared folder ({_write_problem(exc)})") from exc
     try:
         entries = _write(tmp, datasets)
         demo_marker = raw / "demo.json"
         manifest = {
             "schema_version": SCHEMA_VERSION,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "code_version": code_version(),
             "raw_dir": str(raw.resolve()),
             "demo": demo_marker.exists(),
             "sources": sources,
             "datasets": entries,
-            "rejected_lines": len(rejects),
+            "rejected_lines": len(rejects) - corrected_values,
+            "corrected_values": corrected_values,
             "ignored": ignored,
             "missing_sources": missing,
             "disclosure_threshold": threshold,
@@ -712,6 +797,8 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         swap_in(tmp, out)
+    except OSError as exc:  # e.g. a full disk: the previous prepared data is kept
+        raise BuildError(f"{out}: cannot write the prepared data ({_write_problem(exc)})") from exc
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -33,27 +33,118 @@ import re
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from datamed.core.holders import holders_with_counts
 from datamed.core.text import normalise
+from datamed.core.vocabulary import HOLDER_LINK_METHODS
 
 STOPWORDS = {"de", "d", "du", "des", "l", "la", "le", "les", "et", "ou", "and", "of", "the", "a", "en", "y"}
 LEGAL_FORMS = {
-    "sa", "sas", "sasu", "sarl", "snc", "eurl", "gie", "selas", "gmbh", "ltd", "limited", "inc", "bv", "nv",
-    "spa", "srl", "sl", "ag", "kgaa", "corp", "corporation", "llc", "plc", "ab", "oy", "asa", "eeig", "uc",
-    "co", "cie", "company", "societe", "ste", "sociedad",
-}  # fmt: skip
+    "sa",
+    "sas",
+    "sasu",
+    "sarl",
+    "snc",
+    "eurl",
+    "gie",
+    "selas",
+    "gmbh",
+    "ltd",
+    "limited",
+    "inc",
+    "bv",
+    "nv",
+    "spa",
+    "srl",
+    "sl",
+    "ag",
+    "kgaa",
+    "corp",
+    "corporation",
+    "llc",
+    "plc",
+    "ab",
+    "oy",
+    "asa",
+    "eeig",
+    "uc",
+    "co",
+    "cie",
+    "company",
+    "societe",
+    "ste",
+    "sociedad",
+}
 GENERIC_WORDS = {
     # trade words
-    "laboratoires", "laboratoire", "laboratorios", "laboratorio", "labo", "labs", "lab", "labortoires",
-    "pharma", "pharmaceutique", "pharmaceutiques", "pharmaceutical", "pharmaceuticals", "pharmaceutica",
-    "farmaceutici", "farmaceutica", "arzneimittel", "medicament", "medicaments", "industrie", "industries",
-    "groupe", "group", "holding", "holdings", "healthcare", "health", "sante", "production", "productions",
-    "manufacturing", "chimie", "chemie", "registration", "trading", "service", "services", "distribution",
-    "developpement", "products", "produits", "international", "internacional",
+    "laboratoires",
+    "laboratoire",
+    "laboratorios",
+    "laboratorio",
+    "labo",
+    "labs",
+    "lab",
+    "labortoires",
+    "pharma",
+    "pharmaceutique",
+    "pharmaceutiques",
+    "pharmaceutical",
+    "pharmaceuticals",
+    "pharmaceutica",
+    "farmaceutici",
+    "farmaceutica",
+    "arzneimittel",
+    "medicament",
+    "medicaments",
+    "industrie",
+    "industries",
+    "groupe",
+    "group",
+    "holding",
+    "holdings",
+    "healthcare",
+    "health",
+    "sante",
+    "production",
+    "productions",
+    "manufacturing",
+    "chimie",
+    "chemie",
+    "registration",
+    "trading",
+    "service",
+    "services",
+    "distribution",
+    "developpement",
+    "products",
+    "produits",
+    "international",
+    "internacional",
     # countries and regions (outside brackets too: "ABBVIE DEUTSCHLAND")
-    "france", "europe", "deutschland", "ireland", "irlande", "netherlands", "nederland", "belgium", "belgique",
-    "espagne", "spain", "italie", "italia", "uk", "austria", "autriche", "suisse", "luxembourg", "danemark",
-    "denmark", "sweden", "suede", "malta", "malte",
-}  # fmt: skip
+    "france",
+    "europe",
+    "deutschland",
+    "ireland",
+    "irlande",
+    "netherlands",
+    "nederland",
+    "belgium",
+    "belgique",
+    "espagne",
+    "spain",
+    "italie",
+    "italia",
+    "uk",
+    "austria",
+    "autriche",
+    "suisse",
+    "luxembourg",
+    "danemark",
+    "denmark",
+    "sweden",
+    "suede",
+    "malta",
+    "malte",
+}
 # "- Site de Baupte", "Usine de Bolbec", "Centre de production de Romainville", "Campus Mérieux"
 _SITE_SUFFIX = re.compile(r"\b(site|usine|centre|campus|etablissement)\b.*$")
 _BRACKETS = re.compile(r"\([^()]*\)?")
@@ -125,7 +216,7 @@ FUZZY_CUTOFF = 90
 FUZZY_MARGIN = 5  # the best site name must beat the runner-up by this much
 MIN_WORD = 4  # the first word shared by an "approché" link has at least 4 letters
 SUGGESTION_FLOOR = 65
-METHODS = ("exact", "normalisé", "groupe", "approché")
+METHODS = HOLDER_LINK_METHODS
 
 LINKS_SCHEMA = {
     "titulaire": pl.String,
@@ -271,31 +362,6 @@ def link_holders(
     return links_frame, unmatched_frame
 
 
-def holders_with_counts(specialites: pl.DataFrame) -> pl.DataFrame:
-    """titulaire, n_medicaments (CIS held, any position), n_premier (CIS it is the first holder of)."""
-    if specialites.is_empty() or "titulaires" not in specialites.columns:
-        return pl.DataFrame(schema={"titulaire": pl.String, "n_medicaments": pl.UInt32, "n_premier": pl.UInt32})
-    base = specialites.select("cis", "titulaires")
-    held = (
-        base.explode("titulaires")
-        .drop_nulls("titulaires")
-        .unique(["cis", "titulaires"])
-        .group_by(pl.col("titulaires").alias("titulaire"))
-        .agg(pl.len().alias("n_medicaments"))
-    )
-    first = (
-        base.select("cis", pl.col("titulaires").list.first().alias("titulaire"))
-        .drop_nulls("titulaire")
-        .group_by("titulaire")
-        .agg(pl.len().alias("n_premier"))
-    )
-    return (
-        held.join(first, on="titulaire", how="left")
-        .with_columns(pl.col("n_premier").fill_null(0))
-        .sort(["n_medicaments", "titulaire"], descending=[True, False])
-    )
-
-
 def coverage(links: pl.DataFrame, holders_with_counts: pl.DataFrame) -> dict:
     """Share of holders linked to at least one site, and share of medicines
     (CIS) whose first holder is linked (``n_premier``; ``n_medicaments`` if absent)."""
@@ -323,42 +389,6 @@ def build_links(specialites: pl.DataFrame, sites: pl.DataFrame) -> tuple[pl.Data
     counts = holders_with_counts(specialites)
     if counts.is_empty() or sites.is_empty() or "nom" not in sites.columns:
         return pl.DataFrame(schema=LINKS_SCHEMA), pl.DataFrame(schema=UNMATCHED_SCHEMA)
-    return link_holders(counts["titulaire"].to_list(), sites, counts=dict(counts.select("titulaire", "n_medicaments").rows()))
-
-
-def _all_links(store) -> tuple[pl.DataFrame, pl.DataFrame]:
-    if store.has("titulaires_sites"):  # computed by the build
-        return store.table("titulaires_sites"), store.table("titulaires_non_relies")
-
-    def compute():
-        counts = holders_with_counts(store.table("specialites"))
-        sites = store.table("sites")
-        if counts.is_empty() or sites.is_empty() or "nom" not in sites.columns:
-            return pl.DataFrame(schema=LINKS_SCHEMA), pl.DataFrame(schema=UNMATCHED_SCHEMA)
-        return link_holders(
-            counts["titulaire"].to_list(), sites, counts=dict(counts.select("titulaire", "n_medicaments").rows())
-        )
-
-    return store.memo("holder_site_links", compute)
-
-
-def holder_links(store) -> pl.DataFrame:
-    """All (holder, site) links of the prepared data, computed once per store."""
-    return _all_links(store)[0]
-
-
-def holder_sites(store, holder: str) -> pl.DataFrame:
-    """The sites linked to one holder, with the site columns, methode and score,
-    strictest method first."""
-    links = holder_links(store).filter(pl.col("titulaire") == holder)
-    sites = store.table("sites")
-    if links.is_empty() or sites.is_empty():
-        columns = {**dict(sites.schema), "methode": pl.String, "score": pl.Int16} if sites.width else LINKS_SCHEMA
-        return pl.DataFrame(schema=columns)
-    rank = {m: i for i, m in enumerate(METHODS)}
-    return (
-        sites.join(links.select("site_id", "methode", "score"), on="site_id", how="inner")
-        .with_columns(pl.col("methode").replace_strict(rank, return_dtype=pl.Int8).alias("_rank"))
-        .sort(["_rank", "score", "nom", "site_id"], descending=[False, True, False, False])
-        .drop("_rank")
+    return link_holders(
+        counts["titulaire"].to_list(), sites, counts=dict(counts.select("titulaire", "n_medicaments").rows())
     )

@@ -76,13 +76,14 @@ whose target is absent, gives no row; nothing raises.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import polars as pl
 from rapidfuzz import fuzz, process
 
 from datamed.core.text import normalise
+from datamed.datasets import DS
 
 MAX_UNMATCHED = 500  # unlinked elements listed per link
 SUGGESTION_FLOOR = 60  # rapidfuzz score below which a name is not suggested
@@ -152,11 +153,11 @@ _ELEMENTS_SCHEMA = {
 }
 
 DESCRIPTIONS = {
-    "liens_synthese": (
+    DS.LIENS_SYNTHESE: (
         "Liens entre bases : couverture, méthodes (exacte, normalisée, approchée, autre) et scores, par lien"
     ),
-    "liens_scores": "Liens entre bases : nombre d'éléments reliés par tranche de score de similarité",
-    "liens_non_relies": "Liens entre bases : éléments non reliés (500 au plus par lien), avec suggestions",
+    DS.LIENS_SCORES: "Liens entre bases : nombre d'éléments reliés par tranche de score de similarité",
+    DS.LIENS_NON_RELIES: "Liens entre bases : éléments non reliés (500 au plus par lien), avec suggestions",
 }
 
 
@@ -396,10 +397,7 @@ def _linked_elements(base: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
 def _elements(frame: pl.DataFrame) -> pl.DataFrame:
     """Cast a working frame to the elements schema (missing columns null)."""
     return frame.select(
-        [
-            (pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
-            for c, t in _ELEMENTS_SCHEMA.items()
-        ]
+        [(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c) for c, t in _ELEMENTS_SCHEMA.items()]
     )
 
 
@@ -417,8 +415,8 @@ class _Link:
 
 
 def _pv_bdpm(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    subs = _nonempty(ds, "ei_substances", "ei_id")
-    links = _frame(ds, "ei_liens", "ei_id")
+    subs = _nonempty(ds, DS.EI_SUBSTANCES, "ei_id")
+    links = _frame(ds, DS.EI_LIENS, "ei_id")
     if subs is None or links is None:
         return None
     base = subs.select(
@@ -429,7 +427,7 @@ def _pv_bdpm(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     best = _best_links(links, "ei_id")
     elements = _linked_elements(base, best)
     upstream: dict[str, list[str]] = {}
-    non_lies = _frame(ds, "ei_non_lies", "ei_id", "suggestions")
+    non_lies = _frame(ds, DS.EI_NON_LIES, "ei_id", "suggestions")
     if non_lies is not None:
         upstream = {k: v for k, v in non_lies.select("ei_id", "suggestions").rows() if v is not None}
 
@@ -455,9 +453,9 @@ def _pv_bdpm(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
 
 def _bdpm_substance_names(ds: dict[str, pl.DataFrame]) -> pl.Series:
     for name, column in (
-        ("noms_substances", "denomination_substance"),
-        ("compositions", "denomination_substance"),
-        ("substances", "denomination"),
+        (DS.NOMS_SUBSTANCES, "denomination_substance"),
+        (DS.COMPOSITIONS, "denomination_substance"),
+        (DS.SUBSTANCES, "denomination"),
     ):
         frame = _nonempty(ds, name, column)
         if frame is not None:
@@ -470,7 +468,7 @@ def _cis_names(ds: dict[str, pl.DataFrame], cache: dict) -> Callable[[], _Names]
 
     def get() -> _Names:
         if "cis_names" not in cache:
-            spec = _frame(ds, "specialites", "denomination")
+            spec = _frame(ds, DS.SPECIALITES, "denomination")
             cache["cis_names"] = _Names(spec["denomination"] if spec is not None else pl.Series([], dtype=pl.String))
         return cache["cis_names"]
 
@@ -485,8 +483,8 @@ def _name_suggester(names: Callable[[], _Names]) -> Suggester:
 
 
 def _mitm_cis(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    mitm = _nonempty(ds, "mitm", "cis")
-    spec = _nonempty(ds, "specialites", "cis")
+    mitm = _nonempty(ds, DS.MITM, "cis")
+    spec = _nonempty(ds, DS.SPECIALITES, "cis")
     if mitm is None or spec is None:
         return None
     base = (
@@ -514,8 +512,8 @@ def _code_join(base: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ruptures_cis(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    dispo = _nonempty(ds, "disponibilites", "cis")
-    spec = _nonempty(ds, "specialites", "cis")
+    dispo = _nonempty(ds, DS.DISPONIBILITES, "cis")
+    spec = _nonempty(ds, DS.SPECIALITES, "cis")
     if dispo is None or spec is None:
         return None
     slug = _slug_name(pl.col("lien_ansm")) if "lien_ansm" in dispo.columns else pl.lit(None, pl.String)
@@ -527,7 +525,7 @@ def _ruptures_cis(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     )
     if base.is_empty():
         return None
-    mitm = _frame(ds, "mitm", "cis", "denomination")
+    mitm = _frame(ds, DS.MITM, "cis", "denomination")
     if mitm is not None:
         names = mitm.select(_codes("cis").alias("element"), pl.col("denomination").alias("_mitm")).unique("element")
         base = base.join(names, on="element", how="left")
@@ -540,8 +538,8 @@ def _ruptures_cis(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
 
 
 def _ruptures_cip(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    dispo = _nonempty(ds, "disponibilites", "cip13")
-    pres = _nonempty(ds, "presentations", "cip13")
+    dispo = _nonempty(ds, DS.DISPONIBILITES, "cip13")
+    pres = _nonempty(ds, DS.PRESENTATIONS, "cip13")
     if dispo is None or pres is None:
         return None
     slug = _slug_name(pl.col("lien_ansm")) if "lien_ansm" in dispo.columns else pl.lit(None, pl.String)
@@ -554,7 +552,7 @@ def _ruptures_cip(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     )
     if base.is_empty():
         return None
-    spec = _frame(ds, "specialites", "cis", "denomination")
+    spec = _frame(ds, DS.SPECIALITES, "cis", "denomination")
     if spec is not None:
         base = base.join(
             spec.select(_codes("cis").alias("cis"), pl.col("denomination").alias("_nom")).unique("cis"),
@@ -594,7 +592,7 @@ def _ruptures_cip(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
 
 def _atc_table(ds: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
     """code_atc, niveau, libelle (displayed), francais (Boolean: a French label exists); None if absent."""
-    atc = _nonempty(ds, "atc", "code_atc")
+    atc = _nonempty(ds, DS.ATC, "code_atc")
     if atc is None:
         return None
     cols = atc.columns
@@ -627,7 +625,7 @@ def _atc_libelles(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
             (_codes("cis") if "cis" in frame.columns else pl.lit(None, pl.String)).alias("cis"),
             _codes("code_atc").alias("element"),
         )
-        for name in ("specialite_atc", "mitm")
+        for name in (DS.SPECIALITE_ATC, DS.MITM)
         if (frame := _frame(ds, name, "code_atc")) is not None
     ]
     if not parts:
@@ -645,9 +643,12 @@ def _atc_libelles(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
         labelled.select(pl.col("code_atc").alias("element"), "francais"), on="element", how="left"
     ).with_columns(
         pl.col("francais").is_not_null().alias("relie"),
-        pl.when(pl.col("francais")).then(pl.lit(EXACT)).when(pl.col("francais").is_not_null()).then(
-            pl.lit(METHOD_CATEGORIES[ENGLISH_ATC])
-        ).otherwise(None).alias("categorie"),
+        pl.when(pl.col("francais"))
+        .then(pl.lit(EXACT))
+        .when(pl.col("francais").is_not_null())
+        .then(pl.lit(METHOD_CATEGORIES[ENGLISH_ATC]))
+        .otherwise(None)
+        .alias("categorie"),
     )
     by_code = dict(labelled.select("code_atc", "libelle").rows())
     # the parent class of an unknown code, as its label: L01XX62 -> "classe parente L01XX : ..."
@@ -677,7 +678,7 @@ def _atc_libelles(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
 
 
 def _atc_classes_ruptures(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    classes = _nonempty(ds, "ruptures_classes", "libelle_source", "code_atc")
+    classes = _nonempty(ds, DS.RUPTURES_CLASSES, "libelle_source", "code_atc")
     atc = _atc_table(ds)
     if classes is None or atc is None:
         return None
@@ -723,12 +724,12 @@ def _atc_classes_ruptures(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | N
 
 
 def _titulaires_sites(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
-    spec = _nonempty(ds, "specialites", "cis", "titulaires")
-    links = _frame(ds, "titulaires_sites", "titulaire")
+    spec = _nonempty(ds, DS.SPECIALITES, "cis", "titulaires")
+    links = _frame(ds, DS.TITULAIRES_SITES, "titulaire")
     if spec is None or links is None or spec.schema["titulaires"] != pl.List(pl.String):
         return None
-    non_relies = _frame(ds, "titulaires_non_relies", "titulaire")
-    sites = _frame(ds, "sites", "nom")
+    non_relies = _frame(ds, DS.TITULAIRES_NON_RELIES, "titulaire")
+    sites = _frame(ds, DS.SITES, "nom")
     if links.is_empty() and (non_relies is None or non_relies.is_empty()) and (sites is None or sites.is_empty()):
         return None  # no site data: the link could not be made
     from datamed.pipeline.holder_link import holders_with_counts, normalise_company
@@ -736,9 +737,7 @@ def _titulaires_sites(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     counts = holders_with_counts(spec)
     if counts.is_empty():
         return None
-    base = counts.select(
-        pl.col("titulaire").alias("element"), pl.col("n_medicaments").cast(pl.Float64).alias("poids")
-    )
+    base = counts.select(pl.col("titulaire").alias("element"), pl.col("n_medicaments").cast(pl.Float64).alias("poids"))
     best = _best_links(links, "titulaire")
     elements = _linked_elements(base, best)
     upstream: dict[str, list[str]] = {}
@@ -858,9 +857,9 @@ def link_report(datasets: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
             bands.append(band)
         unmatched.append(_unmatched(link))
     return {
-        "liens_synthese": pl.DataFrame(summaries, schema=SYNTHESE_SCHEMA, orient="row"),
-        "liens_scores": pl.concat(bands) if bands else pl.DataFrame(schema=SCORES_SCHEMA),
-        "liens_non_relies": (
+        DS.LIENS_SYNTHESE: pl.DataFrame(summaries, schema=SYNTHESE_SCHEMA, orient="row"),
+        DS.LIENS_SCORES: pl.concat(bands) if bands else pl.DataFrame(schema=SCORES_SCHEMA),
+        DS.LIENS_NON_RELIES: (
             pl.concat([u.select(list(NON_RELIES_SCHEMA)).cast(NON_RELIES_SCHEMA) for u in unmatched])
             if unmatched
             else pl.DataFrame(schema=NON_RELIES_SCHEMA)

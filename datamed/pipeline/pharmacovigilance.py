@@ -21,9 +21,11 @@ from pathlib import Path
 import polars as pl
 
 from datamed.core import disclosure, stats
+from datamed.core.text import normalise
+from datamed.core.vocabulary import AGE_CLASSES
+from datamed.datasets import DS, pv_dataset
 from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import (
-    AGE_CLASSES,
     PvFileError,
     PvRead,
     SocList,
@@ -32,7 +34,6 @@ from datamed.sources.pharmacovigilance import (
     read_pv_file,
 )
 from datamed.sources.textfile import Reject
-from datamed.core.text import normalise
 
 PV_DIR = "ansm_pharmacovigilance"
 MAX_REJECT_SHARE = 0.05
@@ -69,9 +70,11 @@ def protect(df: pl.DataFrame, value: str, by: list[str], total: str | None, thre
     unknown = df.filter(pl.col(value).is_null()).with_columns(pl.lit(None, dtype=pl.String).alias(status))
     if total is not None and not known.is_empty():
         sums = known.group_by(by).agg(pl.col(value).sum().alias("_sum"))
-        known = known.join(sums, on=by, how="left").with_columns(
-            pl.when(pl.col("_sum") == pl.col(total)).then(pl.col(total)).otherwise(None).alias("_total")
-        ).drop("_sum")
+        known = (
+            known.join(sums, on=by, how="left")
+            .with_columns(pl.when(pl.col("_sum") == pl.col(total)).then(pl.col(total)).otherwise(None).alias("_total"))
+            .drop("_sum")
+        )
     if known.is_empty():
         known = known.with_columns(pl.lit(None, dtype=pl.String).alias(status))
     else:
@@ -95,9 +98,20 @@ def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFr
 TRUE = "_vrai_n_cas"  # true counts, kept while masking across tables, never written
 STRATUM_DERIVED = {"n_cas": ["taux", "taux_ic_bas", "taux_ic_haut", "part_cas"]}
 SOC_MEASURES = [
-    "part_cas", "ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025",
-    "signal_evans", "signal_ror", "signal_ic",
-]  # fmt: skip
+    "part_cas",
+    "ror",
+    "ror_ic_bas",
+    "ror_ic_haut",
+    "prr",
+    "prr_ic_bas",
+    "prr_ic_haut",
+    "chi2",
+    "ic",
+    "ic025",
+    "signal_evans",
+    "signal_ror",
+    "signal_ic",
+]
 
 
 def cross_protect(df: pl.DataFrame, by: list[str], threshold: int, derived: list[str]) -> pl.DataFrame:
@@ -134,7 +148,9 @@ def _stratified(
     df = cases.join(ids, on="nom").drop("nom", "record")
     df = df.join(totals.select("ei_id", "n_cas_total", "n_conso_total"), on="ei_id", how="left")
     df = stats.add_rates(df)
-    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"), pl.col("n_cas").alias(TRUE))
+    df = df.with_columns(
+        stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"), pl.col("n_cas").alias(TRUE)
+    )
     df = protect(df, "n_cas", ["ei_id"], "n_cas_total", threshold)
     df = protect(df, "n_conso", ["ei_id"], None, threshold)
     df = disclosure.mask_derived(df, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas", "n_conso"])
@@ -183,8 +199,8 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
                 "path_obj": f.path,
             }
         )
-    result.datasets["soc"] = socs.frame()
-    result.datasets["ei_colonnes"] = pl.DataFrame(
+    result.datasets[DS.SOC] = socs.frame()
+    result.datasets[DS.EI_COLONNES] = pl.DataFrame(
         inspect_columns(list(reads.values())),
         schema={"fichier": pl.String, "colonne": pl.String, "statut": pl.String, "detail": pl.String},
     )
@@ -195,7 +211,9 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
 
 
 def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: pl.DataFrame | None) -> None:
-    p = "ei_" if level == "substance" else "ei_produit_"
+    def name(table: str) -> DS:
+        return pv_dataset(level, table)
+
     annee = reads[(level, "annee")].frame
     names = sorted(set(annee["nom"]))
     ids = pl.DataFrame({"nom": names, "ei_id": [slug(n) for n in names]}).unique("ei_id", keep="first")
@@ -227,17 +245,19 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         frame = reads[(level, table)].frame.rename({"strate": strata_name})
         if table == "annee":
             frame = frame.with_columns(pl.col("annee").cast(pl.Int16))
-        result.datasets[f"{p}{table}"] = _stratified(frame, ids, totals, threshold, [strata_name])
+        result.datasets[name(table)] = _stratified(frame, ids, totals, threshold, [strata_name])
     # a stratum across substances adds up to its national figure; a substance whose
     # strata cannot be protected against its total gets that total masked
     infeasible = []
     for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
-        if f"{p}{table}" not in result.datasets:
+        if name(table) not in result.datasets:
             continue
-        df = cross_protect(result.datasets[f"{p}{table}"], [strata_name], threshold, STRATUM_DERIVED["n_cas"])
-        result.datasets[f"{p}{table}"] = df
+        df = cross_protect(result.datasets[name(table)], [strata_name], threshold, STRATUM_DERIVED["n_cas"])
+        result.datasets[name(table)] = df
         with_total = df.join(totals.select("ei_id", "n_cas_total"), on="ei_id", how="left")
-        infeasible.append(disclosure.unsafe_groups(with_total, TRUE, "n_cas_statut", ["ei_id"], "n_cas_total", threshold))
+        infeasible.append(
+            disclosure.unsafe_groups(with_total, TRUE, "n_cas_statut", ["ei_id"], "n_cas_total", threshold)
+        )
     masked_totals = pl.concat(infeasible).unique() if infeasible else pl.DataFrame(schema={"ei_id": pl.String})
 
     # --- SOC totals = sum over age strata of cases with an effect in the SOC
@@ -273,59 +293,95 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         complement = long.filter(pl.col("v_statut").is_not_null() & (pl.col("cote") == "sans")).select(
             "ei_id", "soc_code", pl.lit(disclosure.SECONDARY).alias("b_statut")
         )
-        soc = soc.join(masked, on=["ei_id", "soc_code"], how="left").join(complement, on=["ei_id", "soc_code"], how="left")
+        soc = soc.join(masked, on=["ei_id", "soc_code"], how="left").join(
+            complement, on=["ei_id", "soc_code"], how="left"
+        )
         soc = soc.with_columns(pl.coalesce("a_statut", "b_statut").alias("n_cas_statut")).drop("a_statut", "b_statut")
         measures = [
-            "part_cas", "ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025",
-        ]  # fmt: skip
+            "part_cas",
+            "ror",
+            "ror_ic_bas",
+            "ror_ic_haut",
+            "prr",
+            "prr_ic_bas",
+            "prr_ic_haut",
+            "chi2",
+            "ic",
+            "ic025",
+        ]
         hide = pl.col("n_cas_statut").is_not_null()
         soc = soc.with_columns(
             [pl.when(hide).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
-            + [pl.when(hide).then(None).otherwise(pl.col(f)).alias(f) for f in ("signal_evans", "signal_ror", "signal_ic")]
+            + [
+                pl.when(hide).then(None).otherwise(pl.col(f)).alias(f)
+                for f in ("signal_evans", "signal_ror", "signal_ic")
+            ]
             + [pl.when(hide).then(None).otherwise(pl.col("a")).alias("n_cas")]
         ).select(
-            "ei_id", "soc_code", "n_cas", "n_cas_statut", *measures, "signal_evans", "signal_ror", "signal_ic", pl.col("a").alias(TRUE)
+            "ei_id",
+            "soc_code",
+            "n_cas",
+            "n_cas_statut",
+            *measures,
+            "signal_evans",
+            "signal_ror",
+            "signal_ic",
+            pl.col("a").alias(TRUE),
         )  # b, c, d and n are never written: b = n - a would reveal a masked a
-        result.datasets[f"{p}soc"] = soc.sort("ei_id", "soc_code")
+        result.datasets[name("soc")] = soc.sort("ei_id", "soc_code")
 
         for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):
             if table not in soc_frames:
                 continue
             cells = soc_frames[table].join(
-                soc.select("ei_id", "soc_code", pl.col("n_cas").alias("soc_total"), pl.col("n_cas_statut").alias("soc_statut")),
+                soc.select(
+                    "ei_id", "soc_code", pl.col("n_cas").alias("soc_total"), pl.col("n_cas_statut").alias("soc_statut")
+                ),
                 on=["ei_id", "soc_code"],
                 how="left",
             )
-            cells = cells.drop("n_cas", "pour_cas_source").rename({"n_decla_eff": "n_cas"}).with_columns(pl.col("n_cas").alias(TRUE))
+            cells = (
+                cells.drop("n_cas", "pour_cas_source")
+                .rename({"n_decla_eff": "n_cas"})
+                .with_columns(pl.col("n_cas").alias(TRUE))
+            )
             cells = protect(cells, "n_cas", ["ei_id", "soc_code"], None, threshold)
             cells = mask_children(cells, "n_cas", "soc_statut")
             cells = cells.join(totals.select("ei_id", "n_cas_total"), on="ei_id").with_columns(
                 stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas")
             )
             cells = disclosure.mask_derived(cells, ["part_cas"], ["n_cas"])
-            result.datasets[f"{p}soc_{strata_name}"] = cells.select(
+            result.datasets[name(f"soc_{strata_name}")] = cells.select(
                 "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas", TRUE, "soc_total"
             ).sort("ei_id", "soc_code", strata_name)
         # organ classes whose age/sex cells cannot be protected get their count masked;
         # then each organ class across substances is protected against its national figure
         pairs = [
-            disclosure.unsafe_groups(result.datasets[f"{p}soc_{s}"], TRUE, "n_cas_statut", ["ei_id", "soc_code"], "soc_total", threshold)
+            disclosure.unsafe_groups(
+                result.datasets[name(f"soc_{s}")], TRUE, "n_cas_statut", ["ei_id", "soc_code"], "soc_total", threshold
+            )
             for s in ("age", "sexe")
-            if f"{p}soc_{s}" in result.datasets
+            if name(f"soc_{s}") in result.datasets
         ]
-        soc = result.datasets[f"{p}soc"]
+        soc = result.datasets[name("soc")]
         if pairs:
             soc = mask_keys(soc, pl.concat(pairs).unique(), SOC_MEASURES)
         soc = cross_protect(soc, ["soc_code"], threshold, SOC_MEASURES)
-        result.datasets[f"{p}soc"] = soc
+        result.datasets[name("soc")] = soc
         for s in ("age", "sexe"):
-            if f"{p}soc_{s}" not in result.datasets:
+            if name(f"soc_{s}") not in result.datasets:
                 continue
-            cells = result.datasets[f"{p}soc_{s}"].drop("soc_total").join(
-                soc.select("ei_id", "soc_code", pl.col("n_cas_statut").alias("soc_statut")), on=["ei_id", "soc_code"], how="left"
+            cells = (
+                result.datasets[name(f"soc_{s}")]
+                .drop("soc_total")
+                .join(
+                    soc.select("ei_id", "soc_code", pl.col("n_cas_statut").alias("soc_statut")),
+                    on=["ei_id", "soc_code"],
+                    how="left",
+                )
             )
             cells = disclosure.mask_derived(mask_children(cells, "n_cas", "soc_statut"), ["part_cas"], ["n_cas"])
-            result.datasets[f"{p}soc_{s}"] = cells.drop("soc_statut")
+            result.datasets[name(f"soc_{s}")] = cells.drop("soc_statut")
 
     # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted).
     # Declarations of a stratum add up to its cases: each (substance, stratum)
@@ -333,9 +389,11 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
     # all its cells.
     for table, strata_name in (("notif_age", "age"), ("notif_sexe", "sexe")):
         if (level, table) in reads:
-            frame = reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
+            frame = (
+                reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
+            )
             frame = protect(frame, "n_decla", ["ei_id", strata_name], None, threshold)
-            parent = result.datasets.get(f"{p}{strata_name}")
+            parent = result.datasets.get(name(strata_name))
             if parent is not None:
                 frame = frame.join(
                     parent.select("ei_id", strata_name, pl.col("n_cas_statut").alias("parent_statut")),
@@ -343,7 +401,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                     how="left",
                 )
                 frame = mask_children(frame, "n_decla", "parent_statut")
-            result.datasets[f"{p}{table}"] = frame.select(
+            result.datasets[name(table)] = frame.select(
                 "ei_id", strata_name, "typ_notif", "n_decla", "n_decla_statut"
             ).sort("ei_id", strata_name, "typ_notif")
 
@@ -353,20 +411,27 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             totals.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
         ).select("taux", "taux_ic_bas", "taux_ic_haut")
     )
-    head = head.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.col("n_cas_total").alias(TRUE), pl.lit(level).alias("niveau"))
+    head = head.with_columns(
+        pl.col("n_cas_total").alias("n_cas"), pl.col("n_cas_total").alias(TRUE), pl.lit(level).alias("niveau")
+    )
     head = protect(head, "n_cas", ["ei_id"], None, threshold)
     head = mask_keys(head, masked_totals, [])
     head = cross_protect(head, [], threshold, [])  # substances add up to the national total
     head = head.with_columns(
-        pl.when(pl.col("patients_par_an") < threshold).then(None).otherwise(pl.col("patients_par_an").round(0)).alias("patients_par_an"),
+        pl.when(pl.col("patients_par_an") < threshold)
+        .then(None)
+        .otherwise(pl.col("patients_par_an").round(0))
+        .alias("patients_par_an"),
     )
     head = disclosure.mask_derived(head, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas"])
     # the headline rate leaves out the years without a valid exposure; their
     # cases are total - (rate x exposure): hide the rate if one of them is masked
-    if f"{p}annee" in result.datasets:
+    if name("annee") in result.datasets:
         leaky = (
-            result.datasets[f"{p}annee"]
-            .filter(pl.col("n_conso").is_null() & pl.col("n_conso_statut").is_null() & pl.col("n_cas_statut").is_not_null())
+            result.datasets[name("annee")]
+            .filter(
+                pl.col("n_conso").is_null() & pl.col("n_conso_statut").is_null() & pl.col("n_cas_statut").is_not_null()
+            )
             .select("ei_id")
             .unique()
         )
@@ -376,10 +441,21 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                 for c in ("taux", "taux_ic_bas", "taux_ic_haut")
             ]
         )
-    cols = ["ei_id", "nom", "niveau", "n_cas", "n_cas_statut", "patients_par_an", "n_annees_expo", "taux", "taux_ic_bas", "taux_ic_haut"]
+    cols = [
+        "ei_id",
+        "nom",
+        "niveau",
+        "n_cas",
+        "n_cas_statut",
+        "patients_par_an",
+        "n_annees_expo",
+        "taux",
+        "taux_ic_bas",
+        "taux_ic_haut",
+    ]
     if soc is not None:
         top = (
-            result.datasets[f"{p}soc"]
+            result.datasets[name("soc")]
             .filter(pl.col("n_cas").is_not_null())
             .sort("n_cas", descending=True)
             .group_by("ei_id", maintain_order=True)
@@ -387,17 +463,19 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         )
         head = head.join(top, on="ei_id", how="left")
         cols.append("soc_principales")
-    result.datasets[f"{p}substances"] = head.select(cols).sort("nom")
+    result.datasets[name("substances")] = head.select(cols).sort("nom")
 
     # --- links to the BDPM (substances only)
     if bdpm is not None:
         links, unmatched = link_substances(names, bdpm)
         links = links.join(ids, on="nom", how="left")
         unmatched = unmatched.join(ids, on="nom", how="left").join(
-            result.datasets[f"{p}substances"].select("ei_id", "n_cas", "n_cas_statut"), on="ei_id", how="left"
+            result.datasets[name("substances")].select("ei_id", "n_cas", "n_cas_statut"), on="ei_id", how="left"
         )
-        result.datasets["ei_liens"] = links.select("ei_id", "nom", "code_substance", "denomination_bdpm", "methode", "score")
-        result.datasets["ei_non_lies"] = unmatched.select("ei_id", "nom", "n_cas", "n_cas_statut", "suggestions")
+        result.datasets[DS.EI_LIENS] = links.select(
+            "ei_id", "nom", "code_substance", "denomination_bdpm", "methode", "score"
+        )
+        result.datasets[DS.EI_NON_LIES] = unmatched.select("ei_id", "nom", "n_cas", "n_cas_statut", "suggestions")
 
     # --- national series over all substances (case-substance pairs)
     if level == "substance":
@@ -408,18 +486,18 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                 g = f.group_by(strata_name).agg(pl.col("n_cas").sum())
                 g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
                 g = g.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas").sum()).alias("part_cas"))
-                nat[f"ei_national_{table}"] = g.sort(strata_name)
+                nat[DS.of(f"ei_national_{table}")] = g.sort(strata_name)
         if soc is not None:
             raw_soc = counts.group_by("soc_code").agg(pl.col("a").sum().alias("n_cas"))
             grand = totals["n_cas_total"].sum()
             g = raw_soc.with_columns(stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"))
             g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
             g = disclosure.mask_derived(g, ["part_cas"], ["n_cas"])
-            nat["ei_national_soc"] = g.sort(["n_cas", "soc_code"], descending=[True, False], nulls_last=True)
+            nat[DS.EI_NATIONAL_SOC] = g.sort(["n_cas", "soc_code"], descending=[True, False], nulls_last=True)
         result.datasets.update(nat)
-    for name, frame in result.datasets.items():
+    for ds_name, frame in result.datasets.items():
         if TRUE in frame.columns:
-            result.datasets[name] = frame.drop(TRUE)
+            result.datasets[ds_name] = frame.drop(TRUE)
 
 
-__all__ = ["build_pharmacovigilance", "PvResult", "AGE_CLASSES", "slug"]
+__all__ = ["AGE_CLASSES", "PvResult", "build_pharmacovigilance", "slug"]

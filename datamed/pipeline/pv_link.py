@@ -27,23 +27,102 @@ from datamed.core.text import normalise
 
 STOPWORDS = {"de", "d", "du", "des", "l", "la", "le", "les", "a", "en", "et"}
 SALT_WORDS = {
-    "acetate", "acetonide", "aceponate", "anhydre", "arginine", "aspartate", "base", "benzoate", "besilate",
-    "bicarbonate", "bitartrate", "bromhydrate", "bromure", "butyrate", "calcique", "calcium", "carbonate",
-    "chlorhydrate", "chlorure", "citrate", "cyclopentylpropionate", "decanoate", "diacetate", "dichlorhydrate",
-    "dihydrate", "dihydratee", "dimesilate", "dipropionate", "disodique", "dipotassique", "embonate", "enantate",
-    "epolamine", "esilate", "fumarate", "furoate", "gluconate", "heptahydrate", "hemifumarate", "hemihydrate",
-    "hemihydratee", "hemitartrate", "hexahydrate", "hyclate", "hydrate", "hydratee", "hydrochlorure", "hydrogenotartrate",
-    "hydrogenosuccinate", "hydroxyde", "iodure", "isethionate", "lactate", "lysine", "magnesique", "maleate",
-    "malate", "mesilate", "metilsulfate", "monohydrate", "monohydratee", "monosodique", "nitrate", "oxalate",
-    "palmitate", "pamoate", "phosphate", "pivalate", "potassique", "potassium", "propionate", "sesquihydrate",
-    "sodique", "sodium", "stearate", "succinate", "sulfate", "tartrate", "tetrahydrate", "tosilate", "trihydrate",
-    "trihydratee", "trometamol", "undecanoate", "valerate", "camsilate", "s", "r",
-}  # fmt: skip
+    "acetate",
+    "acetonide",
+    "aceponate",
+    "anhydre",
+    "arginine",
+    "aspartate",
+    "base",
+    "benzoate",
+    "besilate",
+    "bicarbonate",
+    "bitartrate",
+    "bromhydrate",
+    "bromure",
+    "butyrate",
+    "calcique",
+    "calcium",
+    "carbonate",
+    "chlorhydrate",
+    "chlorure",
+    "citrate",
+    "cyclopentylpropionate",
+    "decanoate",
+    "diacetate",
+    "dichlorhydrate",
+    "dihydrate",
+    "dihydratee",
+    "dimesilate",
+    "dipropionate",
+    "disodique",
+    "dipotassique",
+    "embonate",
+    "enantate",
+    "epolamine",
+    "esilate",
+    "fumarate",
+    "furoate",
+    "gluconate",
+    "heptahydrate",
+    "hemifumarate",
+    "hemihydrate",
+    "hemihydratee",
+    "hemitartrate",
+    "hexahydrate",
+    "hyclate",
+    "hydrate",
+    "hydratee",
+    "hydrochlorure",
+    "hydrogenotartrate",
+    "hydrogenosuccinate",
+    "hydroxyde",
+    "iodure",
+    "isethionate",
+    "lactate",
+    "lysine",
+    "magnesique",
+    "maleate",
+    "malate",
+    "mesilate",
+    "metilsulfate",
+    "monohydrate",
+    "monohydratee",
+    "monosodique",
+    "nitrate",
+    "oxalate",
+    "palmitate",
+    "pamoate",
+    "phosphate",
+    "pivalate",
+    "potassique",
+    "potassium",
+    "propionate",
+    "sesquihydrate",
+    "sodique",
+    "sodium",
+    "stearate",
+    "succinate",
+    "sulfate",
+    "tartrate",
+    "tetrahydrate",
+    "tosilate",
+    "trihydrate",
+    "trihydratee",
+    "trometamol",
+    "undecanoate",
+    "valerate",
+    "camsilate",
+    "s",
+    "r",
+}
 _HYDRATE = re.compile(r"^(hemi|sesqui|mono|di|tri|tetra|penta|hexa|hepta|octa|nona|deca|dodeca)*hydratee?$")
 
 
 def _is_salt(word: str) -> bool:
     return word in SALT_WORDS or bool(_HYDRATE.match(word))
+
+
 _ORGANISM = re.compile(r"\([^()]*/[^()]*\)")  # (MAMMIFERE/HAMSTER/CELLULES CHO)
 
 FUZZY_CUTOFF = 90
@@ -93,7 +172,12 @@ def link_substances(pv_names: list[str], bdpm: pl.DataFrame) -> tuple[pl.DataFra
     spelling found in CIS_COMPO). ``links``: nom, code_substance,
     denomination_bdpm, methode, score. ``unmatched``: nom, suggestions.
     """
-    pairs = bdpm.select("code_substance", "denomination_substance").unique().sort("code_substance", "denomination_substance").rows()
+    pairs = (
+        bdpm.select("code_substance", "denomination_substance")
+        .unique()
+        .sort("code_substance", "denomination_substance")
+        .rows()
+    )
     by_exact: dict[str, set[tuple[str, str]]] = {}
     by_order: dict[str, set[tuple[str, str]]] = {}
     by_reduced: dict[str, set[tuple[str, str]]] = {}
@@ -140,7 +224,13 @@ def link_substances(pv_names: list[str], bdpm: pl.DataFrame) -> tuple[pl.DataFra
             links.append((pv, code, name, method, score))
     links_frame = pl.DataFrame(
         links,
-        schema={"nom": pl.String, "code_substance": pl.String, "denomination_bdpm": pl.String, "methode": pl.String, "score": pl.Int16},
+        schema={
+            "nom": pl.String,
+            "code_substance": pl.String,
+            "denomination_bdpm": pl.String,
+            "methode": pl.String,
+            "score": pl.Int16,
+        },
         orient="row",
     ).unique(["nom", "code_substance"], keep="first", maintain_order=True)
     unmatched_frame = pl.DataFrame(

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from datamed.core.text import normalise
 from datamed.core.vocabulary import DISPO_STATUS, OPEN_STATUSES
+from datamed.datasets import DS
 
 RELIABLE_START = date(2023, 10, 6)
 
@@ -41,20 +42,35 @@ def _episode_id(cis: str, cip13: str | None, start: date | None) -> str:
 def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
     """One row per episode, from the availability records of every snapshot."""
     schema = {
-        "episode_id": pl.String, "cis": pl.String, "cip13": pl.String, "date_debut": pl.Date,
-        "debut_est_maj": pl.Boolean, "statut_initial": pl.Int8, "statut": pl.Int8, "statuts": pl.List(pl.String),
-        "premiere_vue": pl.Date, "derniere_vue": pl.Date, "date_mise_a_jour": pl.Date, "date_fin": pl.Date,
-        "fin_observee": pl.Boolean, "en_cours": pl.Boolean, "duree_jours": pl.Int32, "lien_ansm": pl.String,
-        "n_instantanes": pl.Int16, "debut_inconnu": pl.Boolean,
-    }  # fmt: skip
+        "episode_id": pl.String,
+        "cis": pl.String,
+        "cip13": pl.String,
+        "date_debut": pl.Date,
+        "debut_est_maj": pl.Boolean,
+        "statut_initial": pl.Int8,
+        "statut": pl.Int8,
+        "statuts": pl.List(pl.String),
+        "premiere_vue": pl.Date,
+        "derniere_vue": pl.Date,
+        "date_mise_a_jour": pl.Date,
+        "date_fin": pl.Date,
+        "fin_observee": pl.Boolean,
+        "en_cours": pl.Boolean,
+        "duree_jours": pl.Int32,
+        "lien_ansm": pl.String,
+        "n_instantanes": pl.Int16,
+        "debut_inconnu": pl.Boolean,
+    }
     if dispo.is_empty():
         return pl.DataFrame(schema=schema)
     latest = dispo["snapshot"].max()
     # within a snapshot, open records first: a return listed in the same file as
     # an open record of the same product closes an *earlier* episode, not that one
-    rows = dispo.with_columns((pl.col("code_statut") == 4).alias("_is_return")).sort(
-        "snapshot", "_is_return", "date_mise_a_jour"
-    ).iter_rows(named=True)
+    rows = (
+        dispo.with_columns((pl.col("code_statut") == 4).alias("_is_return"))
+        .sort("snapshot", "_is_return", "date_mise_a_jour")
+        .iter_rows(named=True)
+    )
     episodes: dict[tuple, dict] = {}
     open_by_product: dict[tuple, list[tuple]] = {}
     for r in rows:
@@ -65,9 +81,16 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
             ep = episodes.get(key)
             if ep is None:
                 ep = episodes[key] = {
-                    "cis": r["cis"], "cip13": r["cip13"], "date_debut": r["date_debut"], "statut_initial": status,
-                    "history": [], "snapshots": set(), "lien_ansm": r["lien_ansm"], "date_fin": None, "debut_inconnu": False,
-                }  # fmt: skip
+                    "cis": r["cis"],
+                    "cip13": r["cip13"],
+                    "date_debut": r["date_debut"],
+                    "statut_initial": status,
+                    "history": [],
+                    "snapshots": set(),
+                    "lien_ansm": r["lien_ansm"],
+                    "date_fin": None,
+                    "debut_inconnu": False,
+                }
                 open_by_product.setdefault(product, []).append(key)
             ep["statut"] = status
             ep["date_mise_a_jour"] = r["date_mise_a_jour"]
@@ -97,10 +120,18 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
                 key = (r["cis"], r["cip13"], None, end)
                 if key not in episodes:
                     episodes[key] = {
-                        "cis": r["cis"], "cip13": r["cip13"], "date_debut": None, "statut_initial": 4, "statut": 4,
-                        "history": [DISPO_STATUS[4]], "snapshots": set(), "lien_ansm": r["lien_ansm"], "date_fin": end,
-                        "date_mise_a_jour": r["date_mise_a_jour"], "debut_inconnu": True,
-                    }  # fmt: skip
+                        "cis": r["cis"],
+                        "cip13": r["cip13"],
+                        "date_debut": None,
+                        "statut_initial": 4,
+                        "statut": 4,
+                        "history": [DISPO_STATUS[4]],
+                        "snapshots": set(),
+                        "lien_ansm": r["lien_ansm"],
+                        "date_fin": end,
+                        "date_mise_a_jour": r["date_mise_a_jour"],
+                        "debut_inconnu": True,
+                    }
                 episodes[key]["snapshots"].add(r["snapshot"])
     out = []
     for ep in episodes.values():
@@ -142,7 +173,7 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
 
 def enrich(episodes: pl.DataFrame, datasets: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Add catalogue facts: name, form, routes, holder, MITM, ATC, generic group."""
-    spec = datasets["specialites"].select(
+    spec = datasets[DS.SPECIALITES].select(
         "cis",
         "denomination",
         "forme_pharmaceutique",
@@ -151,10 +182,10 @@ def enrich(episodes: pl.DataFrame, datasets: dict[str, pl.DataFrame]) -> pl.Data
         "statut_amm",
         "date_amm",
     )
-    atc = datasets.get("specialite_atc", pl.DataFrame(schema={"cis": pl.String, "code_atc": pl.String}))
-    mitm = datasets.get("mitm", pl.DataFrame(schema={"cis": pl.String}))
-    gener = datasets.get("generiques", pl.DataFrame(schema={"cis": pl.String, "id_groupe_generique": pl.String}))
-    labels = datasets.get("atc", pl.DataFrame(schema={"code_atc": pl.String, "libelle": pl.String}))
+    atc = datasets.get(DS.SPECIALITE_ATC, pl.DataFrame(schema={"cis": pl.String, "code_atc": pl.String}))
+    mitm = datasets.get(DS.MITM, pl.DataFrame(schema={"cis": pl.String}))
+    gener = datasets.get(DS.GENERIQUES, pl.DataFrame(schema={"cis": pl.String, "id_groupe_generique": pl.String}))
+    labels = datasets.get(DS.ATC, pl.DataFrame(schema={"code_atc": pl.String, "libelle": pl.String}))
     lab = dict(zip(labels["code_atc"].to_list(), labels["libelle"].to_list())) if not labels.is_empty() else {}
     out = (
         episodes.join(spec, on="cis", how="left")

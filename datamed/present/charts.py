@@ -7,6 +7,8 @@ values (below the disclosure threshold) are simply absent from the charts.
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import polars as pl
 
@@ -69,7 +71,13 @@ def soc_bars(soc: pl.DataFrame, description: str, value: str = "part_cas", limit
     return _finish((bars + text).properties(height=alt.Step(24)))
 
 
-def strata_bars(frame: pl.DataFrame, category: str, description: str, value: str = "taux", title: str = "Cas pour 100 000 patients traités") -> alt.Chart:
+def strata_bars(
+    frame: pl.DataFrame,
+    category: str,
+    description: str,
+    value: str = "taux",
+    title: str = "Cas pour 100 000 patients traités",
+) -> alt.Chart:
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
     base = _base(data, description).encode(
         x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
@@ -77,11 +85,16 @@ def strata_bars(frame: pl.DataFrame, category: str, description: str, value: str
         tooltip=[alt.Tooltip(f"{category}:N", title="Classe"), alt.Tooltip("etiquette:N", title=title)],
     )
     return _finish(
-        (base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=260)
+        (
+            base.mark_bar(color=PALETTE[0], width={"band": 0.6})
+            + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")
+        ).properties(height=260)
     )
 
 
-def trend(frame: pl.DataFrame, description: str, series: str | None = None, domain: list[str] | None = None) -> alt.Chart:
+def trend(
+    frame: pl.DataFrame, description: str, series: str | None = None, domain: list[str] | None = None
+) -> alt.Chart:
     """Rate per 100,000 by year with its 95 % CI band; one line per substance if ``series``."""
     data = _labelled(frame.filter(pl.col("taux").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "taux")
     # several substances can differ by orders of magnitude: log scale
@@ -92,30 +105,50 @@ def trend(frame: pl.DataFrame, description: str, series: str | None = None, doma
     }
     tooltip = [alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Taux pour 100 000")]
     if series:
-        enc["color"] = alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400, symbolOpacity=1))
+        enc["color"] = alt.Color(
+            f"{series}:N",
+            title="Substance",
+            scale=_colours(domain),
+            legend=alt.Legend(orient="bottom", labelLimit=400, symbolOpacity=1),
+        )
         enc["strokeDash"] = alt.StrokeDash(f"{series}:N", title="Substance")
         tooltip.insert(0, alt.Tooltip(f"{series}:N", title="Substance"))
     base = _base(data, description)
     band = base.mark_area(opacity=0.15).encode(
-        x=enc["x"], y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients", scale=y_scale), y2="taux_ic_haut:Q",
+        x=enc["x"],
+        y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients", scale=y_scale),
+        y2="taux_ic_haut:Q",
         **({"color": alt.Color(f"{series}:N", scale=_colours(domain), legend=None)} if series else {}),
-    )  # fmt: skip
+    )
     line = base.mark_line(point=True).encode(**enc, tooltip=tooltip)
     return _finish((band + line).properties(height=300))
 
 
 def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
-    data = _labelled(frame.filter(pl.col("n_cas").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "n_cas", 0)
+    data = _labelled(
+        frame.filter(pl.col("n_cas").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "n_cas", 0
+    )
     base = _base(data, description).encode(
         x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("n_cas:Q", title="Cas déclarés", axis=fr_axis(",d")),
         tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Cas")],
     )
-    return _finish((base.mark_bar(color=PALETTE[0], width={"band": 0.6}) + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")).properties(height=240))
+    return _finish(
+        (
+            base.mark_bar(color=PALETTE[0], width={"band": 0.6})
+            + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")
+        ).properties(height=240)
+    )
 
 
 def grouped_bars(
-    frame: pl.DataFrame, category: str, value: str, series: str, description: str, title: str, domain: list[str] | None = None
+    frame: pl.DataFrame,
+    category: str,
+    value: str,
+    series: str,
+    description: str,
+    title: str,
+    domain: list[str] | None = None,
 ) -> alt.Chart:
     """Side-by-side bars per category, one per substance (colour + pattern of order + labels)."""
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
@@ -125,7 +158,9 @@ def grouped_bars(
         y=alt.Y(f"{category}:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
         yOffset=alt.YOffset(f"{series}:N", scale=alt.Scale(domain=domain) if domain else alt.Undefined),
         x=alt.X("valeur:Q", title=title, axis=fr_axis(), scale=_room(data, "valeur", 1.45)),
-        color=alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400)),
+        color=alt.Color(
+            f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400)
+        ),
         tooltip=[
             alt.Tooltip(f"{series}:N", title="Substance"),
             alt.Tooltip(f"{category}:N", title="Catégorie"),
@@ -133,25 +168,43 @@ def grouped_bars(
         ],
     )
     # each bar is labelled with its value and substance: colour is never the only key
-    text = base.mark_text(align="left", dx=3, font=FONT, fontSize=10).encode(text="etiquette_serie:N", color=alt.value("#333"))
+    text = base.mark_text(align="left", dx=3, font=FONT, fontSize=10).encode(
+        text="etiquette_serie:N", color=alt.value("#333")
+    )
     return _finish((base.mark_bar() + text).properties(height=alt.Step(16)))
 
 
-def forest(frame: pl.DataFrame, description: str, series: str = "substance", domain: list[str] | None = None) -> alt.Chart:
+def forest(
+    frame: pl.DataFrame, description: str, series: str = "substance", domain: list[str] | None = None
+) -> alt.Chart:
     """ROR with 95 % CI per organ class and substance, log scale, reference line at 1."""
     data = frame.filter(pl.col("ror").is_not_null() & (pl.col("ror") > 0) & pl.col("ror_ic_bas").is_not_null())
     data = data.with_columns(
-        [pl.col(c).map_elements(lambda x: fr_label(x, 2), return_dtype=pl.String).alias(f"{c}_txt") for c in ("ror", "ror_ic_bas", "ror_ic_haut")]
+        [
+            pl.col(c).map_elements(lambda x: fr_label(x, 2), return_dtype=pl.String).alias(f"{c}_txt")
+            for c in ("ror", "ror_ic_bas", "ror_ic_haut")
+        ]
     )
     base = _base(data, description)
     y = alt.Y("soc:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
     y_offset = alt.YOffset(f"{series}:N")
     x_scale = alt.Scale(type="log")
-    colour = alt.Color(f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400))
+    colour = alt.Color(
+        f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400)
+    )
     shape = alt.Shape(f"{series}:N", title="Substance")
     rule = base.mark_rule().encode(
-        y=y, yOffset=y_offset, x=alt.X("ror_ic_bas:Q", scale=x_scale, title="ROR (échelle log) et IC 95 %", axis=fr_axis("~g", values=[0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])), x2="ror_ic_haut:Q", color=colour
-    )  # fmt: skip
+        y=y,
+        yOffset=y_offset,
+        x=alt.X(
+            "ror_ic_bas:Q",
+            scale=x_scale,
+            title="ROR (échelle log) et IC 95 %",
+            axis=fr_axis("~g", values=[0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]),
+        ),
+        x2="ror_ic_haut:Q",
+        color=colour,
+    )
     points = base.mark_point(filled=True, size=60).encode(
         y=y,
         yOffset=y_offset,
@@ -181,13 +234,20 @@ def count_bars(frame: pl.DataFrame, category: str, value: str, description: str,
         x=alt.X("valeur:Q", title=title, axis=fr_axis(",d", tickMinStep=1), scale=_room(data, "valeur", 1.15)),
         tooltip=[alt.Tooltip(f"{category}:N", title="Catégorie"), alt.Tooltip("etiquette:N", title=title)],
     )
-    return _finish((base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")).properties(height=alt.Step(22)))
+    return _finish(
+        (
+            base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+        ).properties(height=alt.Step(22))
+    )
 
 
 def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
     """Episode starts per month; months before the reliable-start date are hatched grey."""
     data = frame.with_columns(
-        pl.when(pl.col("dates_fiables")).then(pl.lit("début")).otherwise(pl.lit("mise à jour (avant 10/2023)")).alias("nature")
+        pl.when(pl.col("dates_fiables"))
+        .then(pl.lit("début"))
+        .otherwise(pl.lit("mise à jour (avant 10/2023)"))
+        .alias("nature")
     )
     return _finish(
         _base(data, description)
@@ -195,9 +255,18 @@ def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
         .encode(
             x=alt.X("yearmonth(mois):T", title="Mois de début", axis=alt.Axis(format="%m/%Y")),
             y=alt.Y("episodes:Q", title="Épisodes commencés", axis=fr_axis(",d", tickMinStep=1)),
-            color=alt.Color("nature:N", title="Date connue", scale=alt.Scale(range=[PALETTE[0], "#b0b0b0"]), legend=alt.Legend(orient="top", labelLimit=300)),
+            color=alt.Color(
+                "nature:N",
+                title="Date connue",
+                scale=alt.Scale(range=[PALETTE[0], "#b0b0b0"]),
+                legend=alt.Legend(orient="top", labelLimit=300),
+            ),
             opacity=alt.Opacity("nature:N", scale=alt.Scale(range=[1.0, 0.6]), legend=None),
-            tooltip=[alt.Tooltip("yearmonth(mois):T", title="Mois", format="%m/%Y"), alt.Tooltip("episodes:Q", title="Épisodes"), alt.Tooltip("nature:N", title="Date")],
+            tooltip=[
+                alt.Tooltip("yearmonth(mois):T", title="Mois", format="%m/%Y"),
+                alt.Tooltip("episodes:Q", title="Épisodes"),
+                alt.Tooltip("nature:N", title="Date"),
+            ],
         )
         .properties(height=320)
     )
@@ -212,7 +281,11 @@ def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
         .encode(
             x=alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d")),
             y=alt.Y("pct:Q", title="Épisodes non résolus (%)", scale=alt.Scale(domain=[0, 100]), axis=fr_axis()),
-            tooltip=[alt.Tooltip("jours:Q", title="Jours"), alt.Tooltip("pct:Q", title="Non résolus (%)"), alt.Tooltip("a_risque:Q", title="Encore suivis")],
+            tooltip=[
+                alt.Tooltip("jours:Q", title="Jours"),
+                alt.Tooltip("pct:Q", title="Non résolus (%)"),
+                alt.Tooltip("a_risque:Q", title="Encore suivis"),
+            ],
         )
         .properties(height=260)
     )
@@ -226,12 +299,16 @@ def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
         y=alt.Y("n_signalements:Q", title="Signalements", axis=fr_axis(",d")),
         color=colour,
         shape=alt.Shape("classe:N", legend=None),
-        tooltip=[alt.Tooltip("classe:N", title="Classe"), alt.Tooltip("annee:O", title="Année"), alt.Tooltip("n_signalements:Q", title="Signalements")],
+        tooltip=[
+            alt.Tooltip("classe:N", title="Classe"),
+            alt.Tooltip("annee:O", title="Année"),
+            alt.Tooltip("n_signalements:Q", title="Signalements"),
+        ],
     )
     return _finish((base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=340))
 
 
-def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.Chart:
+def episode_timeline(frame: pl.DataFrame, end: date, description: str) -> alt.Chart:
     """One bar per episode from its start to its return (or today when open), labelled with the status."""
     data = frame.filter(pl.col("date_debut").is_not_null()).with_columns(
         pl.coalesce("date_fin", pl.lit(end)).alias("fin_affichee"),
@@ -246,14 +323,23 @@ def episode_timeline(frame: pl.DataFrame, end: "date", description: str) -> alt.
             alt.Tooltip("fin_affichee:T", title="Fin ou aujourd'hui", format="%d/%m/%Y"),
         ],
     )
-    bars = base.mark_bar(height=14, color=PALETTE[1]).encode(x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T")
+    bars = base.mark_bar(height=14, color=PALETTE[1]).encode(
+        x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T"
+    )
     text = base.mark_text(align="left", dx=4, font=FONT).encode(x="fin_affichee:T", text="parcours:N")
     return _finish((bars + text).properties(height=alt.Step(28)))
 
 
 def score_bars(
-    frame: pl.DataFrame, label: str, value: str, description: str, title: str, domain_max: float | None = None,
-    *, decimals: int = 1, keep_order: bool = False,
+    frame: pl.DataFrame,
+    label: str,
+    value: str,
+    description: str,
+    title: str,
+    domain_max: float | None = None,
+    *,
+    decimals: int = 1,
+    keep_order: bool = False,
 ) -> alt.Chart:
     """Horizontal bars of a score, coverage or count per item, each labelled with its value
     (sorted by value, or in the frame's order with ``keep_order``)."""
@@ -261,7 +347,12 @@ def score_bars(
     scale = alt.Scale(domain=[0, domain_max * 1.15]) if domain_max else _room(data, "valeur")
     ticks = {"values": [round(domain_max * i / 5, 6) for i in range(6)]} if domain_max else {}
     base = _base(data, description).encode(
-        y=alt.Y(f"{label}:N", sort=None if keep_order else "x", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False)),
+        y=alt.Y(
+            f"{label}:N",
+            sort=None if keep_order else "x",
+            title=None,
+            axis=alt.Axis(labelLimit=420, labelOverlap=False),
+        ),
         x=alt.X("valeur:Q", title=title, axis=fr_axis(**ticks), scale=scale),
         tooltip=[alt.Tooltip(f"{label}:N", title=" "), alt.Tooltip("etiquette:N", title=title)],
     )

@@ -55,7 +55,10 @@ def presentations_table(pres: pl.DataFrame) -> pl.DataFrame:
     return (
         pres.with_columns(
             pl.col("taux_remboursement")
-            .map_elements(lambda r: " ; ".join(f"{x} %" for x in r) if r is not None and len(r) else "Non remboursé", return_dtype=pl.String)
+            .map_elements(
+                lambda r: " ; ".join(f"{x} %" for x in r) if r is not None and len(r) else "Non remboursé",
+                return_dtype=pl.String,
+            )
             .alias("taux"),
             *[
                 pl.col(c).map_elements(fr_euro, return_dtype=pl.String).fill_null("—").alias(c)

@@ -30,31 +30,31 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from datamed import __version__
 from datamed.core import disclosure
-from datamed.pipeline.build import sha256
 from datamed.core.text import fr_int
-from datamed.release.schema import (
-    BY_NAME,
-    COLUMNS_FR,
-    INTERNAL_COLUMNS,
-    LICENCE_OUTPUTS,
-    NOT_PUBLISHED,
-    RESOURCES,
-    SOURCE_LICENCES,
-    Resource,
-)
+from datamed.datasets import DS
+from datamed.datasets.public import public_frame, table_schema, unpublished
+from datamed.datasets.registry import INTERNAL_COLUMNS, Dataset
+from datamed.pipeline.build import sha256
+from datamed.release.schema import BY_NAME, LICENCE_OUTPUTS, RESOURCES, SOURCE_LICENCES
+from datamed.views import releases
+from datamed.views.releases import HISTORY, LATEST, latest_release
 
-HISTORY = "history.json"
-LATEST = "LATEST"
-LIST_SEPARATOR = " | "
 # resources describing the build itself: they do not make a release "new"
-META_RESOURCES = ("qualite", "qualite_echecs", "qualite_evolution", "liens_synthese", "liens_scores", "liens_non_relies")
+META_RESOURCES = (
+    DS.QUALITE,
+    DS.QUALITE_ECHECS,
+    DS.QUALITE_EVOLUTION,
+    DS.LIENS_SYNTHESE,
+    DS.LIENS_SCORES,
+    DS.LIENS_NON_RELIES,
+)
 
 
 class PublishError(Exception):
@@ -85,69 +85,9 @@ class Release:
 # --- public tables ------------------------------------------------------------------------------
 
 
-def public_frame(resource: Resource, frame: pl.DataFrame) -> pl.DataFrame:
-    """The public columns of a prepared dataset; lists become ``a | b`` strings."""
-    drop = [c for c in (*INTERNAL_COLUMNS, *resource.drop) if c in frame.columns]
-    frame = frame.drop(drop)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array))]
-    if lists:
-        frame = frame.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR) for c in lists)
-    unsigned = [c for c, t in frame.schema.items() if t in (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)]
-    if unsigned:
-        frame = frame.with_columns(pl.col(c).cast(pl.Int64) for c in unsigned)
-    return frame
-
-
-def _field_type(dtype: pl.DataType) -> str:
-    if dtype.is_integer():
-        return "integer"
-    if dtype.is_float():
-        return "number"
-    if dtype == pl.Boolean:
-        return "boolean"
-    if dtype == pl.Date:
-        return "date"
-    if isinstance(dtype, pl.Datetime):
-        return "datetime"
-    return "string"
-
-
-def table_schema(resource: Resource, frame: pl.DataFrame, foreign_keys: list[tuple[str, str, str]]) -> dict:
-    fields = []
-    counts = set(resource.disclosure.counts) if resource.disclosure else set()
-    for name, dtype in frame.schema.items():
-        spec = {
-            "name": name,
-            "type": _field_type(dtype),
-            "description": resource.columns.get(name) or COLUMNS_FR.get(name, name.replace("_", " ")),
-        }
-        if dtype == pl.Date:
-            spec["format"] = "%Y-%m-%d"
-        constraints = {}
-        if name in resource.primary_key:
-            constraints["required"] = True
-        if len(resource.primary_key) == 1 and name in resource.primary_key:
-            constraints["unique"] = True
-        if name in resource.patterns:
-            constraints["pattern"] = resource.patterns[name]
-        if name in resource.enums:
-            constraints["enum"] = list(resource.enums[name])
-        if name.endswith("_statut") and name[: -len("_statut")] in counts:
-            constraints["enum"] = [disclosure.PRIMARY, disclosure.SECONDARY]
-        if constraints:
-            spec["constraints"] = constraints
-        fields.append(spec)
-    schema: dict = {"fields": fields, "missingValues": [""]}
-    if resource.primary_key:
-        schema["primaryKey"] = list(resource.primary_key)
-    if foreign_keys:
-        schema["foreignKeys"] = [
-            {"fields": [f], "reference": {"resource": res, "fields": [ref]}} for f, res, ref in foreign_keys
-        ]
-    return schema
-
-
-def _holding_foreign_keys(resource: Resource, frame: pl.DataFrame, frames: dict[str, pl.DataFrame]) -> tuple[list, list[str]]:
+def _holding_foreign_keys(
+    resource: Dataset, frame: pl.DataFrame, frames: dict[str, pl.DataFrame]
+) -> tuple[list, list[str]]:
     """Foreign keys that hold in this release; the others are stated, not declared."""
     holding, broken = [], []
     for col, target, ref in resource.foreign_keys:
@@ -162,11 +102,14 @@ def _holding_foreign_keys(resource: Resource, frame: pl.DataFrame, frames: dict[
     return holding, broken
 
 
-def _pk_unique(resource: Resource, frame: pl.DataFrame) -> bool:
+def _pk_unique(resource: Dataset, frame: pl.DataFrame) -> bool:
     pk = list(resource.primary_key)
     if not pk or any(c not in frame.columns for c in pk):
         return False
-    return frame.select(pk).is_duplicated().sum() == 0 and frame.select(pl.any_horizontal(pl.col(pk).is_null())).sum().item() == 0
+    return (
+        frame.select(pk).is_duplicated().sum() == 0
+        and frame.select(pl.any_horizontal(pl.col(pk).is_null())).sum().item() == 0
+    )
 
 
 # --- the disclosure gate ------------------------------------------------------------------------
@@ -197,9 +140,12 @@ def _breakdown_leaks(frame: pl.DataFrame, count: str, rule, tables: dict, thresh
         else:
             work = work.join(
                 totals.select(
-                    *[pl.col(k).cast(work.schema[b]) for k, b in zip(keys, by)], pl.col(total_col).cast(pl.Float64).alias("__total")
+                    *[pl.col(k).cast(work.schema[b]) for k, b in zip(keys, by)],
+                    pl.col(total_col).cast(pl.Float64).alias("__total"),
                 ),
-                left_on=by, right_on=list(keys), how="left",
+                left_on=by,
+                right_on=list(keys),
+                how="left",
             )
     else:
         work = work.with_columns(pl.lit(None, dtype=pl.Float64).alias("__total"))
@@ -232,7 +178,9 @@ def _breakdown_leaks(frame: pl.DataFrame, count: str, rule, tables: dict, thresh
         if masked_sum < 0:
             continue  # inconsistent constraint: cells do not add up to that total
         if 0 < masked_sum < threshold:
-            leaks.append(f"{count} [{where}]: masked cells add up to {masked_sum} (< {threshold}), derivable from the total {total}")
+            leaks.append(
+                f"{count} [{where}]: masked cells add up to {masked_sum} (< {threshold}), derivable from the total {total}"
+            )
             continue
         try:
             found = disclosure.recoverable(values, statuses, total, threshold)
@@ -279,7 +227,9 @@ def scan(folder: Path, threshold: int) -> list[str]:
                     continue
                 small = frame.filter(pl.col(count).is_not_null() & (pl.col(count) < threshold))
                 if small.height:
-                    leaks.append(f"data/{name}.{kind}: {small.height} value(s) of {count} below {threshold} (e.g. {small[count][0]})")
+                    leaks.append(
+                        f"data/{name}.{kind}: {small.height} value(s) of {count} below {threshold} (e.g. {small[count][0]})"
+                    )
                 status = f"{count}_statut"
                 if status in frame.columns:
                     masked = frame.filter(pl.col(status).is_not_null())
@@ -290,9 +240,13 @@ def scan(folder: Path, threshold: int) -> list[str]:
                         if derived in masked.columns:
                             n = masked.filter(pl.col(derived).is_not_null()).height
                             if n:
-                                leaks.append(f"data/{name}.{kind}: {n} value(s) of {derived} published beside a masked {count}")
+                                leaks.append(
+                                    f"data/{name}.{kind}: {n} value(s) of {derived} published beside a masked {count}"
+                                )
             for count, rule in rules.breakdowns:
-                leaks += [f"data/{name}.{kind}: {leak}" for leak in _breakdown_leaks(frame, count, rule, frames, threshold)]
+                leaks += [
+                    f"data/{name}.{kind}: {leak}" for leak in _breakdown_leaks(frame, count, rule, frames, threshold)
+                ]
     return leaks
 
 
@@ -308,7 +262,14 @@ def _row_hashes(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
 def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...]) -> dict:
     """Rows added, removed and changed (same key, other values) between two versions."""
     if old is None:
-        return {"status": "nouveau", "added": new.height, "removed": 0, "changed": 0, "rows_before": 0, "rows_after": new.height}
+        return {
+            "status": "nouveau",
+            "added": new.height,
+            "removed": 0,
+            "changed": 0,
+            "rows_before": 0,
+            "rows_after": new.height,
+        }
     out = {"rows_before": old.height, "rows_after": new.height}
     if old.schema != new.schema:
         out["columns_added"] = [c for c in new.columns if c not in old.columns]
@@ -332,7 +293,9 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
         cols = list(new.columns)
         o = _row_hashes(old, cols).alias("h").value_counts(name="o")
         n = _row_hashes(new, cols).alias("h").value_counts(name="n")
-        j = o.join(n, on="h", how="full", coalesce=True).fill_null(0).with_columns(pl.col("o", "n").cast(pl.Int64))  # counts are UInt32
+        j = (
+            o.join(n, on="h", how="full", coalesce=True).fill_null(0).with_columns(pl.col("o", "n").cast(pl.Int64))
+        )  # counts are UInt32
         out.update(
             added=int(j.select((pl.col("n") - pl.col("o")).clip(lower_bound=0).sum()).item()),
             removed=int(j.select((pl.col("o") - pl.col("n")).clip(lower_bound=0).sum()).item()),
@@ -346,22 +309,16 @@ def diff_tables(old: pl.DataFrame | None, new: pl.DataFrame, key: tuple[str, ...
 # --- documents ----------------------------------------------------------------------------------
 
 
-def unpublished(manifest: dict) -> list[tuple[str, str]]:
-    """Prepared datasets kept out of the release, with the reason."""
-    return [
-        (name, NOT_PUBLISHED.get(name, "table interne, non destinée à la publication"))
-        for name in manifest.get("datasets", {})
-        if name not in BY_NAME
-    ]
-
-
 def changelog_markdown(version: str, previous: str | None, changes: dict[str, dict]) -> str:
     lines = [f"# Journal des modifications — version {version}", ""]
     if previous is None:
         lines += ["Première publication : tous les jeux de données sont nouveaux.", ""]
     else:
         lines += [f"Différences avec la version {previous}.", ""]
-    lines += ["| Jeu de données | État | Lignes avant | Lignes après | Ajoutées | Retirées | Modifiées |", "|---|---|--:|--:|--:|--:|--:|"]
+    lines += [
+        "| Jeu de données | État | Lignes avant | Lignes après | Ajoutées | Retirées | Modifiées |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
     for name, c in changes.items():
         changed = "—" if c.get("changed") is None else fr_int(c["changed"])
         lines.append(
@@ -376,11 +333,16 @@ def changelog_markdown(version: str, previous: str | None, changes: dict[str, di
     ]
     if notes:
         lines += ["", "Changements de structure :", *notes]
-    lines += ["", "« Modifiées » : lignes de même clé primaire dont une valeur a changé ; « — » pour les tables sans clé (comparées ligne à ligne)."]
+    lines += [
+        "",
+        "« Modifiées » : lignes de même clé primaire dont une valeur a changé ; « — » pour les tables sans clé (comparées ligne à ligne).",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def readme_markdown(manifest: dict, version: str, resources: list[dict], threshold: int, quality: pl.DataFrame | None) -> str:
+def readme_markdown(
+    manifest: dict, version: str, resources: list[dict], threshold: int, quality: pl.DataFrame | None
+) -> str:
     demo = manifest.get("demo")
     files = sorted(manifest.get("sources", []), key=lambda s: (s.get("source", ""), s.get("path", "")))
     families = sorted({src for r in resources for src in r["x-sources"]})
@@ -389,9 +351,12 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
         "",
     ]
     if demo:
-        lines += ["> **Données de démonstration** : cette publication est construite à partir des données fictives livrées avec DataMed. Elle ne décrit aucun médicament réel.", ""]
+        lines += [
+            "> **Données de démonstration** : cette publication est construite à partir des données fictives livrées avec DataMed. Elle ne décrit aucun médicament réel.",
+            "",
+        ]
     lines += [
-        f"Publication produite le {datetime.now(timezone.utc).date().isoformat()} par DataMed {__version__} "
+        f"Publication produite le {datetime.now(UTC).date().isoformat()} par DataMed {__version__} "
         f"(code {manifest.get('code_version', '')}), à partir des données préparées le {manifest.get('built_at', '')[:10]}.",
         "",
         "## Contenu",
@@ -451,7 +416,12 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
     ]
     if quality is not None and not quality.is_empty():
         failed = quality.filter(pl.col("statut") == "échoué")
-        lines += ["", "## Qualité en bref", "", f"{fr_int(quality.height)} contrôles, {fr_int(failed.height)} en échec (détail dans `rapport_qualite.md`)."]
+        lines += [
+            "",
+            "## Qualité en bref",
+            "",
+            f"{fr_int(quality.height)} contrôles, {fr_int(failed.height)} en échec (détail dans `rapport_qualite.md`).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -459,24 +429,10 @@ def readme_markdown(manifest: dict, version: str, resources: list[dict], thresho
 
 
 def read_history(out: Path) -> list[dict]:
-    path = Path(out) / HISTORY
-    if not path.exists():
-        return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PublishError(f"{path}: unreadable release history ({exc}); fix or remove it") from exc
-    return data if isinstance(data, list) else []
-
-
-def latest_release(out: Path) -> Path | None:
-    out = Path(out)
-    marker = out / LATEST
-    if marker.exists():
-        folder = out / marker.read_text(encoding="utf-8").strip()
-        if (folder / "datapackage.json").exists():
-            return folder
-    return None
+        return releases.read_history(out)
+    except releases.ReleaseHistoryError as exc:
+        raise PublishError(str(exc)) from exc
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -497,11 +453,15 @@ def _next_version(out: Path, today: date) -> str:
 
 def _fingerprint(checksums: dict[str, str]) -> str:
     """Content of the data resources (build-description tables left out)."""
-    lines = sorted(f"{k}:{v}" for k, v in checksums.items() if k.endswith(".csv") and Path(k).stem not in META_RESOURCES)
+    lines = sorted(
+        f"{k}:{v}" for k, v in checksums.items() if k.endswith(".csv") and Path(k).stem not in META_RESOURCES
+    )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def publish(prepared: Path, out: Path, threshold: int | None = None, today: date | None = None, force: bool = False) -> Release:
+def publish(
+    prepared: Path, out: Path, threshold: int | None = None, today: date | None = None, force: bool = False
+) -> Release:
     """Publish the prepared folder as a new release in ``out`` (see module docstring)."""
     import time
 
@@ -515,7 +475,9 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
     except DataUnavailable as exc:
         raise PublishError(str(exc)) from exc
     manifest = store.manifest
-    threshold = manifest.get("disclosure_threshold") or disclosure.threshold_from_env() if threshold is None else threshold
+    threshold = (
+        manifest.get("disclosure_threshold") or disclosure.threshold_from_env() if threshold is None else threshold
+    )
     out.mkdir(parents=True, exist_ok=True)
     history = read_history(out)
     previous = latest_release(out)
@@ -540,13 +502,37 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
             use = res if pk_ok or not res.primary_key else dataclasses.replace(res, primary_key=())
             description = res.description + ("" if not broken else " Attention : " + " ; ".join(broken) + ".")
             if res.primary_key and not pk_ok:
-                description += f" Clé {list(res.primary_key)} non unique dans cette version (voir le rapport de qualité)."
+                description += (
+                    f" Clé {list(res.primary_key)} non unique dans cette version (voir le rapport de qualité)."
+                )
             schema = table_schema(use, frame, fks)
-            base = {"title": res.title, "description": description, "schema": schema, "x-sources": list(res.sources), "x-rows": frame.height}
-            resources.append({"name": name, "path": f"data/{name}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", **base})
+            base = {
+                "title": res.title,
+                "description": description,
+                "schema": schema,
+                "x-sources": list(res.sources),
+                "x-rows": frame.height,
+            }
+            resources.append(
+                {
+                    "name": name,
+                    "path": f"data/{name}.csv",
+                    "format": "csv",
+                    "mediatype": "text/csv",
+                    "encoding": "utf-8",
+                    **base,
+                }
+            )
             # frictionless reads Parquet through pandas: a null integer arrives as NaN
             pq_schema = {**{k: v for k, v in schema.items() if k != "foreignKeys"}, "missingValues": ["", "nan"]}
-            resources.append({"name": f"{name}_parquet", "path": f"data/{name}.parquet", "format": "parquet", **{**base, "schema": pq_schema, "title": res.title + " (Parquet)"}})
+            resources.append(
+                {
+                    "name": f"{name}_parquet",
+                    "path": f"data/{name}.parquet",
+                    "format": "parquet",
+                    **{**base, "schema": pq_schema, "title": res.title + " (Parquet)"},
+                }
+            )
         seconds["write"] = round(time.perf_counter() - t0, 3)
 
         t1 = time.perf_counter()
@@ -559,10 +545,16 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
         fingerprint = _fingerprint(checksums)
         last = history[0] if history else None
         if last and previous is not None and last.get("fingerprint") == fingerprint and not force:
-            return Release(last["version"], previous, False, f"data unchanged since release {last['version']}: nothing published", seconds=seconds)
+            return Release(
+                last["version"],
+                previous,
+                False,
+                f"data unchanged since release {last['version']}: nothing published",
+                seconds=seconds,
+            )
 
         t1 = time.perf_counter()
-        version = _next_version(out, today or datetime.now(timezone.utc).date())
+        version = _next_version(out, today or datetime.now(UTC).date())
         changes = {}
         for name, frame in frames.items():
             old = None
@@ -572,21 +564,38 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
         if previous is not None:
             for p in (previous / "data").glob("*.parquet"):
                 if p.stem not in frames:
-                    changes[p.stem] = {"status": "retiré", "rows_before": pl.scan_parquet(p).select(pl.len()).collect().item(), "rows_after": 0, "added": 0, "removed": None, "changed": None}
+                    changes[p.stem] = {
+                        "status": "retiré",
+                        "rows_before": pl.scan_parquet(p).select(pl.len()).collect().item(),
+                        "rows_after": 0,
+                        "added": 0,
+                        "removed": None,
+                        "changed": None,
+                    }
         prev_version = previous.name if previous is not None else None
         (tmp / "CHANGELOG.md").write_text(changelog_markdown(version, prev_version, changes), encoding="utf-8")
-        (tmp / "changelog.json").write_text(json.dumps({"version": version, "previous": prev_version, "datasets": changes}, ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / "changelog.json").write_text(
+            json.dumps(
+                {"version": version, "previous": prev_version, "datasets": changes}, ensure_ascii=False, indent=2
+            ),
+            encoding="utf-8",
+        )
         seconds["changelog"] = round(time.perf_counter() - t1, 3)
 
-        quality = frames.get("qualite")
+        quality = frames.get(DS.QUALITE)
         package = {
             "name": "datamed-" + ("demo" if manifest.get("demo") else "ansm"),
-            "title": "DataMed — sécurité des médicaments en France" + (" (données de démonstration)" if manifest.get("demo") else ""),
+            "title": "DataMed — sécurité des médicaments en France"
+            + (" (données de démonstration)" if manifest.get("demo") else ""),
             "description": "Catalogue des médicaments, disponibilité et ruptures, effets indésirables déclarés (masqués sous le seuil), sites pharmaceutiques, qualité des données et liaisons entre bases.",
             "version": version,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "licenses": [LICENCE_OUTPUTS],
-            "sources": [{"title": fam, "x-licence": lic} for fam, lic in SOURCE_LICENCES.items() if any(fam in r["x-sources"] for r in resources)],
+            "sources": [
+                {"title": fam, "x-licence": lic}
+                for fam, lic in SOURCE_LICENCES.items()
+                if any(fam in r["x-sources"] for r in resources)
+            ],
             "x-demo": bool(manifest.get("demo")),
             "x-disclosure-threshold": threshold,
             "x-code-version": manifest.get("code_version"),
@@ -595,7 +604,9 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
         }
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         csv_resources = [r for r in resources if r["format"] == "csv"]
-        (tmp / "README.md").write_text(readme_markdown(manifest, version, csv_resources, threshold, quality), encoding="utf-8")
+        (tmp / "README.md").write_text(
+            readme_markdown(manifest, version, csv_resources, threshold, quality), encoding="utf-8"
+        )
         try:
             from datamed.views import quality_report as report
 
@@ -618,13 +629,23 @@ def publish(prepared: Path, out: Path, threshold: int | None = None, today: date
             "fingerprint": fingerprint,
             "resources": len(csv_resources),
             "rows": {n: f.height for n, f in frames.items()},
-            "changes": {n: {k: c.get(k) for k in ("status", "added", "removed", "changed")} for n, c in changes.items()},
+            "changes": {
+                n: {k: c.get(k) for k in ("status", "added", "removed", "changed")} for n, c in changes.items()
+            },
             "previous": prev_version,
         }
         _write_atomic(out / HISTORY, json.dumps([entry, *history], ensure_ascii=False, indent=2))
         _write_atomic(out / LATEST, version + "\n")
         seconds["total"] = round(time.perf_counter() - t0, 3)
-        return Release(version, target, True, f"release {version} published in {target}", {n: f.height for n, f in frames.items()}, changes, seconds)
+        return Release(
+            version,
+            target,
+            True,
+            f"release {version} published in {target}",
+            {n: f.height for n, f in frames.items()},
+            changes,
+            seconds,
+        )
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -637,4 +658,8 @@ def validate(folder: Path) -> list[str]:
     report = frictionless.validate(str(Path(folder) / "datapackage.json"))
     if report.valid:
         return []
-    return [f"{name}: {e.type} {e.note}" for name, errors in [("datapackage", report.errors), *((t.name, t.errors) for t in report.tasks)] for e in errors]
+    return [
+        f"{name}: {e.type} {e.note}"
+        for name, errors in [("datapackage", report.errors), *((t.name, t.errors) for t in report.tasks)]
+        for e in errors
+    ]

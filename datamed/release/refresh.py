@@ -20,10 +20,12 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+
+from datamed.datasets import quality
 
 EXIT = {"published": 0, "unchanged": 0, "error": 1, "usage": 2, "quality_gate": 3, "disclosure_gate": 4, "locked": 5}
 LOCK = ".refresh.lock"
@@ -114,8 +116,6 @@ def _alive(pid: int) -> bool:
 def evaluate_gates(staging: Path, reference: Path | None, gates: Gates) -> list[dict]:
     """Each gate with its measured value and verdict; ``reference`` is the last good
     prepared data (or None on the first run)."""
-    from datamed.pipeline import quality
-
     manifest = json.loads((staging / "manifest.json").read_text(encoding="utf-8"))
     results = []
 
@@ -126,7 +126,13 @@ def evaluate_gates(staging: Path, reference: Path | None, gates: Gates) -> list[
     if reference is not None and (reference / "specialites.parquet").exists():
         old_cis = pl.read_parquet(reference / "specialites.parquet", columns=["cis"]).height
         drop = (old_cis - new_cis) / old_cis if old_cis else 0.0
-        gate("max_cis_drop", round(drop, 4), gates.max_cis_drop, drop <= gates.max_cis_drop, f"CIS: {old_cis} -> {new_cis}")
+        gate(
+            "max_cis_drop",
+            round(drop, 4),
+            gates.max_cis_drop,
+            drop <= gates.max_cis_drop,
+            f"CIS: {old_cis} -> {new_cis}",
+        )
     else:
         gate("max_cis_drop", 0.0, gates.max_cis_drop, True, f"CIS: {new_cis} (no previous data to compare)")
     q = pl.read_parquet(staging / "qualite.parquet") if (staging / "qualite.parquet").exists() else None
@@ -136,18 +142,39 @@ def evaluate_gates(staging: Path, reference: Path | None, gates: Gates) -> list[
         if old_q is not None and old_q.exists():
             before = quality.integrity_failure_rate(pl.read_parquet(old_q))
             rise = rate - before
-            gate("max_integrity_failures", round(rise, 4), gates.max_integrity_failures, rise <= gates.max_integrity_failures,
-                 f"referential-integrity failure rate {rate:.2%} (last good data {before:.2%})")  # fmt: skip
+            gate(
+                "max_integrity_failures",
+                round(rise, 4),
+                gates.max_integrity_failures,
+                rise <= gates.max_integrity_failures,
+                f"referential-integrity failure rate {rate:.2%} (last good data {before:.2%})",
+            )
         else:
-            gate("max_integrity_failures", 0.0, gates.max_integrity_failures, True,
-                 f"referential-integrity failure rate {rate:.2%}; no last good data to compare with")  # fmt: skip
+            gate(
+                "max_integrity_failures",
+                0.0,
+                gates.max_integrity_failures,
+                True,
+                f"referential-integrity failure rate {rate:.2%}; no last good data to compare with",
+            )
         blocking = q.filter((pl.col("gravite") == "bloquante") & (pl.col("statut") == "échoué"))
-        gate("max_blocking_failures", blocking.height, gates.max_blocking_failures, blocking.height <= gates.max_blocking_failures,
-             ", ".join(f"{r['jeu']}:{r['controle']}" for r in blocking.head(5).iter_rows(named=True)) or "none")  # fmt: skip
+        gate(
+            "max_blocking_failures",
+            blocking.height,
+            gates.max_blocking_failures,
+            blocking.height <= gates.max_blocking_failures,
+            ", ".join(f"{r['jeu']}:{r['controle']}" for r in blocking.head(5).iter_rows(named=True)) or "none",
+        )
     lines = sum(s.get("lines", 0) for s in manifest["sources"])
     rejected = sum(s.get("rejected", 0) for s in manifest["sources"])
     share = rejected / lines if lines else 0.0
-    gate("max_rejected_share", round(share, 5), gates.max_rejected_share, share <= gates.max_rejected_share, f"{rejected} of {lines} raw lines rejected")
+    gate(
+        "max_rejected_share",
+        round(share, 5),
+        gates.max_rejected_share,
+        share <= gates.max_rejected_share,
+        f"{rejected} of {lines} raw lines rejected",
+    )
     return results
 
 
@@ -164,16 +191,16 @@ def refresh(
     echo=print,
 ) -> RefreshResult:
     from datamed.pipeline.build import BuildError, build, swap_in
-    from datamed.sources.download import DownloadError
-    from datamed.sources.download import download as fetch
     from datamed.release.publish import DisclosureLeak, PublishError, publish
     from datamed.release.publish import validate as validate_release
+    from datamed.sources.download import DownloadError
+    from datamed.sources.download import download as fetch
 
     raw, prepared, releases = Path(raw), Path(prepared), Path(releases)
     gates = gates or Gates()
     releases.mkdir(parents=True, exist_ok=True)
     log = _logger(releases)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     steps: dict[str, float] = {}
     result = RefreshResult("error", "", EXIT["error"], started_at=started)
 
@@ -188,7 +215,9 @@ def refresh(
             setattr(result, k, v)
         say(f"refresh {status}: {message}", logging.INFO if result.exit_code == 0 else logging.ERROR)
         record = asdict(result)
-        (releases / "logs" / "last_refresh.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        (releases / "logs" / "last_refresh.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         return result
 
     with _Lock(releases / LOCK) as lock:
@@ -202,7 +231,10 @@ def refresh(
             except DownloadError as exc:
                 steps["download"] = round(time.perf_counter() - t, 3)
                 return finish("error", f"download failed, nothing changed: {exc}")
-            say(f"downloaded {len(got.files)} file(s) into {got.folder}" + (f"; not available: {', '.join(got.missing)}" if got.missing else ""))
+            say(
+                f"downloaded {len(got.files)} file(s) into {got.folder}"
+                + (f"; not available: {', '.join(got.missing)}" if got.missing else "")
+            )
         steps["download"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
@@ -216,7 +248,9 @@ def refresh(
             shutil.rmtree(staging, ignore_errors=True)
             return finish("error", f"build failed, previous data and release kept: {exc}")
         steps["build"] = round(time.perf_counter() - t, 3)
-        say(f"built {len(manifest['datasets'])} datasets in {manifest['build_seconds']:.2f} s ({manifest['rejected_lines']} rejected line(s))")
+        say(
+            f"built {len(manifest['datasets'])} datasets in {manifest['build_seconds']:.2f} s ({manifest['rejected_lines']} rejected line(s))"
+        )
 
         t = time.perf_counter()
         from datamed.release.publish import latest_release
@@ -225,13 +259,19 @@ def refresh(
         verdicts = evaluate_gates(staging, reference, gates)
         steps["quality_gate"] = round(time.perf_counter() - t, 3)
         for v in verdicts:
-            say(f"gate {v['gate']}: {v['value']} (limit {v['limit']}) {'ok' if v['passed'] else 'FAILED'} - {v['detail']}")
+            say(
+                f"gate {v['gate']}: {v['value']} (limit {v['limit']}) {'ok' if v['passed'] else 'FAILED'} - {v['detail']}"
+            )
         failed = [v for v in verdicts if not v["passed"]]
         if failed:
             shutil.rmtree(staging, ignore_errors=True)
             last = latest_release(releases)
             kept = f"last good release {last.name} kept" if last else "no release published"
-            return finish("quality_gate", f"{', '.join(v['gate'] for v in failed)} failed; previous data and {kept}", gates=verdicts)
+            return finish(
+                "quality_gate",
+                f"{', '.join(v['gate'] for v in failed)} failed; previous data and {kept}",
+                gates=verdicts,
+            )
 
         t = time.perf_counter()
         try:
@@ -251,10 +291,17 @@ def refresh(
             steps["validate"] = round(time.perf_counter() - t, 3)
             if errors:
                 say(f"frictionless: {len(errors)} error(s), first: {errors[0]}", logging.ERROR)
-                return finish("error", f"release {release.version} does not validate ({len(errors)} errors)", gates=verdicts, version=release.version)
+                return finish(
+                    "error",
+                    f"release {release.version} does not validate ({len(errors)} errors)",
+                    gates=verdicts,
+                    version=release.version,
+                )
 
         t = time.perf_counter()
         swap_in(staging, prepared)
         steps["swap"] = round(time.perf_counter() - t, 3)
         say(f"prepared data updated in {prepared}")
-        return finish("published" if release.created else "unchanged", release.message, gates=verdicts, version=release.version)
+        return finish(
+            "published" if release.created else "unchanged", release.message, gates=verdicts, version=release.version
+        )

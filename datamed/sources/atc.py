@@ -9,14 +9,14 @@ Inputs (laid out like ``shared/data/atc``):
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import polars as pl
 
+from datamed.core import codes
 from datamed.sources.textfile import Reject
 
-ATC_RE = re.compile(r"^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$")
+ATC_RE = codes.ATC_RE
 LEVEL_BY_LENGTH = {1: 1, 3: 2, 4: 3, 5: 4, 7: 5}
 
 
@@ -68,7 +68,9 @@ def read_atc(folder: Path) -> tuple[pl.DataFrame, list[Reject], list[dict]]:
                 continue
             en.setdefault(code, _sentence_case(label.strip()))
             kept += 1
-        files.append({"path": who_path, "label": name, "lines": frame.height, "rows": kept, "rejected": frame.height - kept})
+        files.append(
+            {"path": who_path, "label": name, "lines": frame.height, "rows": kept, "rejected": frame.height - kept}
+        )
     codes = sorted(set(fr) | set(en))
     out = pl.DataFrame(
         {

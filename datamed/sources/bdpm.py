@@ -16,6 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
+from datamed.core import codes
+from datamed.core.vocabulary import DISPO_STATUS
+from datamed.datasets import DS
 from datamed.sources.textfile import MAX_RAW_CHARS, Reject, read_tab_file
 
 # --- column kinds ---------------------------------------------------------
@@ -26,33 +29,25 @@ from datamed.sources.textfile import MAX_RAW_CHARS, Reject, read_tab_file
 # percentages as integers).
 
 KEY_PATTERNS = {
-    "cis": re.compile(r"^\d{8}$"),
-    "cip7": re.compile(r"^\d{7}$"),
-    "cip13": re.compile(r"^\d{13}$"),
-    "cip13_opt": re.compile(r"^(\d{13})?$"),
-    "code_substance": re.compile(r"^\d{1,6}$"),
-    "has_code": re.compile(r"^CT-?\d+$", re.IGNORECASE),
-    "atc_opt": re.compile(r"^([A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?)?$"),
-    "group_id": re.compile(r"^\d+$"),
-    "status_code": re.compile(r"^[1-4]$"),
-}
-
-DISPO_STATUS = {
-    1: "Rupture de stock",
-    2: "Tension d'approvisionnement",
-    3: "Arrêt de commercialisation",
-    4: "Remise à disposition",
+    "cis": re.compile(codes.CIS),
+    "cip7": re.compile(codes.CIP7),
+    "cip13": re.compile(codes.CIP13),
+    "cip13_opt": re.compile(codes.optional(codes.CIP13)),
+    "code_substance": re.compile(codes.SUBSTANCE),
+    "has_code": re.compile(codes.HAS_DOSSIER, re.IGNORECASE),
+    "atc_opt": re.compile(codes.optional(codes.ATC)),
+    "group_id": re.compile(codes.GROUP_ID),
+    "status_code": re.compile(codes.DISPO_STATUS_CODE),
 }
 
 
 @dataclass(frozen=True)
 class FileSpec:
     key: str  # official file stem, e.g. "CIS_bdpm"
-    dataset: str  # prepared dataset name
+    dataset: DS  # prepared dataset
     columns: tuple[tuple[str, str], ...]  # (name, kind)
     text_column: str  # where stray tabs are merged
     pattern: str  # regex on the file name
-    description: str
     history: bool = False  # keep every snapshot (availability)
 
     @property
@@ -60,14 +55,13 @@ class FileSpec:
         return [c for c, _ in self.columns]
 
 
-def _spec(key, dataset, columns, text_column, description, pattern=None, history=False):
+def _spec(key, dataset, columns, text_column, pattern=None, history=False):
     return FileSpec(
         key=key,
         dataset=dataset,
         columns=tuple(columns),
         text_column=text_column,
         pattern=pattern or rf"^{re.escape(key)}\.txt$",
-        description=description,
         history=history,
     )
 
@@ -75,7 +69,7 @@ def _spec(key, dataset, columns, text_column, description, pattern=None, history
 SPECS: tuple[FileSpec, ...] = (
     _spec(
         "CIS_bdpm",
-        "specialites",
+        DS.SPECIALITES,
         [
             ("cis", "cis"),
             ("denomination", "str"),
@@ -91,11 +85,10 @@ SPECS: tuple[FileSpec, ...] = (
             ("surveillance_renforcee", "oui_non"),
         ],
         "denomination",
-        "Spécialités pharmaceutiques (une ligne par code CIS)",
     ),
     _spec(
         "CIS_CIP_bdpm",
-        "presentations",
+        DS.PRESENTATIONS,
         [
             ("cis", "cis"),
             ("cip7", "cip7"),
@@ -112,11 +105,10 @@ SPECS: tuple[FileSpec, ...] = (
             ("indications_remboursement", "str"),
         ],
         "indications_remboursement",
-        "Présentations (boîtes) avec codes CIP, prix et taux de remboursement",
     ),
     _spec(
         "CIS_COMPO_bdpm",
-        "compositions",
+        DS.COMPOSITIONS,
         [
             ("cis", "cis"),
             ("designation_element", "str"),
@@ -128,11 +120,10 @@ SPECS: tuple[FileSpec, ...] = (
             ("numero_liaison_sa_ft", "int"),
         ],
         "dosage",
-        "Composition qualitative et quantitative en substances",
     ),
     _spec(
         "CIS_GENER_bdpm",
-        "generiques",
+        DS.GENERIQUES,
         [
             ("id_groupe_generique", "group_id"),
             ("libelle_groupe_generique", "str"),
@@ -141,18 +132,16 @@ SPECS: tuple[FileSpec, ...] = (
             ("numero_tri", "int"),
         ],
         "libelle_groupe_generique",
-        "Groupes génériques (princeps et génériques)",
     ),
     _spec(
         "CIS_CPD_bdpm",
-        "conditions",
+        DS.CONDITIONS,
         [("cis", "cis"), ("condition_prescription_delivrance", "str")],
         "condition_prescription_delivrance",
-        "Conditions de prescription et de délivrance",
     ),
     _spec(
         "CIS_HAS_SMR_bdpm",
-        "has_smr",
+        DS.HAS_SMR,
         [
             ("cis", "cis"),
             ("code_dossier_has", "has_code"),
@@ -162,11 +151,10 @@ SPECS: tuple[FileSpec, ...] = (
             ("libelle_smr", "str"),
         ],
         "libelle_smr",
-        "Avis de la HAS : service médical rendu (SMR)",
     ),
     _spec(
         "CIS_HAS_ASMR_bdpm",
-        "has_asmr",
+        DS.HAS_ASMR,
         [
             ("cis", "cis"),
             ("code_dossier_has", "has_code"),
@@ -176,18 +164,16 @@ SPECS: tuple[FileSpec, ...] = (
             ("libelle_asmr", "str"),
         ],
         "libelle_asmr",
-        "Avis de la HAS : amélioration du service médical rendu (ASMR)",
     ),
     _spec(
         "HAS_LiensPageCT_bdpm",
-        "has_liens_ct",
+        DS.HAS_LIENS_CT,
         [("code_dossier_has", "has_code"), ("lien_avis_ct", "str")],
         "lien_avis_ct",
-        "Liens vers les avis de la commission de la transparence (HAS)",
     ),
     _spec(
         "CIS_CIP_Dispo_Spec",
-        "disponibilites",
+        DS.DISPONIBILITES,
         [
             ("cis", "cis"),
             ("cip13", "cip13_opt"),
@@ -199,22 +185,19 @@ SPECS: tuple[FileSpec, ...] = (
             ("lien_ansm", "str"),
         ],
         "libelle_statut",
-        "Disponibilité des médicaments : ruptures, tensions, arrêts et remises à disposition (ANSM)",
         history=True,
     ),
     _spec(
         "CIS_MITM",
-        "mitm",
+        DS.MITM,
         [("cis", "cis"), ("code_atc", "atc_opt"), ("denomination", "str"), ("lien_bdpm", "str")],
         "denomination",
-        "Médicaments d'intérêt thérapeutique majeur (MITM), avec leur code ATC",
     ),
     _spec(
         "CIS_InfoImportantes",
-        "infos_importantes",
+        DS.INFOS_IMPORTANTES,
         [("cis", "cis"), ("date_debut", "date_iso"), ("date_fin", "date_iso"), ("texte", "str")],
         "texte",
-        "Informations importantes de sécurité (ANSM)",
         pattern=r"^CIS_InfoImportantes.*\.txt$",
     ),
 )
@@ -328,8 +311,10 @@ def _type_columns(
             elif kind == "label_upper":
                 s = s.str.to_uppercase()
             if kind == "list":
-                s = s.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
-                    pl.element().filter(pl.element() != "")
+                s = (
+                    s.str.split(";")
+                    .list.eval(pl.element().str.strip_chars())
+                    .list.eval(pl.element().filter(pl.element() != ""))
                 )
             else:
                 s = pl.when(s == "").then(None).otherwise(s)
@@ -397,7 +382,9 @@ def _finish(spec: FileSpec, frame: pl.DataFrame) -> pl.DataFrame:
     if spec.key == "CIS_CIP_Dispo_Spec":
         frame = frame.with_columns(
             pl.col("libelle_statut").alias("libelle_statut_brut"),
-            pl.col("code_statut").replace_strict(DISPO_STATUS, default=None, return_dtype=pl.String).alias("libelle_statut"),
+            pl.col("code_statut")
+            .replace_strict(DISPO_STATUS, default=None, return_dtype=pl.String)
+            .alias("libelle_statut"),
         )
     return frame
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -64,7 +63,9 @@ def _fetch(url: str, dest: Path, timeout: float) -> int:
     return size
 
 
-def download(raw_dir: Path | None = None, url: str | None = None, today: date | None = None, timeout: float = 30) -> DownloadResult:
+def download(
+    raw_dir: Path | None = None, url: str | None = None, today: date | None = None, timeout: float = 30
+) -> DownloadResult:
     raw_dir = Path(raw_dir or config.DEFAULT_DOWNLOAD_DIR)
     url = url or base_url()
     if not url.endswith("/"):
@@ -80,7 +81,7 @@ def download(raw_dir: Path | None = None, url: str | None = None, today: date | 
             except urllib.error.HTTPError as exc:
                 (tmp / name).unlink(missing_ok=True)
                 result.missing[name] = f"HTTP {exc.code}"
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise DownloadError(
                     f"cannot reach {url} ({reason}). Are you offline? "

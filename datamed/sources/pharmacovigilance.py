@@ -25,20 +25,28 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed.core.vocabulary import AGE_CLASSES, MEDDRA_SOC
-from datamed.sources.textfile import Reject, decode
 from datamed.core.text import normalise
+from datamed.core.vocabulary import MEDDRA_SOC
+from datamed.sources.textfile import Reject, decode
 
-FILE_RE = re.compile(r"^(sa|prod)_data_(annee|age|sexe|soclong_age|soclong_sexe|notif_age|notif_sexe)\.(json|csv)$", re.I)
+FILE_RE = re.compile(
+    r"^(sa|prod)_data_(annee|age|sexe|soclong_age|soclong_sexe|notif_age|notif_sexe)\.(json|csv)$", re.I
+)
 LEVELS = {"sa": "substance", "prod": "produit"}
 
 # canonical age classes; the source writes them as labels ("0-19 ans") in the
 # *_age files and as numbers (0/20/60) in the soclong/notif files
 _AGE_ALIASES = {
-    "0-19 ans": "0-19", "0-19": "0-19", "0": "0-19",
-    "20-59 ans": "20-59", "20-59": "20-59", "20": "20-59",
-    "60 ans et plus": "60+", "60+": "60+", "60": "60+",
-}  # fmt: skip
+    "0-19 ans": "0-19",
+    "0-19": "0-19",
+    "0": "0-19",
+    "20-59 ans": "20-59",
+    "20-59": "20-59",
+    "20": "20-59",
+    "60 ans et plus": "60+",
+    "60+": "60+",
+    "60": "60+",
+}
 _SEX_ALIASES = {"f": "F", "femmes": "F", "femme": "F", "m": "M", "hommes": "M", "homme": "M"}
 
 # table -> (stratum column, count columns); every table has MEDICAMENT
@@ -60,13 +68,13 @@ class SocList:
     by_key: dict[str, tuple[str, str, str]]
 
     @classmethod
-    def read(cls, path: Path) -> "SocList":
+    def read(cls, path: Path) -> SocList:
         text, _ = decode(path.read_bytes())
         rows = list(csv.DictReader(io.StringIO(text)))
         return cls({normalise(r["soc_name_fr"]): (r["soc_code"], r["soc_name_fr"], r["soc_name_en"]) for r in rows})
 
     @classmethod
-    def builtin(cls) -> "SocList":
+    def builtin(cls) -> SocList:
         """The 27 MedDRA SOC codes and names kept in the code, for raw folders without meddra/."""
 
         return cls({normalise(fr): (code, fr, en) for code, en, fr in MEDDRA_SOC})
@@ -104,7 +112,11 @@ def discover(folder: Path, rel_prefix: str = "ansm_pharmacovigilance") -> tuple[
         if not m or not path.is_file():
             ignored.append(f"{rel_prefix}/{path.name} (not a pharmacovigilance aggregate)")
             continue
-        files.append(PvFile(path, f"{rel_prefix}/{path.name}", LEVELS[m.group(1).lower()], m.group(2).lower(), m.group(3).lower()))
+        files.append(
+            PvFile(
+                path, f"{rel_prefix}/{path.name}", LEVELS[m.group(1).lower()], m.group(2).lower(), m.group(3).lower()
+            )
+        )
     return files, ignored
 
 
@@ -272,10 +284,17 @@ def inspect_columns(reads: list[PvRead]) -> list[dict]:
             if column == "AGE":
                 kinds = {"libellé" if isinstance(v, str) and not str(v).isdigit() else "nombre" for v in values}
                 age_encodings.setdefault(", ".join(sorted(kinds)), set()).add(f.rel)
-                add(f, column, "normalisée", f"classes d'âge codées en {' et '.join(sorted(kinds))} ; ramenées à 0-19, 20-59, 60+")
+                add(
+                    f,
+                    column,
+                    "normalisée",
+                    f"classes d'âge codées en {' et '.join(sorted(kinds))} ; ramenées à 0-19, 20-59, 60+",
+                )
             elif column == "TYP_NOTIF":
                 counts = cols.get("n_decla", [])
-                ints = [(v, n) for v, n in zip(values, counts) if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
+                ints = [
+                    (v, n) for v, n in zip(values, counts) if isinstance(v, int) or (isinstance(v, str) and v.isdigit())
+                ]
                 equal = sum(1 for v, n in ints if str(v) == str(n))
                 share = equal / len(ints) if ints else 0
                 if share >= 0.5:

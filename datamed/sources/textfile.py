@@ -86,7 +86,9 @@ def _looks_utf16(data: bytes) -> bool:
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return True
     head = data[:200]
-    return len(head) >= 20 and (head[1::2].count(0) > 0.8 * len(head[1::2]) or head[0::2].count(0) > 0.8 * len(head[0::2]))
+    return len(head) >= 20 and (
+        head[1::2].count(0) > 0.8 * len(head[1::2]) or head[0::2].count(0) > 0.8 * len(head[0::2])
+    )
 
 
 def _looks_binary(data: bytes) -> int | None:
@@ -147,13 +149,17 @@ def read_tab_file(path: Path, columns: list[str], text_column: str, display_name
     for number, line in split_lines(text):
         n_lines += 1
         if number == cut_line:
-            rejects.append(Reject(name, number, "last line has no line break: the file looks truncated", line[:MAX_RAW_CHARS]))
+            rejects.append(
+                Reject(name, number, "last line has no line break: the file looks truncated", line[:MAX_RAW_CHARS])
+            )
             continue
         raw_fields = line.split("\t")
         fields = split_fields(raw_fields, n, text_index)
         if fields is None:
             rejects.append(
-                Reject(name, number, f"expected {n} tab-separated fields, found {len(raw_fields)}", line[:MAX_RAW_CHARS])
+                Reject(
+                    name, number, f"expected {n} tab-separated fields, found {len(raw_fields)}", line[:MAX_RAW_CHARS]
+                )
             )
             continue
         for c, v in zip(columns, fields):

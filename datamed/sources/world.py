@@ -47,5 +47,7 @@ def read_world_countries() -> tuple[pl.DataFrame, Path] | None:
         geom = item.shape.__geo_interface__
         geom = {"type": geom["type"], "coordinates": _round(geom["coordinates"], 2)}
         rows.append((iso, rec["name"], rec["continent"], json.dumps(geom, separators=(",", ":"))))
-    frame = pl.DataFrame(rows, schema={"iso3": pl.String, "nom": pl.String, "continent": pl.String, "geometrie": pl.String}, orient="row")
+    frame = pl.DataFrame(
+        rows, schema={"iso3": pl.String, "nom": pl.String, "continent": pl.String, "geometrie": pl.String}, orient="row"
+    )
     return frame, path

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from datamed.views import adverse
-from datamed.present import charts
 from datamed.core import disclosure
-from datamed.present.display import md_escape
 from datamed.core.text import fr_int
+from datamed.present import charts
+from datamed.present.display import md_escape
 from datamed.ui import routes
+from datamed.views import adverse
 
 METHOD_FR = (
     "**Données** : cas d'effets indésirables déclarés au réseau français de pharmacovigilance de 2014 à 2018, "
@@ -43,7 +43,8 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
     c3.metric(
         "Cas pour 100 000 patients par an",
         adverse.fmt_rate(p.taux),
-        help="Intervalle de confiance à 95 % : " + adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut).split(" ", 1)[-1]
+        help="Intervalle de confiance à 95 % : "
+        + adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut).split(" ", 1)[-1]
         if p.taux is not None
         else "Taux non calculable ou masqué",
         border=True,
@@ -67,7 +68,9 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
                     desc = f"Cas pour 100 000 patients traités par {label.lower()} pour {p.label}."
                     st.altair_chart(charts.strata_bars(frame, "classe", desc), alt=desc, key=f"{key}_{label}")
                 with st.expander("Tableau"):
-                    st.dataframe(adverse.strata_table(frame, label, p.seuil), hide_index=True, alt=f"{label} : cas et taux")
+                    st.dataframe(
+                        adverse.strata_table(frame, label, p.seuil), hide_index=True, alt=f"{label} : cas et taux"
+                    )
     with tabs[2]:
         if p.annee.is_empty() or p.annee["taux"].drop_nulls().is_empty():
             st.info("Évolution non publiable (effectifs sous le seuil).")
@@ -76,7 +79,9 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             st.altair_chart(charts.trend(p.annee, desc), alt=desc, key=f"{key}_trend")
         with st.expander("Tableau"):
             st.dataframe(
-                adverse.strata_table(p.annee.with_columns(p.annee["annee"].cast(str).alias("classe")), "Année", p.seuil),
+                adverse.strata_table(
+                    p.annee.with_columns(p.annee["annee"].cast(str).alias("classe")), "Année", p.seuil
+                ),
                 hide_index=True,
                 alt="Cas et taux par année",
             )

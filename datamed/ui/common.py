@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from datamed.core import config
-from datamed.pipeline.build import MANIFEST, BuildError
-from datamed.present.display import md_escape
-from datamed.views.search import SearchIndex
-from datamed.store import Store, ensure_store
 from datamed.core.text import fr_date, fr_snapshot
+from datamed.datasets import DS, MANIFEST
+from datamed.present.display import md_escape
+from datamed.store import DataUnavailable, Store
 from datamed.ui import routes
+from datamed.views.search import SearchIndex
 
 DEMO_BANNER = (
     "**Données de démonstration.** Les médicaments, marques, laboratoires et chiffres affichés sont "
@@ -21,9 +21,15 @@ DEMO_BANNER = (
 )
 
 
-@st.cache_resource(show_spinner="Préparation des données…")
+MAINTENANCE = (
+    "**DataMed est momentanément indisponible** : les données préparées ne sont pas accessibles "
+    "sur ce serveur (mise à jour ou maintenance en cours). Réessayez dans quelques minutes."
+)
+
+
+@st.cache_resource(show_spinner="Chargement des données…")
 def _open_store(prepared: str, stamp: float) -> Store:
-    return ensure_store(Path(prepared)).store
+    return Store(Path(prepared))
 
 
 @st.cache_resource(show_spinner="Construction de l'index de recherche…")
@@ -38,14 +44,14 @@ def _key() -> tuple[str, float]:
 
 
 def get_store() -> Store | None:
-    """The prepared data (built from the demo data on first start); None on failure."""
+    """The prepared data; None (with a French maintenance message) when there is none.
+
+    The app never builds: ``python3 -m datamed serve`` prepares the demo data before
+    the server starts, and the pipeline (``build``, ``refresh``) writes production data."""
     try:
         return _open_store(*_key())
-    except (BuildError, OSError, ValueError) as exc:
-        st.error(
-            "Les données n'ont pas pu être préparées. "
-            f"Détail : {exc}. Lancez `python -m datamed build --raw DOSSIER` puis rechargez la page."
-        )
+    except (DataUnavailable, OSError, ValueError):
+        st.error(MAINTENANCE, icon=":material/construction:")
         return None
 
 
@@ -119,7 +125,7 @@ def footer(store: Store) -> None:
     by_source: dict[str, set[str]] = {}
     history: set[str] = set()
     for src in store.snapshots():
-        if src.get("dataset") == "disponibilites":
+        if src.get("dataset") == DS.DISPONIBILITES:
             history.add(src["snapshot"])
         else:
             by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
@@ -137,9 +143,7 @@ def footer(store: Store) -> None:
     built = store.built_at()[:10]
     demo = " · **données de démonstration synthétiques**" if store.is_demo else ""
     st.caption(
-        "Sources : "
-        + " ; ".join(parts)
-        + f". Données préparées le {fr_date(_iso(built)) if built else '—'}{demo}. "
+        "Sources : " + " ; ".join(parts) + f". Données préparées le {fr_date(_iso(built)) if built else '—'}{demo}. "
         "DataMed est un outil indépendant d'exploration des données publiques ; il ne remplace pas l'avis "
         "d'un médecin ou d'un pharmacien."
     )
@@ -159,7 +163,9 @@ def method(text: str) -> None:
         st.markdown(text)
 
 
-def url_selectbox(label: str, options: list[str], param_name: str, *, format_func=str, placeholder: str | None = None, container=st):
+def url_selectbox(
+    label: str, options: list[str], param_name: str, *, format_func=str, placeholder: str | None = None, container=st
+):
     """A selectbox whose value lives in the URL as ``?param=<raw option>``.
 
     (Streamlit's own ``bind="query-params"`` writes the *formatted* option into
@@ -187,7 +193,14 @@ def url_selectbox(label: str, options: list[str], param_name: str, *, format_fun
 
 
 def url_multiselect(
-    label: str, options: list[str], param_name: str, *, format_func=str, max_selections=None, container=st, placeholder: str = "Choisissez…"
+    label: str,
+    options: list[str],
+    param_name: str,
+    *,
+    format_func=str,
+    max_selections=None,
+    container=st,
+    placeholder: str = "Choisissez…",
 ):
     """A multiselect whose values live in the URL as repeated ``?param=a&param=b``."""
     current = [v for v in st.query_params.get_all(param_name) if v in options][: max_selections or None]

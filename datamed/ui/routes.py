@@ -22,11 +22,15 @@ class Route:
 HOME = Route("pages/home.py", "accueil", "Accueil", ":material/home:", "")
 SEARCH = Route("pages/search_page.py", "recherche", "Recherche", ":material/search:", "Médicaments")
 CATALOGUE = Route("pages/catalogue_page.py", "catalogue", "Catalogue", ":material/list:", "Médicaments")
-MEDICINE = Route("pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True)
+MEDICINE = Route(
+    "pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True
+)
 SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
 DATA = Route("pages/data_page.py", "donnees", "Données ouvertes", ":material/database:", "Données")
 QUALITY = Route("pages/quality_page.py", "qualite", "Qualité des données", ":material/fact_check:", "Données")
-COMPARE = Route("pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables")
+COMPARE = Route(
+    "pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables"
+)
 SHORTAGES = Route("pages/shortages_page.py", "ruptures", "Ruptures et tensions", ":material/inventory_2:", "Ruptures")
 SITES = Route("pages/sites_page.py", "carte-des-sites", "Carte des sites", ":material/factory:", "Sites")
 NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
@@ -62,8 +66,7 @@ SECTIONS = (
     ),
     Section(
         "Sites",
-        "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de "
-        "principes actifs.",
+        "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de principes actifs.",
         (SITES,),
     ),
     Section(

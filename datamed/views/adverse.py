@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from datamed.core import disclosure
-from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
-from datamed.store import Store
 from datamed.core.text import fr_int, fr_number
+from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
+from datamed.datasets import DS
+from datamed.store import Store
 
 PERIOD = "2014-2018"
 MAX_COMPARE = 5
@@ -75,13 +76,17 @@ def fmt_pct(x) -> str:
 
 
 def has_data(store: Store) -> bool:
-    return not store.table("ei_substances").is_empty()
+    return not store.table(DS.EI_SUBSTANCES).is_empty()
 
 
 def soc_labels(store: Store) -> dict[str, tuple[str, str]]:
     def compute():
-        soc = store.table("soc")
-        return {c: (fr, en) for c, fr, en in soc.select("soc_code", "soc_fr", "soc_en").rows()} if not soc.is_empty() else {}
+        soc = store.table(DS.SOC)
+        return (
+            {c: (fr, en) for c, fr, en in soc.select("soc_code", "soc_fr", "soc_en").rows()}
+            if not soc.is_empty()
+            else {}
+        )
 
     return store.memo("soc_labels", compute)
 
@@ -121,15 +126,13 @@ class Profile:
 
 
 def _rates_rank(store: Store) -> pl.Series:
-    return store.memo(
-        "ei_rates_sorted", lambda: store.table("ei_substances")["taux"].drop_nulls().sort()
-    )
+    return store.memo("ei_rates_sorted", lambda: store.table(DS.EI_SUBSTANCES)["taux"].drop_nulls().sort())
 
 
 def profile(store: Store, ei_id: str | None) -> Profile | None:
     if not ei_id:
         return None
-    subs = store.table("ei_substances")
+    subs = store.table(DS.EI_SUBSTANCES)
     if subs.is_empty():
         return None
     row = subs.filter(pl.col("ei_id") == ei_id)
@@ -141,18 +144,28 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         frame = store.table(name)
         return frame.filter(pl.col("ei_id") == ei_id) if not frame.is_empty() else frame
 
-    annee = part("ei_annee").sort("annee")
-    age = part("ei_age").with_columns(
-        pl.col("age").replace_strict(AGE_LABELS_FR, default=pl.col("age")).alias("classe")
-    ) if store.has("ei_age") else pl.DataFrame()
-    sexe = part("ei_sexe").with_columns(
-        pl.col("sexe").replace_strict(SEX_LABELS_FR, default=pl.col("sexe")).alias("classe")
-    ) if store.has("ei_sexe") else pl.DataFrame()
-    soc = part("ei_soc")
+    annee = part(DS.EI_ANNEE).sort("annee")
+    age = (
+        part(DS.EI_AGE).with_columns(pl.col("age").replace_strict(AGE_LABELS_FR, default=pl.col("age")).alias("classe"))
+        if store.has(DS.EI_AGE)
+        else pl.DataFrame()
+    )
+    sexe = (
+        part(DS.EI_SEXE).with_columns(
+            pl.col("sexe").replace_strict(SEX_LABELS_FR, default=pl.col("sexe")).alias("classe")
+        )
+        if store.has(DS.EI_SEXE)
+        else pl.DataFrame()
+    )
+    soc = part(DS.EI_SOC)
     if not soc.is_empty():
         soc = _with_soc(store, soc).sort("n_cas", "soc", descending=[True, False], nulls_last=True)
-    links = store.table("ei_liens")
-    names = links.filter(pl.col("ei_id") == ei_id)["denomination_bdpm"].unique().sort().to_list() if not links.is_empty() else []
+    links = store.table(DS.EI_LIENS)
+    names = (
+        links.filter(pl.col("ei_id") == ei_id)["denomination_bdpm"].unique().sort().to_list()
+        if not links.is_empty()
+        else []
+    )
     rank = None
     if r["taux"] is not None:
         rates = _rates_rank(store)
@@ -179,7 +192,7 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
 
 def profiles_for_substance(store: Store, code_substance: str) -> list[Profile]:
     """Pharmacovigilance substances linked to a BDPM substance code."""
-    links = store.table("ei_liens")
+    links = store.table(DS.EI_LIENS)
     if links.is_empty():
         return []
     ids = links.filter(pl.col("code_substance") == code_substance)["ei_id"].unique().sort().to_list()
@@ -226,7 +239,9 @@ def soc_table(p: Profile) -> pl.DataFrame:
             "Classe d'organes (SOC)": p.soc["soc"],
             "Cas": [fmt_count(v, s, p.seuil) for v, s in p.soc.select("n_cas", "n_cas_statut").rows()],
             "Part des cas": [fmt_pct(x) for x in p.soc["part_cas"]],
-            "ROR [IC 95 %]": [fmt_ratio(r, lo, hi) for r, lo, hi in p.soc.select("ror", "ror_ic_bas", "ror_ic_haut").rows()],
+            "ROR [IC 95 %]": [
+                fmt_ratio(r, lo, hi) for r, lo, hi in p.soc.select("ror", "ror_ic_bas", "ror_ic_haut").rows()
+            ],
             "Signal": [signal_fr(e, r) for e, r in p.soc.select("signal_evans", "signal_ror").rows()],
         }
     )
@@ -318,16 +333,25 @@ def compare(store: Store, ids: list[str]) -> Comparison:
         return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
     rate_schema = {
-        "substance": pl.String, "ei_id": pl.String, "n_cas": pl.Int64, "n_cas_statut": pl.String,
-        "patients_par_an": pl.Float64, "taux": pl.Float64, "taux_ic_bas": pl.Float64, "taux_ic_haut": pl.Float64,
-    }  # fmt: skip
-    return Comparison(profiles, unknown, cat(frames_soc), pl.DataFrame(rates, schema=rate_schema), cat(frames_age), cat(frames_sexe))
+        "substance": pl.String,
+        "ei_id": pl.String,
+        "n_cas": pl.Int64,
+        "n_cas_statut": pl.String,
+        "patients_par_an": pl.Float64,
+        "taux": pl.Float64,
+        "taux_ic_bas": pl.Float64,
+        "taux_ic_haut": pl.Float64,
+    }
+    return Comparison(
+        profiles, unknown, cat(frames_soc), pl.DataFrame(rates, schema=rate_schema), cat(frames_age), cat(frames_sexe)
+    )
 
 
 def comparison_table(c: Comparison, seuil: int) -> pl.DataFrame:
     """The masked comparison table (one row per substance x SOC), for display and CSV."""
     if c.soc.is_empty():
         return pl.DataFrame()
+
     def num(column: str, decimals: int) -> list[str]:
         return ["" if x is None else fr_number(x, decimals) for x in c.soc[column]]
 
@@ -355,7 +379,9 @@ def comparison_csv(c: Comparison, seuil: int) -> bytes:
     if table.is_empty():
         return b""
     table.write_csv(buf, separator=";")
-    header = f"# DataMed - comparaison de profils d'effets indésirables ({PERIOD}) - valeurs masquées sous {seuil} cas\n"
+    header = (
+        f"# DataMed - comparaison de profils d'effets indésirables ({PERIOD}) - valeurs masquées sous {seuil} cas\n"
+    )
     return ("\ufeff" + header).encode("utf-8") + buf.getvalue()
 
 
@@ -377,15 +403,15 @@ class National:
 def national(store: Store) -> National | None:
     if not has_data(store):
         return None
-    subs = store.table("ei_substances")
-    annee = store.table("ei_national_annee")
-    age = store.table("ei_national_age").with_columns(
+    subs = store.table(DS.EI_SUBSTANCES)
+    annee = store.table(DS.EI_NATIONAL_ANNEE)
+    age = store.table(DS.EI_NATIONAL_AGE).with_columns(
         pl.col("age").replace_strict(AGE_LABELS_FR, default=pl.col("age")).alias("classe")
     )
-    sexe = store.table("ei_national_sexe").with_columns(
+    sexe = store.table(DS.EI_NATIONAL_SEXE).with_columns(
         pl.col("sexe").replace_strict(SEX_LABELS_FR, default=pl.col("sexe")).alias("classe")
     )
-    soc = _with_soc(store, store.table("ei_national_soc"))
+    soc = _with_soc(store, store.table(DS.EI_NATIONAL_SOC))
     top = subs.filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True).head(20)
     return National(
         total=int(annee["n_cas"].sum()) if not annee.is_empty() else 0,
@@ -403,11 +429,11 @@ def substance_choices(store: Store) -> dict[str, str]:
     """ei_id -> label, substances with published counts first (for selectors)."""
 
     def compute():
-        subs = store.table("ei_substances")
+        subs = store.table(DS.EI_SUBSTANCES)
         if subs.is_empty():
             return {}
         ordered = subs.sort(pl.col("n_cas").is_null(), "nom")
-        links = store.table("ei_liens")
+        links = store.table(DS.EI_LIENS)
         names: dict[str, list[str]] = {}
         if not links.is_empty():
             for i, n in links.select("ei_id", "denomination_bdpm").rows():

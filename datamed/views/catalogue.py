@@ -12,11 +12,12 @@ from datetime import date
 
 import polars as pl
 
-from datamed.core import config
+from datamed.core import codes, config
+from datamed.datasets import DS
 from datamed.store import Store
 
-CIS_RE = re.compile(r"^\d{8}$")
-SUBSTANCE_RE = re.compile(r"^\d{1,6}$")
+CIS_RE = codes.CIS_RE
+SUBSTANCE_RE = re.compile(codes.SUBSTANCE)
 
 GENERIC_TYPES = {
     0: "Princeps",
@@ -25,7 +26,12 @@ GENERIC_TYPES = {
     4: "Générique substituable",
 }
 ACTIVE_STATUSES = (1, 2)  # rupture, tension: an availability problem now
-STATUS_SHORT = {1: "Rupture de stock", 2: "Tension d'approvisionnement", 3: "Arrêt de commercialisation", 4: "Remise à disposition"}
+STATUS_SHORT = {
+    1: "Rupture de stock",
+    2: "Tension d'approvisionnement",
+    3: "Arrêt de commercialisation",
+    4: "Remise à disposition",
+}
 
 
 def valid_cis(value: str | None) -> str | None:
@@ -55,7 +61,7 @@ def current_availability(store: Store) -> pl.DataFrame:
     """Records of the newest availability snapshot (one row per CIS/CIP13 record)."""
 
     def compute():
-        dispo = store.table("disponibilites")
+        dispo = store.table(DS.DISPONIBILITES)
         if dispo.is_empty():
             return dispo
         latest = dispo["snapshot"].max()
@@ -66,14 +72,16 @@ def current_availability(store: Store) -> pl.DataFrame:
 
 def key_figures(store: Store) -> KeyFigures:
     def compute():
-        spec = store.table("specialites")
-        pres = store.table("presentations")
-        subs = store.table("substances")
+        spec = store.table(DS.SPECIALITES)
+        pres = store.table(DS.PRESENTATIONS)
+        subs = store.table(DS.SUBSTANCES)
         cur = current_availability(store)
-        gen = store.table("generiques")
-        mitm = store.table("mitm")
+        gen = store.table(DS.GENERIQUES)
+        mitm = store.table(DS.MITM)
         active = cur.filter(pl.col("code_statut").is_in(ACTIVE_STATUSES)) if not cur.is_empty() else cur
-        n_active_subs = subs.filter(pl.col("substance_active")).height if "substance_active" in subs.columns else subs.height
+        n_active_subs = (
+            subs.filter(pl.col("substance_active")).height if "substance_active" in subs.columns else subs.height
+        )
         return KeyFigures(
             specialites=spec.height,
             specialites_commercialisees=spec.filter(pl.col("etat_commercialisation") == "Commercialisée").height,
@@ -99,15 +107,13 @@ def key_figures(store: Store) -> KeyFigures:
 def atc_labels(store: Store) -> dict[str, str]:
     return store.memo(
         "atc_labels",
-        lambda: dict(zip(store.table("atc")["code_atc"], store.table("atc")["libelle"]))
-        if store.has("atc")
-        else {},
+        lambda: dict(zip(store.table(DS.ATC)["code_atc"], store.table(DS.ATC)["libelle"])) if store.has(DS.ATC) else {},
     )
 
 
 def _atc_english(store: Store) -> set[str]:
     def compute():
-        atc = store.table("atc")
+        atc = store.table(DS.ATC)
         if atc.is_empty():
             return set()
         return set(atc.filter(pl.col("langue") == "en")["code_atc"].to_list())
@@ -174,12 +180,12 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
     cis = valid_cis(cis)
     if cis is None:
         return None
-    spec = _rows(store.table("specialites"), cis)
+    spec = _rows(store.table(DS.SPECIALITES), cis)
     if spec.is_empty():
         return None
     identity = spec.row(0, named=True)
 
-    compo = _rows(store.table("compositions"), cis)
+    compo = _rows(store.table(DS.COMPOSITIONS), cis)
     if not compo.is_empty():
         compo = compo.sort("numero_liaison_sa_ft", "nature_composant", "designation_element").select(
             "designation_element",
@@ -191,14 +197,14 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
             "numero_liaison_sa_ft",
         )
 
-    pres = _rows(store.table("presentations"), cis)
+    pres = _rows(store.table(DS.PRESENTATIONS), cis)
     if not pres.is_empty():
         pres = pres.sort("cip13").drop("source_line")
 
     groups = []
-    gen = store.table("generiques")
+    gen = store.table(DS.GENERIQUES)
     if not gen.is_empty():
-        names = store.table("specialites").select("cis", "denomination", "etat_commercialisation")
+        names = store.table(DS.SPECIALITES).select("cis", "denomination", "etat_commercialisation")
         for gid in _rows(gen, cis)["id_groupe_generique"].unique().sort().to_list():
             members = (
                 gen.filter(pl.col("id_groupe_generique") == gid)
@@ -214,7 +220,7 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
             label = gen.filter(pl.col("id_groupe_generique") == gid)["libelle_groupe_generique"][0]
             groups.append({"id": gid, "label": label, "members": members})
 
-    links = store.table("has_liens_ct")
+    links = store.table(DS.HAS_LIENS_CT)
 
     def with_links(frame: pl.DataFrame) -> pl.DataFrame:
         frame = _rows(frame, cis)
@@ -230,11 +236,13 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("lien_avis_ct"))
         return frame.sort("date_avis_ct", descending=True).drop("source_line")
 
-    conditions = _rows(store.table("conditions"), cis)["condition_prescription_delivrance"].to_list() if store.has(
-        "conditions"
-    ) else []
+    conditions = (
+        _rows(store.table(DS.CONDITIONS), cis)["condition_prescription_delivrance"].to_list()
+        if store.has(DS.CONDITIONS)
+        else []
+    )
 
-    dispo = _rows(store.table("disponibilites"), cis)
+    dispo = _rows(store.table(DS.DISPONIBILITES), cis)
     current = _rows(current_availability(store), cis)
     history = dispo
     if not dispo.is_empty():
@@ -245,13 +253,13 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
             .drop("source_line")
         )
 
-    atc_rows = _rows(store.table("specialite_atc"), cis)
+    atc_rows = _rows(store.table(DS.SPECIALITE_ATC), cis)
     atc = [
         {"code": r["code_atc"], "source": r["source_atc"], "hierarchy": atc_hierarchy(store, r["code_atc"])}
         for r in atc_rows.iter_rows(named=True)
     ]
-    mitm = not _rows(store.table("mitm"), cis).is_empty()
-    infos = _rows(store.table("infos_importantes"), cis)
+    mitm = not _rows(store.table(DS.MITM), cis).is_empty()
+    infos = _rows(store.table(DS.INFOS_IMPORTANTES), cis)
     if not infos.is_empty():
         infos = infos.sort("date_debut", descending=True).drop("source_line")
 
@@ -261,8 +269,8 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
         composition=compo,
         presentations=pres,
         generic_groups=groups,
-        smr=with_links(store.table("has_smr")),
-        asmr=with_links(store.table("has_asmr")),
+        smr=with_links(store.table(DS.HAS_SMR)),
+        asmr=with_links(store.table(DS.HAS_ASMR)),
         conditions=conditions,
         availability_current=current.drop("source_line") if not current.is_empty() else current,
         availability_history=history,
@@ -272,7 +280,7 @@ def medicine(store: Store, cis: str | None) -> Medicine | None:
         bdpm_url=config.BDPM_RECORD_URL.format(cis=cis),
         snapshots={
             name: store.snapshot_of(name)
-            for name in ("specialites", "presentations", "has_smr", "disponibilites", "mitm")
+            for name in (DS.SPECIALITES, DS.PRESENTATIONS, DS.HAS_SMR, DS.DISPONIBILITES, DS.MITM)
         },
     )
 
@@ -293,13 +301,13 @@ def substance(store: Store, code: str | None) -> Substance | None:
     code = (code or "").strip()
     if not SUBSTANCE_RE.match(code):
         return None
-    subs = store.table("substances")
+    subs = store.table(DS.SUBSTANCES)
     row = subs.filter(pl.col("code_substance") == code)
     if row.is_empty():
         return None
-    compo = store.table("compositions").filter(pl.col("code_substance") == code)
+    compo = store.table(DS.COMPOSITIONS).filter(pl.col("code_substance") == code)
     names = compo["denomination_substance"].unique().sort().to_list()
-    spec = store.table("specialites")
+    spec = store.table(DS.SPECIALITES)
     dosages = compo.group_by("cis").agg(pl.col("dosage").unique().sort().str.join(" ; ").alias("dosage"))
     table = (
         spec.join(dosages, on="cis", how="inner")
@@ -316,7 +324,7 @@ def substance(store: Store, code: str | None) -> Substance | None:
         .sort("denomination")
     )
     cis_list = table["cis"].to_list()
-    atc_rows = store.table("specialite_atc").filter(pl.col("cis").is_in(cis_list))
+    atc_rows = store.table(DS.SPECIALITE_ATC).filter(pl.col("cis").is_in(cis_list))
     atc = []
     if not atc_rows.is_empty():
         counts = atc_rows.group_by("code_atc").len().sort("len", descending=True)
@@ -331,15 +339,15 @@ def substance(store: Store, code: str | None) -> Substance | None:
 
 def specialities_for(store: Store, *, atc: str | None = None, holder: str | None = None) -> pl.DataFrame:
     """Specialities in an ATC class (any level, by prefix) and/or of a holder."""
-    spec = store.table("specialites")
+    spec = store.table(DS.SPECIALITES)
     frame = spec
     if atc:
-        codes = store.table("specialite_atc").filter(pl.col("code_atc").str.starts_with(atc.upper()))
+        codes = store.table(DS.SPECIALITE_ATC).filter(pl.col("code_atc").str.starts_with(atc.upper()))
         frame = frame.join(codes.select("cis", "code_atc"), on="cis", how="inner")
     if holder:
         frame = frame.filter(pl.col("titulaires").list.contains(holder))
     if "code_atc" not in frame.columns:
-        frame = frame.join(store.table("specialite_atc").select("cis", "code_atc"), on="cis", how="left")
+        frame = frame.join(store.table(DS.SPECIALITE_ATC).select("cis", "code_atc"), on="cis", how="left")
     return (
         frame.with_columns(pl.col("titulaires").list.join(", ").alias("titulaire"))
         .select("cis", "denomination", "forme_pharmaceutique", "titulaire", "code_atc", "etat_commercialisation")
@@ -350,9 +358,11 @@ def specialities_for(store: Store, *, atc: str | None = None, holder: str | None
 def holders(store: Store) -> list[str]:
     return store.memo(
         "holders",
-        lambda: store.table("specialites")
-        .select(pl.col("titulaires").explode().drop_nulls().unique().sort())["titulaires"]
-        .to_list(),
+        lambda: (
+            store.table(DS.SPECIALITES)
+            .select(pl.col("titulaires").explode().drop_nulls().unique().sort())["titulaires"]
+            .to_list()
+        ),
     )
 
 
@@ -365,9 +375,11 @@ def filter_specialities(frame: pl.DataFrame, *, text: str | None = None, only_ma
     words = normalise(text or "").split()
     if not words or frame.is_empty():
         return frame
-    cols = [c for c in ("denomination", "dosage", "forme_pharmaceutique", "titulaire", "cis", "code_atc") if c in frame.columns]
-    haystack = [
-        normalise(" ".join(str(v) for v in row if v is not None)) for row in frame.select(cols).iter_rows()
+    cols = [
+        c
+        for c in ("denomination", "dosage", "forme_pharmaceutique", "titulaire", "cis", "code_atc")
+        if c in frame.columns
     ]
+    haystack = [normalise(" ".join(str(v) for v in row if v is not None)) for row in frame.select(cols).iter_rows()]
     keep = [all(w in h for w in words) for h in haystack]
     return frame.filter(pl.Series(keep, dtype=pl.Boolean))

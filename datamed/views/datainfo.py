@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
-from datamed.store import Store
 from datamed.core.text import fr_date, fr_int, fr_snapshot
+from datamed.datasets import DS, registry
+from datamed.datasets import quality as quality_scores
+from datamed.datasets.public import public_frame, table_schema, unpublished
+from datamed.datasets.registry import PUBLIC
+from datamed.store import Store
+from datamed.views.releases import ReleaseHistoryError, read_history
 
 
 def summary(store: Store) -> dict:
@@ -64,14 +71,14 @@ def datasets_table(store: Store) -> pl.DataFrame:
 
 def columns_table(store: Store) -> pl.DataFrame:
     """The column inspection of the pharmacovigilance files."""
-    frame = store.table("ei_colonnes")
+    frame = store.table(DS.EI_COLONNES)
     if frame.is_empty():
         return frame
     return frame.rename({"fichier": "Fichier", "colonne": "Colonne", "statut": "Verdict", "detail": "Détail"})
 
 
 def rejects_table(store: Store) -> pl.DataFrame:
-    frame = store.table("rejets")
+    frame = store.table(DS.REJETS)
     if frame.is_empty():
         return frame
     return frame.rename({"file": "Fichier", "line": "Ligne", "reason": "Motif", "raw": "Contenu (début)"})
@@ -82,19 +89,15 @@ def rejects_table(store: Store) -> pl.DataFrame:
 
 def public_datasets(store: Store) -> list[str]:
     """Names of the published datasets present in the prepared data, in catalogue order."""
-    from datamed.release.schema import RESOURCES
-
-    return [r.name for r in RESOURCES if store.has(r.name)]
+    return [d.name for d in PUBLIC if store.has(d.name)]
 
 
 def _freshness(store: Store, name: str):
     """Newest snapshot date of the raw files behind a dataset (its own, else its sources')."""
-    from datamed.release.schema import BY_NAME
-
     own = store.snapshot_of(name)
     if own:
         return own
-    families = set(BY_NAME[name].sources) if name in BY_NAME else set()
+    families = set(registry.get(name).sources)
     dates = []
     for s in store.snapshots():
         src = s.get("source", "")
@@ -109,23 +112,19 @@ def _freshness(store: Store, name: str):
 
 def dataset_scores(store: Store) -> dict[str, float]:
     """Quality score (0-100) per dataset: the score of its own checks."""
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     if q.is_empty():
         return {}
-    from datamed.pipeline import quality
-
-    per = quality.scores(q.with_columns(pl.col("jeu").alias("source")))
+    per = quality_scores.scores(q.with_columns(pl.col("jeu").alias("source")))
     return dict(per.select("source", "score").rows())
 
 
 def catalogue_table(store: Store) -> pl.DataFrame:
     """One row per public dataset: title, description, rows, freshness, quality score."""
-    from datamed.release.schema import BY_NAME
-
     scores = dataset_scores(store)
     rows = []
     for name in public_datasets(store):
-        res = BY_NAME[name]
+        res = registry.get(name)
         fresh = _freshness(store, name)
         rows.append(
             {
@@ -137,29 +136,38 @@ def catalogue_table(store: Store) -> pl.DataFrame:
                 "Qualité": round(scores[name], 1) if scores.get(name) is not None else None,
             }
         )
-    schema = {"jeu": pl.String, "Titre": pl.String, "Description": pl.String, "Lignes": pl.String, "Fraîcheur": pl.String, "Qualité": pl.Float64}
+    schema = {
+        "jeu": pl.String,
+        "Titre": pl.String,
+        "Description": pl.String,
+        "Lignes": pl.String,
+        "Fraîcheur": pl.String,
+        "Qualité": pl.Float64,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
 def public_table(store: Store, name: str) -> pl.DataFrame:
     """The dataset exactly as published (public columns only, masked counts)."""
-    from datamed.release.publish import public_frame
-    from datamed.release.schema import BY_NAME
-
-    if name not in BY_NAME:
+    dataset = registry.get(name)
+    if not dataset.public:
         raise KeyError(name)
-    return store.memo(("public", name), lambda: public_frame(BY_NAME[name], store.table(name)))
+    return store.memo(("public", dataset.name), lambda: public_frame(dataset, store.table(dataset.name)))
 
 
 def columns_doc(store: Store, name: str) -> pl.DataFrame:
     """Columns of a published dataset: type and French description."""
-    from datamed.release.publish import table_schema
-    from datamed.release.schema import BY_NAME
-
     frame = public_table(store, name)
-    schema = table_schema(BY_NAME[name], frame.head(0), [])
-    types = {"string": "texte", "integer": "entier", "number": "nombre", "boolean": "oui/non", "date": "date", "datetime": "date et heure"}
-    keys = set(BY_NAME[name].primary_key)
+    schema = table_schema(registry.get(name), frame.head(0), [])
+    types = {
+        "string": "texte",
+        "integer": "entier",
+        "number": "nombre",
+        "boolean": "oui/non",
+        "date": "date",
+        "datetime": "date et heure",
+    }
+    keys = set(registry.get(name).primary_key)
     return pl.DataFrame(
         {
             "Colonne": [f["name"] for f in schema["fields"]],
@@ -172,8 +180,6 @@ def columns_doc(store: Store, name: str) -> pl.DataFrame:
 
 def export_bytes(store: Store, name: str, kind: str) -> bytes:
     """The published file of a dataset, as bytes (CSV UTF-8 or Parquet)."""
-    import io
-
     frame = public_table(store, name)
     buf = io.BytesIO()
     if kind == "csv":
@@ -186,28 +192,36 @@ def export_bytes(store: Store, name: str, kind: str) -> bytes:
 
 
 def not_published(store: Store) -> list[tuple[str, str]]:
-    from datamed.release.publish import unpublished
-
     return unpublished(store.manifest)
 
 
 def release_history(releases) -> pl.DataFrame:
     """Past releases (newest first) from ``<releases>/history.json``; empty if none."""
-    from pathlib import Path
 
-    from datamed.release.publish import PublishError, read_history
-
-    schema = {"Version": pl.String, "Publiée le": pl.String, "Jeux": pl.Int64, "Lignes": pl.String, "Jeux modifiés": pl.Int64, "Démo": pl.Boolean}
+    schema = {
+        "Version": pl.String,
+        "Publiée le": pl.String,
+        "Jeux": pl.Int64,
+        "Lignes": pl.String,
+        "Jeux modifiés": pl.Int64,
+        "Démo": pl.Boolean,
+    }
     try:
         history = read_history(Path(releases))
-    except PublishError:
+    except ReleaseHistoryError:
         return pl.DataFrame(schema=schema)
     rows = []
     for h in history:
         changed = sum(1 for c in (h.get("changes") or {}).values() if c.get("status") != "inchangé")
         published = (h.get("published_at") or "")[:10]
         rows.append(
-            (h.get("version"), fr_date(date.fromisoformat(published)) if published else "—", h.get("resources"),
-             fr_int(sum((h.get("rows") or {}).values())), changed, bool(h.get("demo")))
-        )  # fmt: skip
+            (
+                h.get("version"),
+                fr_date(date.fromisoformat(published)) if published else "—",
+                h.get("resources"),
+                fr_int(sum((h.get("rows") or {}).values())),
+                changed,
+                bool(h.get("demo")),
+            )
+        )
     return pl.DataFrame(rows, schema=schema, orient="row")

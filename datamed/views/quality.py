@@ -4,41 +4,42 @@ from __future__ import annotations
 
 import polars as pl
 
-from datamed.store import Store
 from datamed.core.text import fr_int, fr_number, fr_percent
+from datamed.datasets import DS, quality
+from datamed.datasets.quality import CATEGORIES
+from datamed.store import Store
 
 
 def _fr_score(x: float | None) -> str:
     return fr_number(x, 1)
 
+
 FAILED = "échoué"
 
 
 def source_scores(store: Store) -> pl.DataFrame:
-    from datamed.pipeline import quality
-
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     if q.is_empty():
         return pl.DataFrame(schema=quality.SCORES_SCHEMA)
     return quality.scores(q).sort("score")
 
 
 def sources(store: Store) -> list[str]:
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     return sorted(q["source"].unique().to_list()) if not q.is_empty() else []
 
 
 def categories(store: Store) -> list[str]:
-    from datamed.pipeline.quality import CATEGORIES
-
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     present = set(q["categorie"].unique().to_list()) if not q.is_empty() else set()
     return [c for c in CATEGORIES if c in present]
 
 
-def checks(store: Store, source: str | None = None, category: str | None = None, failed_only: bool = True) -> pl.DataFrame:
+def checks(
+    store: Store, source: str | None = None, category: str | None = None, failed_only: bool = True
+) -> pl.DataFrame:
     """Checks (one row per check x dataset), the failed first and the worst first."""
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     if q.is_empty():
         return q
     if source:
@@ -54,7 +55,7 @@ def checks(store: Store, source: str | None = None, category: str | None = None,
 
 def check_ids(store: Store) -> dict[str, str]:
     """``jeu:controle`` -> readable label, for every check (the drill-down selector)."""
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     if q.is_empty():
         return {}
     return {f"{r['jeu']}:{r['controle']}": f"{r['jeu']} · {r['description']}" for r in q.iter_rows(named=True)}
@@ -63,20 +64,20 @@ def check_ids(store: Store) -> dict[str, str]:
 def failures(store: Store, check_id: str) -> tuple[dict | None, pl.DataFrame]:
     """The check row and its failing rows (``qualite_echecs``) for ``jeu:controle``."""
     jeu, _, controle = check_id.partition(":")
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     if q.is_empty():
         return None, pl.DataFrame()
     row = q.filter((pl.col("jeu") == jeu) & (pl.col("controle") == controle))
     if row.is_empty():
         return None, pl.DataFrame()
-    fails = store.table("qualite_echecs")
+    fails = store.table(DS.QUALITE_ECHECS)
     if not fails.is_empty():
         fails = fails.filter((pl.col("jeu") == jeu) & (pl.col("controle") == controle)).select("cle", "ligne", "detail")
     return row.row(0, named=True), fails
 
 
 def evolution_summary(store: Store) -> pl.DataFrame:
-    evo = store.table("qualite_evolution")
+    evo = store.table(DS.QUALITE_EVOLUTION)
     if evo.is_empty():
         return evo
     return (
@@ -87,23 +88,23 @@ def evolution_summary(store: Store) -> pl.DataFrame:
 
 
 def evolution(store: Store, change: str | None = None) -> pl.DataFrame:
-    evo = store.table("qualite_evolution")
+    evo = store.table(DS.QUALITE_EVOLUTION)
     if evo.is_empty() or not change:
         return evo
     return evo.filter(pl.col("changement") == change)
 
 
 def links(store: Store) -> pl.DataFrame:
-    return store.table("liens_synthese")
+    return store.table(DS.LIENS_SYNTHESE)
 
 
 def link_bands(store: Store, lien: str) -> pl.DataFrame:
-    bands = store.table("liens_scores")
+    bands = store.table(DS.LIENS_SCORES)
     return bands.filter(pl.col("lien") == lien) if not bands.is_empty() else bands
 
 
 def unmatched(store: Store, lien: str) -> pl.DataFrame:
-    frame = store.table("liens_non_relies")
+    frame = store.table(DS.LIENS_NON_RELIES)
     if frame.is_empty():
         return frame
     return frame.filter(pl.col("lien") == lien).with_columns(pl.col("suggestions").list.join(" ; ")).drop("lien")
@@ -165,6 +166,9 @@ def unmatched_display(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         pl.col("element").alias("Élément"),
         pl.col("libelle").fill_null("").alias("Libellé"),
-        pl.col("poids").map_elements(lambda x: fr_int(int(round(x))), return_dtype=pl.String, skip_nulls=True).fill_null("—").alias("Poids"),
+        pl.col("poids")
+        .map_elements(lambda x: fr_int(int(round(x))), return_dtype=pl.String, skip_nulls=True)
+        .fill_null("—")
+        .alias("Poids"),
         pl.col("suggestions").alias("Suggestions"),
     )

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from datamed.store import Store
 from datamed.core.text import fr_int, fr_number, fr_percent
+from datamed.datasets import DS, quality
+from datamed.store import Store
 
 EXAMPLES_PER_LINK = 10
 
@@ -43,9 +44,7 @@ def _example(raw: str | None) -> str:
 
 def sections(store: Store) -> tuple[list[str], list[Table]]:
     """Intro paragraphs and tables of the report."""
-    from datamed.pipeline import quality
-
-    q = store.table("qualite")
+    q = store.table(DS.QUALITE)
     intro = [
         ("Données de démonstration (fictives). " if store.is_demo else "")
         + f"Rapport établi sur les données préparées le {store.built_at()[:10] or '—'} par DataMed {store.manifest.get('code_version', '')}.",
@@ -62,8 +61,16 @@ def sections(store: Store) -> tuple[list[str], list[Table]]:
             Table(
                 "Score de qualité par source",
                 ["Source", "Score (sur 100)", "Contrôles", "Réussis", "En échec"],
-                [[r["source"], fr_number(r["score"], 1), fr_int(r["n_controles"]), fr_int(r["n_reussis"]), fr_int(r["n_echecs_controles"])]
-                 for r in scores.sort("score").iter_rows(named=True)],  # fmt: skip
+                [
+                    [
+                        r["source"],
+                        fr_number(r["score"], 1),
+                        fr_int(r["n_controles"]),
+                        fr_int(r["n_reussis"]),
+                        fr_int(r["n_echecs_controles"]),
+                    ]
+                    for r in scores.sort("score").iter_rows(named=True)
+                ],
             )
         )
         tables.append(
@@ -71,46 +78,86 @@ def sections(store: Store) -> tuple[list[str], list[Table]]:
                 "Contrôles en échec",
                 ["Source", "Jeu", "Contrôle", "Catégorie", "Gravité", "Échecs / vérifiés", "Exemple"],
                 [
-                    [r["source"], r["jeu"], r["description"], r["categorie"], r["gravite"],
-                     f"{fr_int(r['n_echecs'])} / {fr_int(r['n_verifies'])} ({fr_percent(r['taux_echec'])})", _example(r["exemples"])]
+                    [
+                        r["source"],
+                        r["jeu"],
+                        r["description"],
+                        r["categorie"],
+                        r["gravite"],
+                        f"{fr_int(r['n_echecs'])} / {fr_int(r['n_verifies'])} ({fr_percent(r['taux_echec'])})",
+                        _example(r["exemples"]),
+                    ]
                     for r in failed.sort(["gravite", "taux_echec"], descending=[False, True]).iter_rows(named=True)
-                ],  # fmt: skip
+                ],
                 "Toutes les lignes en échec (au plus 500 par contrôle) sont dans le jeu `qualite_echecs`.",
             )
         )
-    evo = store.table("qualite_evolution")
+    evo = store.table(DS.QUALITE_EVOLUTION)
     if not evo.is_empty():
-        counts = evo.group_by("jeu", "changement", "instantane_avant", "instantane_apres").len().sort("len", descending=True)
+        counts = (
+            evo.group_by("jeu", "changement", "instantane_avant", "instantane_apres").len().sort("len", descending=True)
+        )
         tables.append(
             Table(
                 "Évolutions entre instantanés",
                 ["Jeu", "Changement", "Avant", "Après", "Nombre"],
-                [[r["jeu"], r["changement"], r["instantane_avant"] or "", r["instantane_apres"] or "", fr_int(r["len"])] for r in counts.iter_rows(named=True)],
+                [
+                    [
+                        r["jeu"],
+                        r["changement"],
+                        r["instantane_avant"] or "",
+                        r["instantane_apres"] or "",
+                        fr_int(r["len"]),
+                    ]
+                    for r in counts.iter_rows(named=True)
+                ],
                 "Le détail (chaque CIS, présentation ou statut) est dans le jeu `qualite_evolution`.",
             )
         )
-    links = store.table("liens_synthese")
+    links = store.table(DS.LIENS_SYNTHESE)
     if not links.is_empty():
         tables.append(
             Table(
                 "Liaisons entre bases",
-                ["Liaison", "Reliés / éléments", "Couverture", "Pondérée", "Exact", "Normalisé", "Approché", "Autre", "Score min.", "Score médian"],
                 [
-                    [r["libelle"], f"{fr_int(r['n_relies'])} / {fr_int(r['n_elements'])} {r['unite']}", fr_percent(r["couverture"]), fr_percent(r["poids_relies"]),
-                     fr_int(r["n_exact"]), fr_int(r["n_normalise"]), fr_int(r["n_approche"]), fr_int(r["n_autre"]),
-                     fr_number(r["score_min"], 1), fr_number(r["score_median"], 1)]
+                    "Liaison",
+                    "Reliés / éléments",
+                    "Couverture",
+                    "Pondérée",
+                    "Exact",
+                    "Normalisé",
+                    "Approché",
+                    "Autre",
+                    "Score min.",
+                    "Score médian",
+                ],
+                [
+                    [
+                        r["libelle"],
+                        f"{fr_int(r['n_relies'])} / {fr_int(r['n_elements'])} {r['unite']}",
+                        fr_percent(r["couverture"]),
+                        fr_percent(r["poids_relies"]),
+                        fr_int(r["n_exact"]),
+                        fr_int(r["n_normalise"]),
+                        fr_int(r["n_approche"]),
+                        fr_int(r["n_autre"]),
+                        fr_number(r["score_min"], 1),
+                        fr_number(r["score_median"], 1),
+                    ]
                     for r in links.iter_rows(named=True)
-                ],  # fmt: skip
+                ],
                 " ".join(f"{r['libelle']} : {r['methode']}" for r in links.iter_rows(named=True)),
             )
         )
-        unmatched = store.table("liens_non_relies")
+        unmatched = store.table(DS.LIENS_NON_RELIES)
         if not unmatched.is_empty():
             rows = []
             labels = dict(links.select("lien", "libelle").rows())
             for (lien,), group in unmatched.group_by("lien", maintain_order=True):
                 for r in group.head(EXAMPLES_PER_LINK).iter_rows(named=True):
-                    rows.append([labels.get(lien, lien), r["element"], r["libelle"] or "", ", ".join(r["suggestions"] or [])])
+                    rows.append(
+                        [labels.get(lien, lien), r["element"], r["libelle"] or "", ", ".join(r["suggestions"] or [])]
+                    )
             tables.append(
                 Table(
                     f"Éléments non reliés (les {EXAMPLES_PER_LINK} plus importants par liaison)",
@@ -165,7 +212,11 @@ def to_html(intro: list[str], tables: list[Table]) -> str:
         if not t.rows:
             out.append("<p>Aucun.</p>")
             continue
-        out.append(f"<table><caption>{e(t.title)}</caption><thead><tr>" + "".join(f'<th scope="col">{e(h)}</th>' for h in t.headers) + "</tr></thead><tbody>")
+        out.append(
+            f"<table><caption>{e(t.title)}</caption><thead><tr>"
+            + "".join(f'<th scope="col">{e(h)}</th>' for h in t.headers)
+            + "</tr></thead><tbody>"
+        )
         out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in t.rows]
         out.append("</tbody></table>")
         if t.note:

@@ -21,6 +21,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from datamed.core.text import normalise
+from datamed.datasets import DS
 
 MAX_QUERY_CHARS = 120
 MAX_LIMIT = 200
@@ -95,7 +96,7 @@ class SearchIndex:
         presentations: pl.DataFrame,
         substances: pl.DataFrame,
         atc: pl.DataFrame,
-    ) -> "SearchIndex":
+    ) -> SearchIndex:
         docs: list[Doc] = []
         names = dict(zip(specialites["cis"].to_list(), specialites["denomination"].to_list()))
         for cis, label in names.items():
@@ -131,9 +132,9 @@ class SearchIndex:
         return cls(docs, codes)
 
     @classmethod
-    def from_store(cls, store) -> "SearchIndex":
+    def from_store(cls, store) -> SearchIndex:
         return cls.from_frames(
-            store.table("specialites"), store.table("presentations"), store.table("substances"), store.table("atc")
+            store.table(DS.SPECIALITES), store.table(DS.PRESENTATIONS), store.table(DS.SUBSTANCES), store.table(DS.ATC)
         )
 
     # --- querying ---------------------------------------------------------------

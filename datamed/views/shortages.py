@@ -10,10 +10,16 @@ import polars as pl
 
 from datamed.core.stats import KaplanMeier, kaplan_meier
 from datamed.core.vocabulary import DISPO_STATUS
+from datamed.datasets import DS
 from datamed.store import Store
 
 STATUS_KEYS = {"rupture": 1, "tension": 2, "arret": 3, "remise": 4}
-STATUS_KEY_LABELS = {"rupture": "Rupture de stock", "tension": "Tension d'approvisionnement", "arret": "Arrêt de commercialisation", "remise": "Remise à disposition"}
+STATUS_KEY_LABELS = {
+    "rupture": "Rupture de stock",
+    "tension": "Tension d'approvisionnement",
+    "arret": "Arrêt de commercialisation",
+    "remise": "Remise à disposition",
+}
 PERIODS = {
     "12mois": "Débuts depuis 12 mois",
     "fiable": "Débuts depuis le 06/10/2023 (dates fiables)",
@@ -22,7 +28,7 @@ PERIODS = {
 
 
 def episodes(store: Store) -> pl.DataFrame:
-    return store.table("ruptures_episodes")
+    return store.table(DS.RUPTURES_EPISODES)
 
 
 def latest_snapshot(store: Store) -> date | None:
@@ -38,7 +44,9 @@ class Filters:
     periode: str
 
     @classmethod
-    def parse(cls, statuts: list[str] | None, mitm: str | bool | None, atc1: str | None, periode: str | None) -> "Filters":
+    def parse(
+        cls, statuts: list[str] | None, mitm: str | bool | None, atc1: str | None, periode: str | None
+    ) -> Filters:
         st = [s for s in (statuts or []) if s in STATUS_KEYS] or ["rupture", "tension"]
         m = mitm in (True, "1", "true", "oui", "True")
         a = (atc1 or "").strip().upper()[:1] or None
@@ -95,9 +103,10 @@ def breakdown(frame: pl.DataFrame, column: str, label: str | None = None, top: i
     key = pl.col(label) if label else pl.col(column)
     return (
         frame.with_columns(
-            pl.when(pl.col(column).is_null()).then(pl.lit("Non renseigné")).otherwise(
-                pl.concat_str([pl.col(column), pl.lit(" — "), key.fill_null("")]) if label else pl.col(column)
-            ).alias("categorie")
+            pl.when(pl.col(column).is_null())
+            .then(pl.lit("Non renseigné"))
+            .otherwise(pl.concat_str([pl.col(column), pl.lit(" — "), key.fill_null("")]) if label else pl.col(column))
+            .alias("categorie")
         )
         .group_by("categorie")
         .agg(pl.col("cis").n_unique().alias("medicaments"))
@@ -139,7 +148,8 @@ def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
             }
         )
     by_class = pl.DataFrame(
-        rows, schema={"classe": pl.String, "episodes": pl.Int64, "retours_observes": pl.Int64, "mediane_jours": pl.Float64}
+        rows,
+        schema={"classe": pl.String, "episodes": pl.Int64, "retours_observes": pl.Int64, "mediane_jours": pl.Float64},
     ).sort("episodes", descending=True)
     return km, by_class
 
@@ -151,13 +161,16 @@ def current_table(frame: pl.DataFrame, text: str | None = None) -> pl.DataFrame:
     if text:
         words = normalise(text).split()
         if words:
-            hay = [normalise(" ".join(str(v) for v in r if v)) for r in cur.select("denomination", "cis", "titulaire", "code_atc").rows()]
+            hay = [
+                normalise(" ".join(str(v) for v in r if v))
+                for r in cur.select("denomination", "cis", "titulaire", "code_atc").rows()
+            ]
             cur = cur.filter(pl.Series([all(w in h for w in words) for h in hay], dtype=pl.Boolean))
     return cur.sort("date_debut", descending=True, nulls_last=True)
 
 
 def class_history(store: Store) -> pl.DataFrame:
-    return store.table("ruptures_classes")
+    return store.table(DS.RUPTURES_CLASSES)
 
 
 # --- medicine page: episodes and alternatives ----------------------------------------------------
@@ -181,49 +194,89 @@ def _unavailable_now(store: Store) -> tuple[set[str], set[str]]:
 
 def alternatives(store: Store, cis: str) -> pl.DataFrame:
     """Currently available alternatives, each with the reason it is one."""
-    schema = {"cis": pl.String, "cip13": pl.String, "denomination": pl.String, "presentation": pl.String, "raison": pl.String}
+    schema = {
+        "cis": pl.String,
+        "cip13": pl.String,
+        "denomination": pl.String,
+        "presentation": pl.String,
+        "raison": pl.String,
+    }
     whole, parts = _unavailable_now(store)
-    spec = store.table("specialites")
+    spec = store.table(DS.SPECIALITES)
     marketed = set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"].to_list())
     names = dict(zip(spec["cis"].to_list(), spec["denomination"].to_list()))
     rows: list[dict] = []
     seen: set[str] = set()
     # 1. other presentations of the same speciality
     if cis not in whole:
-        pres = store.table("presentations").filter(
+        pres = store.table(DS.PRESENTATIONS).filter(
             (pl.col("cis") == cis)
             & (pl.col("etat_commercialisation") == "Déclaration de commercialisation")
             & ~pl.col("cip13").is_in(list(parts))
         )
         for cip13, lib in pres.select("cip13", "libelle_presentation").rows():
-            rows.append({"cis": cis, "cip13": cip13, "denomination": names.get(cis), "presentation": lib, "raison": "Autre présentation du même médicament"})
+            rows.append(
+                {
+                    "cis": cis,
+                    "cip13": cip13,
+                    "denomination": names.get(cis),
+                    "presentation": lib,
+                    "raison": "Autre présentation du même médicament",
+                }
+            )
     seen.add(cis)
 
     def available(other: str) -> bool:
         return other in marketed and other not in whole and other not in seen
 
     # 2. same generic group
-    gen = store.table("generiques")
+    gen = store.table(DS.GENERIQUES)
     if not gen.is_empty():
         groups = gen.filter(pl.col("cis") == cis)["id_groupe_generique"].unique().to_list()
-        for other, kind in gen.filter(pl.col("id_groupe_generique").is_in(groups)).select("cis", "type_generique").rows():
+        for other, kind in (
+            gen.filter(pl.col("id_groupe_generique").is_in(groups)).select("cis", "type_generique").rows()
+        ):
             if available(other):
                 label = "princeps" if kind == 0 else "générique"
-                rows.append({"cis": other, "cip13": None, "denomination": names.get(other), "presentation": None, "raison": f"Même groupe générique ({label})"})
+                rows.append(
+                    {
+                        "cis": other,
+                        "cip13": None,
+                        "denomination": names.get(other),
+                        "presentation": None,
+                        "raison": f"Même groupe générique ({label})",
+                    }
+                )
                 seen.add(other)
     # 3. same active substances, dosage and route
-    compo = store.table("compositions").filter(pl.col("nature_composant") == "SA")
+    compo = store.table(DS.COMPOSITIONS).filter(pl.col("nature_composant") == "SA")
     if not compo.is_empty():
-        sig = compo.with_columns(
-            (pl.col("code_substance") + "@" + pl.col("dosage").fill_null("").str.replace_all(r"\s+", "").str.to_lowercase()).alias("k")
-        ).group_by("cis").agg(pl.col("k").unique().sort().str.join("|").alias("signature"))
+        sig = (
+            compo.with_columns(
+                (
+                    pl.col("code_substance")
+                    + "@"
+                    + pl.col("dosage").fill_null("").str.replace_all(r"\s+", "").str.to_lowercase()
+                ).alias("k")
+            )
+            .group_by("cis")
+            .agg(pl.col("k").unique().sort().str.join("|").alias("signature"))
+        )
         mine = sig.filter(pl.col("cis") == cis)["signature"].to_list()
         routes_of = dict(zip(spec["cis"].to_list(), spec["voies_administration"].to_list()))
         my_routes = set(routes_of.get(cis) or [])
         if mine and my_routes:
             for other in sig.filter(pl.col("signature") == mine[0])["cis"].to_list():
                 if available(other) and my_routes & set(routes_of.get(other) or []):
-                    rows.append({"cis": other, "cip13": None, "denomination": names.get(other), "presentation": None, "raison": "Même substance, même dosage, même voie"})
+                    rows.append(
+                        {
+                            "cis": other,
+                            "cip13": None,
+                            "denomination": names.get(other),
+                            "presentation": None,
+                            "raison": "Même substance, même dosage, même voie",
+                        }
+                    )
                     seen.add(other)
     return pl.DataFrame(rows, schema=schema)
 
@@ -245,18 +298,24 @@ class RiskView:
 
 
 def risk_view(store: Store, top: int = 100) -> RiskView | None:
-    rapport = store.table("risque_rapport")
+    rapport = store.table(DS.RISQUE_RAPPORT)
     if rapport.is_empty():
         return None
     row = rapport.row(0, named=True)
-    scores = store.table("risque_ruptures")
+    scores = store.table(DS.RISQUE_RUPTURES)
     best = scores.head(top) if row["bat_la_reference"] and not scores.is_empty() else pl.DataFrame()
-    return RiskView(row["texte"], bool(row["bat_la_reference"]), store.table("risque_evaluation"), store.table("risque_calibration"), best)
+    return RiskView(
+        row["texte"],
+        bool(row["bat_la_reference"]),
+        store.table(DS.RISQUE_EVALUATION),
+        store.table(DS.RISQUE_CALIBRATION),
+        best,
+    )
 
 
 def medicine_risk(store: Store, cis: str) -> dict | None:
     """Probability, rank and drivers of one medicine, when scores are published."""
-    scores = store.table("risque_ruptures")
+    scores = store.table(DS.RISQUE_RUPTURES)
     if scores.is_empty():
         return None
     ranked = scores.with_row_index("rang", offset=1)
@@ -265,4 +324,10 @@ def medicine_risk(store: Store, cis: str) -> dict | None:
         return None
     r = row.row(0, named=True)
     drivers = [r[f"facteur_{i}"] for i in range(1, 4) if r.get(f"facteur_{i}")]
-    return {"probabilite": r["probabilite"], "rang": r["rang"], "sur": scores.height, "facteurs": drivers, "episode_en_cours": r["episode_en_cours"]}
+    return {
+        "probabilite": r["probabilite"],
+        "rang": r["rang"],
+        "sur": scores.height,
+        "facteurs": drivers,
+        "episode_en_cours": r["episode_en_cours"],
+    }

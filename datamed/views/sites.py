@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import polars as pl
-import pydeck as pdk
 
+from datamed.core.holders import holders_with_counts
+from datamed.core.vocabulary import HOLDER_LINK_METHODS
+from datamed.datasets import DS
 from datamed.store import Store
 
 KIND_LABELS = {
@@ -17,15 +18,7 @@ KIND_LABELS = {
     "distribution": "Distribution en gros",
     "pharmacie": "Pharmacie",
 }
-KIND_COLOURS = {  # RGB; the legend and tooltips always name the kind too
-    "principe_actif": (200, 60, 40),
-    "fabrication": (31, 95, 168),
-    "analyse_conditionnement": (46, 133, 64),
-    "distribution": (142, 68, 173),
-    "pharmacie": (120, 120, 120),
-}
 VIEWS = {"points": "Points", "densite": "Densité (hexagones)", "departements": "Sites par département"}
-FRANCE_VIEW = pdk.ViewState(latitude=46.6, longitude=2.4, zoom=4.6, pitch=0)
 
 
 @dataclass
@@ -36,7 +29,7 @@ class SiteFilters:
     view: str
 
     @classmethod
-    def parse(cls, kinds, sources, operation, view, all_sources: list[str], all_operations: list[str]) -> "SiteFilters":
+    def parse(cls, kinds, sources, operation, view, all_sources: list[str], all_operations: list[str]) -> SiteFilters:
         k = [x for x in (kinds or []) if x in KIND_LABELS] or [x for x in KIND_LABELS if x != "pharmacie"]
         s = [x for x in (sources or []) if x in all_sources]
         o = operation if operation in all_operations else None
@@ -45,7 +38,7 @@ class SiteFilters:
 
 
 def sites(store: Store) -> pl.DataFrame:
-    return store.table("sites")
+    return store.table(DS.SITES)
 
 
 def sources_of(store: Store) -> list[str]:
@@ -80,114 +73,20 @@ def placed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def by_departement(frame: pl.DataFrame, store: Store) -> pl.DataFrame:
-    geo = store.table("departements_geo")
+    geo = store.table(DS.DEPARTEMENTS_GEO)
     counts = frame.group_by("departement").agg(pl.len().alias("sites"))
     if geo.is_empty():
-        return counts.rename({"departement": "code"}).with_columns(pl.lit(None, dtype=pl.String).alias("nom")).sort("sites", descending=True)
+        return (
+            counts.rename({"departement": "code"})
+            .with_columns(pl.lit(None, dtype=pl.String).alias("nom"))
+            .sort("sites", descending=True)
+        )
     return (
         geo.select("code", "nom")
         .join(counts, left_on="code", right_on="departement", how="left")
         .with_columns(pl.col("sites").fill_null(0))
         .sort("sites", "code", descending=[True, False])
     )
-
-
-def _feature_collection(store: Store, counts: dict[str, int]) -> dict | None:
-    geo = store.table("departements_geo")
-    if geo.is_empty():
-        return None
-    top = max(counts.values()) if counts else 0
-    geometries = store.memo("departements_geometries", lambda: [(c, n, json.loads(g)) for c, n, g in geo.select("code", "nom", "geometrie").rows()])
-    features = []
-    for code, nom, geometry in geometries:
-        n = counts.get(code, 0)
-        t = (n / top) ** 0.5 if top else 0.0  # square root: a few very dense départements do not flatten the rest
-        fill = [round(a + (b - a) * t) for a, b in zip((240, 243, 248), (16, 60, 130))] + [220]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {"code": code, "nom": nom, "sites": n, "fill": fill},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def france_deck(store: Store, frame: pl.DataFrame, view: str) -> pdk.Deck:
-    """Offline map: départements as base layer (no tiles), then points, hexagons or a choropleth."""
-    points = placed(frame).with_columns(
-        pl.col("type").replace_strict(KIND_LABELS, default="Autre").alias("type_libelle"),
-        pl.col("type").replace_strict({k: list(v) for k, v in KIND_COLOURS.items()}, default=[0, 0, 0], return_dtype=pl.List(pl.Int64)).alias("couleur"),
-        pl.col("operations").list.join(", ").alias("activites"),
-    ).select(
-        # short keys: the payload repeats them for every point (≤ 5 MB per map)
-        pl.col("nom").alias("n"),
-        pl.col("type_libelle").alias("t"),
-        pl.col("couleur").alias("k"),
-        pl.col("activites").alias("a"),
-        pl.col("commune").alias("c"),
-        pl.col("departement").alias("d"),
-        pl.col("source").alias("s"),
-        pl.col("precision").alias("p"),
-        pl.col("latitude").round(4).alias("lat"),
-        pl.col("longitude").round(4).alias("lon"),
-    )
-    counts = dict(frame.group_by("departement").len().rows()) if not frame.is_empty() else {}
-    layers = []
-    collection = _feature_collection(store, counts if view == "departements" else {})
-    if collection:
-        layers.append(
-            pdk.Layer(
-                "GeoJsonLayer",
-                collection,
-                id="departements",
-                stroked=True,
-                filled=True,
-                get_fill_color="properties.fill" if view == "departements" else [240, 243, 247, 255],
-                get_line_color=[150, 150, 160],
-                line_width_min_pixels=0.6,
-                pickable=view == "departements",
-            )
-        )
-    if view == "densite":
-        layers.append(
-            pdk.Layer(
-                "HexagonLayer",
-                points.select("lon", "lat").to_dicts(),
-                id="densite",
-                get_position=["lon", "lat"],
-                radius=12000,
-                elevation_scale=0,
-                extruded=False,
-                coverage=0.9,
-                pickable=True,
-                color_range=[[254, 229, 217], [252, 187, 161], [252, 146, 114], [251, 106, 74], [222, 45, 38], [165, 15, 21]],
-            )
-        )
-    elif view == "points":
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                points.to_dicts(),
-                id="sites",
-                get_position=["lon", "lat"],
-                get_fill_color="k",
-                get_line_color=[255, 255, 255],
-                line_width_min_pixels=0.5,
-                stroked=True,
-                radius_min_pixels=3,
-                radius_max_pixels=9,
-                get_radius=1500,
-                pickable=True,
-                auto_highlight=True,
-            )
-        )
-    tooltip = {
-        "points": {"html": "<b>{n}</b><br/>{t}<br/>{a}<br/>{c} ({d})<br/>Source : {s} · position : {p}"},
-        "densite": {"html": "<b>{elevationValue}</b> site(s) dans cet hexagone"},
-        "departements": {"html": "<b>{nom}</b> ({code}) : {sites} site(s)"},
-    }[view]
-    return pdk.Deck(layers=layers, initial_view_state=FRANCE_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
 
 
 def site_table(frame: pl.DataFrame) -> pl.DataFrame:
@@ -203,7 +102,7 @@ def site_table(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def countries(store: Store) -> pl.DataFrame:
-    return store.table("sites_pays")
+    return store.table(DS.SITES_PAYS)
 
 
 # --- pharmacy finder ---------------------------------------------------------------------------
@@ -241,7 +140,7 @@ def find_place(store: Store, query: str) -> tuple[str, float, float] | None:
 
     from datamed.core.text import normalise
 
-    communes = store.table("communes")
+    communes = store.table(DS.COMMUNES)
     if communes.is_empty():
         return None
     q = (query or "").strip()[:80]
@@ -257,7 +156,9 @@ def find_place(store: Store, query: str) -> tuple[str, float, float] | None:
     key = normalise(q).replace("saint ", "st ")
     if not key:
         return None
-    placed_communes = communes.filter(pl.col("latitude").is_not_null()).unique("code_insee", keep="first").sort("code_insee")
+    placed_communes = (
+        communes.filter(pl.col("latitude").is_not_null()).unique("code_insee", keep="first").sort("code_insee")
+    )
     keys = [normalise(n).replace("saint ", "st ") for n in placed_communes["nom"].to_list()]
     exact = [i for i, k in enumerate(keys) if k == key]
     if not exact:  # arrondissements: "lyon" -> LYON 01 ... LYON 09
@@ -274,7 +175,9 @@ def find_place(store: Store, query: str) -> tuple[str, float, float] | None:
         options = placed_communes[exact].join(
             communes.group_by("code_insee").agg(pl.col("code_postal").min()), on="code_insee", suffix="_min"
         )
-        listed = ", ".join(f"{r['nom'].title()} ({r['code_postal_min']})" for r in options.head(6).iter_rows(named=True))
+        listed = ", ".join(
+            f"{r['nom'].title()} ({r['code_postal_min']})" for r in options.head(6).iter_rows(named=True)
+        )
         raise AmbiguousPlace(f"Plusieurs communes portent ce nom : {listed}. Précisez le code postal.")
     row = placed_communes.row(exact[0], named=True)
     return f"{row['nom'].title()} ({row['departement'] or ''})", row["latitude"], row["longitude"]
@@ -286,7 +189,11 @@ def nearest_pharmacies(store: Store, query: str, n: int = 10) -> PharmacySearch:
     except AmbiguousPlace as exc:
         return PharmacySearch(None, pl.DataFrame(), str(exc))
     if found is None:
-        return PharmacySearch(None, pl.DataFrame(), "Code postal ou commune introuvable : vérifiez l'orthographe ou essayez un code postal à 5 chiffres.")
+        return PharmacySearch(
+            None,
+            pl.DataFrame(),
+            "Code postal ou commune introuvable : vérifiez l'orthographe ou essayez un code postal à 5 chiffres.",
+        )
     label, lat, lon = found
     pharmacies = placed(sites(store).filter(pl.col("type") == "pharmacie"))
     if pharmacies.is_empty():
@@ -295,7 +202,11 @@ def nearest_pharmacies(store: Store, query: str, n: int = 10) -> PharmacySearch:
         pharmacies.with_columns(_haversine_km(lat, lon, pl.col("latitude"), pl.col("longitude")).alias("distance_km"))
         .sort("distance_km", "source")
         # the two lists overlap: one pharmacy per name and position
-        .unique([pl.col("nom").str.to_lowercase(), pl.col("latitude").round(3), pl.col("longitude").round(3)], keep="first", maintain_order=True)
+        .unique(
+            [pl.col("nom").str.to_lowercase(), pl.col("latitude").round(3), pl.col("longitude").round(3)],
+            keep="first",
+            maintain_order=True,
+        )
         .head(n)
         .select("nom", "adresse", "code_postal", "commune", "distance_km", "source", "precision")
     )
@@ -305,56 +216,51 @@ def nearest_pharmacies(store: Store, query: str, n: int = 10) -> PharmacySearch:
     return PharmacySearch(label, out, message)
 
 
-WORLD_VIEW = pdk.ViewState(latitude=25, longitude=10, zoom=0.8, pitch=0)
-
-
-def world_deck(store: Store) -> pdk.Deck | None:
-    """Countries shaded by FDA-registered API-manufacturing establishments (offline, no tiles)."""
-    geo = store.table("pays_geo")
-    counts = countries(store)
-    if geo.is_empty() or counts.is_empty():
-        return None
-    by_iso = {iso: (n, share) for iso, n, share in counts.select("country_iso3", "n_api_manufacture", "share_api").rows()}
-    top = max((n for n, _ in by_iso.values()), default=0) or 1
-    geometries = store.memo("pays_geometries", lambda: [(i, n, json.loads(g)) for i, n, g in geo.select("iso3", "nom", "geometrie").rows()])
-    features = []
-    for iso, nom, geometry in geometries:
-        n, share = by_iso.get(iso, (0, 0.0))
-        t = (n / top) ** 0.5
-        fill = [round(a + (b - a) * t) for a, b in zip((238, 238, 238), (165, 15, 21))] + [230]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {"nom": nom, "iso3": iso, "n": n, "part": f"{100 * (share or 0):.1f}".replace(".", ","), "fill": fill},
-            }
-        )
-    layer = pdk.Layer(
-        "GeoJsonLayer",
-        {"type": "FeatureCollection", "features": features},
-        id="pays",
-        stroked=True,
-        filled=True,
-        get_fill_color="properties.fill",
-        get_line_color=[255, 255, 255],
-        line_width_min_pixels=0.4,
-        pickable=True,
-    )
-    tooltip = {"html": "<b>{nom}</b><br/>{n} établissement(s) de principe actif enregistrés auprès de la FDA ({part} % du total)"}
-    return pdk.Deck(layers=[layer], initial_view_state=WORLD_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
-
-
 def companies(store: Store) -> dict[str, int]:
     """Holders that have at least one known site -> number of their medicines (CIS)."""
-    from datamed.pipeline import holder_link
 
     def compute():
-        links = holder_link.holder_links(store)
+        links = holder_links(store)
         if links.is_empty():
             return {}
-        counts = holder_link.holders_with_counts(store.table("specialites"))
+        counts = holders_with_counts(store.table(DS.SPECIALITES))
         linked = set(links["titulaire"].to_list())
         rows = counts.filter(pl.col("titulaire").is_in(list(linked))).sort("titulaire")
         return dict(rows.select("titulaire", "n_medicaments").rows())
 
     return store.memo("site_companies", compute)
+
+
+# --- holder -> site links (computed by the build: titulaires_sites) ------------------------------
+
+
+def holder_links(store: Store) -> pl.DataFrame:
+    """All (holder, site) links of the prepared data (empty, typed, when the build had no sites)."""
+    links = store.table(DS.TITULAIRES_SITES)
+    if links.width == 0:
+        schema = {
+            "titulaire": pl.String,
+            "site_id": pl.String,
+            "site_nom": pl.String,
+            "methode": pl.String,
+            "score": pl.Int16,
+        }
+        return pl.DataFrame(schema=schema)
+    return links
+
+
+def holder_sites(store: Store, holder: str) -> pl.DataFrame:
+    """The sites linked to one holder, with the site columns, methode and score,
+    strictest method first."""
+    links = holder_links(store).filter(pl.col("titulaire") == holder)
+    sites = store.table(DS.SITES)
+    if links.is_empty() or sites.is_empty():
+        columns = {**dict(sites.schema), "methode": pl.String, "score": pl.Int16} if sites.width else dict(links.schema)
+        return pl.DataFrame(schema=columns)
+    rank = {m: i for i, m in enumerate(HOLDER_LINK_METHODS)}
+    return (
+        sites.join(links.select("site_id", "methode", "score"), on="site_id", how="inner")
+        .with_columns(pl.col("methode").replace_strict(rank, return_dtype=pl.Int8).alias("_rank"))
+        .sort(["_rank", "score", "nom", "site_id"], descending=[False, True, False, False])
+        .drop("_rank")
+    )

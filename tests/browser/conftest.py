@@ -15,9 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -37,6 +37,18 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT = 60.0  # seconds for /_stcore/health to answer "ok"
 APP_TIMEOUT_MS = 30_000  # one script run, cold caches included
 VIEWPORT = {"width": 1400, "height": 900}
+_BROWSER_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every browser test is `slow` too: the fast tier (-m "not slow and not browser") never starts a server.
+
+    The hook sees the whole session's items, so only those of this folder (or marked `browser`) are marked.
+    """
+    for item in items:
+        if item.get_closest_marker("browser") or _BROWSER_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.browser)
 
 
 # --- live servers ------------------------------------------------------------------
@@ -67,15 +79,22 @@ class StreamlitServer:
         except OSError:
             return ""
 
-    def start(self) -> "StreamlitServer":
+    def start(self) -> StreamlitServer:
         env = {**os.environ, "DATAMED_PREPARED": str(self.prepared), "PYTHONUNBUFFERED": "1"}
         cmd = [
-            sys.executable, "-m", "datamed", "serve",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(self.port),
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "datamed",
+            "serve",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(self.port),
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 cmd,
@@ -208,7 +227,9 @@ def page(browser):
 # --- helpers -----------------------------------------------------------------------
 
 
-def wait_for_app(page, *, selector: str | None = None, text: str | None = None, timeout: float = APP_TIMEOUT_MS) -> None:
+def wait_for_app(
+    page, *, selector: str | None = None, text: str | None = None, timeout: float = APP_TIMEOUT_MS
+) -> None:
     """Wait until Streamlit has finished running and the expected content is shown.
 
     The expected ``selector`` and/or ``text`` must come first: right after a
@@ -220,10 +241,14 @@ def wait_for_app(page, *, selector: str | None = None, text: str | None = None, 
         page.locator(selector).first.wait_for(state="visible", timeout=timeout)
     elif text is not None:
         page.get_by_text(text).first.wait_for(state="visible", timeout=timeout)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached", timeout=timeout)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached", timeout=timeout
+    )
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
     # elements of the previous run fade out (stale) until the new run replaces them
-    page.locator('[data-testid="stElementContainer"][data-stale="true"]').first.wait_for(state="detached", timeout=timeout)
+    page.locator('[data-testid="stElementContainer"][data-stale="true"]').first.wait_for(
+        state="detached", timeout=timeout
+    )
 
 
 def assert_no_exception(page) -> None:
@@ -250,7 +275,9 @@ def screenshot_element(page, selector: str, path: Path, *, margin: int = 24) -> 
     element.wait_for(state="visible")
     original = page.viewport_size or VIEWPORT
     height = element.evaluate("el => Math.ceil(el.getBoundingClientRect().top + el.scrollHeight)")
-    page.set_viewport_size({"width": original["width"], "height": min(max(height + margin, original["height"]), 12_000)})
+    page.set_viewport_size(
+        {"width": original["width"], "height": min(max(height + margin, original["height"]), 12_000)}
+    )
     try:
         page.wait_for_timeout(500)  # let canvases (dataframes) redraw at the new size
         wait_for_app(page)

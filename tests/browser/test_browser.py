@@ -158,7 +158,9 @@ def test_deep_links_on_cold_server(page, cold_server, real_prepared):
 
     goto(page, server, "/catalogue?atc=N02BE", selector="h1", text="Catalogue")
     page.locator(DATAFRAME).first.wait_for(state="visible")
-    page.locator(MAIN).get_by_text(re.compile(r"^[1-9][\d\u202f\u00a0 ]* médicaments?\.$")).first.wait_for(state="visible")
+    page.locator(MAIN).get_by_text(re.compile(r"^[1-9][\d\u202f\u00a0 ]* médicaments?\.$")).first.wait_for(
+        state="visible"
+    )
 
     goto(page, server, "/donnees", selector="h1", text="Données ouvertes")
     page.locator(DATAFRAME).first.wait_for(state="visible")
@@ -187,7 +189,12 @@ def test_compare_deep_link_on_cold_server(page, cold_server, real_prepared, tmp_
     assert page.locator("h1").first.inner_text().strip() == COMPARE_TITLE
     summary = page.locator(DATAFRAME).first  # summary table, one row per substance
     summary.wait_for(state="visible")
-    assert tab_names(page, 4) == ["Classes d'organes", "Taux de déclaration", "Âge et sexe", "Disproportionnalité (ROR)"]
+    assert tab_names(page, 4) == [
+        "Classes d'organes",
+        "Taux de déclaration",
+        "Âge et sexe",
+        "Disproportionnalité (ROR)",
+    ]
 
     # first tab: grouped bars per organ class
     soc = rendered_chart(page.locator(f"{TAB_PANEL} >> visible=true").first)
@@ -258,7 +265,9 @@ def test_national_view_tabs(page, real_server):
 def test_adverse_effects_section(page, real_server, tmp_path, path, title):
     goto(page, real_server, path, selector="h1", text=title)
     page.get_by_role("heading", name="Effets indésirables déclarés", exact=True).wait_for(state="visible")
-    summary = page.locator(MAIN).get_by_text(re.compile(r"^Entre 2014 et 2018, \d[\d\u202f]* cas d'effets indésirables"))
+    summary = page.locator(MAIN).get_by_text(
+        re.compile(r"^Entre 2014 et 2018, \d[\d\u202f]* cas d'effets indésirables")
+    )
     text = summary.first.inner_text()
     assert "« anastrozole »" in text and "\\" not in text and "**" not in text, text
     metrics = page.locator(f"{METRIC} >> visible=true")

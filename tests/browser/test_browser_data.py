@@ -38,7 +38,13 @@ def test_quality_page_cold_deep_link_draws_charts(page, cold_server, real_prepar
     """/qualite with a chosen link is the server's first request: the score chart and the
     link charts are drawn, with French descriptions, and the failing rows are listed."""
     server = cold_server(real_prepared)
-    goto(page, server, "/qualite?lien=pv_bdpm&controle=presentations:dates_futures", selector="h1", text="Qualité des données")
+    goto(
+        page,
+        server,
+        "/qualite?lien=pv_bdpm&controle=presentations:dates_futures",
+        selector="h1",
+        text="Qualité des données",
+    )
     charts = page.locator(CHART)
     charts.nth(2).wait_for(state="visible")
     scores = drawn(charts.nth(0))

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from playwright.sync_api import expect
 
-from datamed.views import shortages as shortage_views
 from datamed.store import Store
+from datamed.views import shortages as shortage_views
 
 from .conftest import assert_no_exception, goto, page_not_found_dialogs, screenshot_element, wait_for_app
 
@@ -232,7 +232,9 @@ def test_medicine_in_rupture_shows_alternatives(page, real_server, in_rupture, t
     assert info["marks"] > 0 and info["width"] > 300 and info["height"] > 40, info
     history = page.locator(EXPANDER).filter(has_text=re.compile(r"Historique des épisodes \(\d+\)")).first
     history.wait_for(state="visible")
-    data = screenshot_element(page, f'{MAIN} {CHART}[aria-label^="Chronologie des épisodes"]', tmp_path / "timeline.png")
+    data = screenshot_element(
+        page, f'{MAIN} {CHART}[aria-label^="Chronologie des épisodes"]', tmp_path / "timeline.png"
+    )
     assert data[:8] == PNG_MAGIC
     assert_no_exception(page)
 

@@ -1,0 +1,195 @@
+"""The shortage-risk model: a small, regularised gradient-boosted tree classifier
+(``fit``) with prior correction of the positives' weight (``RiskModel``), per-row
+feature contributions (``RiskModel.drivers``) and permutation importance."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import average_precision_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+from threadpoolctl import threadpool_limits
+
+from datamed.pipeline.risk.features import CATEGORICAL, FEATURES, NUMERIC
+
+
+def _design(frame: pl.DataFrame):
+    """pandas design matrix, columns in ``FEATURES`` order (numeric then categories are
+    reordered by the column transformer)."""
+    return frame.select(*FEATURES).to_pandas()
+
+
+#: Class imbalance (~1 positive for 150-200 negatives): the positives weigh this much in
+#: the fit in total (x their number), about the square root of the imbalance, enough for
+#: the trees to split on ~100 positives; the prior correction undoes it afterwards. Within
+#: the positives, each shortage event (``label_events``) gets the same weight.
+POSITIVE_WEIGHT = 10.0
+#: Small, strongly regularised trees: ~100 positives per training window do not support more.
+MODEL_PARAMS = dict(
+    learning_rate=0.1, max_iter=100, max_leaf_nodes=8, min_samples_leaf=80, l2_regularization=1.0, early_stopping=False
+)
+
+
+def _new_model(seed: int) -> Pipeline:
+    pre = ColumnTransformer(
+        [
+            ("num", "passthrough", NUMERIC),
+            (
+                "cat",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1),
+                CATEGORICAL,
+            ),
+        ]
+    )
+    clf = HistGradientBoostingClassifier(
+        categorical_features=list(range(len(NUMERIC), len(NUMERIC) + len(CATEGORICAL))),
+        random_state=seed,
+        **MODEL_PARAMS,
+    )
+    return Pipeline([("pre", pre), ("clf", clf)])
+
+
+#: encoded column order: the column transformer puts numeric features first
+ENCODED = NUMERIC + CATEGORICAL
+
+
+@dataclass
+class RiskModel:
+    """A fitted pipeline plus the prior correction of the class weights.
+
+    Giving the positives w times their weight multiplies the odds the model
+    learns by w; the probabilities are corrected back to the observed base rate
+    by dividing the odds by w (``odds_factor`` = 1 / w), which keeps them usable
+    as probabilities (Brier score, calibration).
+    """
+
+    pipeline: Pipeline
+    odds_factor: float
+    background: dict  # per encoded column: (values, weights) of the training population
+    train_cutoff: date
+    n_train: int
+    n_train_pos: int
+
+    def encode(self, frame: pl.DataFrame) -> np.ndarray:
+        return np.asarray(self.pipeline[0].transform(_design(frame)), dtype=float)
+
+    def _logit_encoded(self, x: np.ndarray) -> np.ndarray:
+        return self.pipeline[-1].decision_function(x) + math.log(self.odds_factor)
+
+    def logit(self, frame: pl.DataFrame) -> np.ndarray:
+        return self._logit_encoded(self.encode(frame))
+
+    def predict(self, frame: pl.DataFrame) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(frame)))
+
+    def contributions(self, frame: pl.DataFrame) -> np.ndarray:
+        """(rows x features) log-odds contribution of each feature to each row, in ``ENCODED`` order.
+
+        Contribution of feature j to a CIS = its log-odds minus the average of
+        its log-odds when j takes the values of the training population (each
+        category with its frequency; for numbers, the 10th, 30th, 50th, 70th
+        and 90th percentiles), every other feature unchanged. It answers "how much more
+        at risk is this medicine because of this feature, compared with a
+        typical value". With trees, contributions interact and do not add up
+        exactly to the total.
+        """
+        x = self.encode(frame)
+        base = self._logit_encoded(x)
+        out = np.zeros((len(x), len(ENCODED)))
+        for j, name in enumerate(ENCODED):
+            values, weights = self.background[name]
+            alt = np.zeros(len(x))
+            xj = x.copy()
+            for v, w in zip(values, weights):
+                xj[:, j] = v
+                alt += w * self._logit_encoded(xj)
+            out[:, j] = base - alt
+        return out
+
+    def drivers(self, frame: pl.DataFrame, top: int = 3) -> list[list[tuple[str, float]]]:
+        """Per row, the ``top`` features that raise its risk most (positive contributions only)."""
+        mat = self.contributions(frame)
+        out = []
+        for row in mat:
+            order = np.argsort(-row, kind="stable")[:top]
+            out.append([(ENCODED[j], float(row[j])) for j in order if row[j] > 1e-9])
+        return out
+
+
+def _background(x: np.ndarray) -> dict:
+    """Reference distribution of each encoded column (see ``RiskModel.contributions``)."""
+    bg = {}
+    for j, name in enumerate(ENCODED):
+        col = x[:, j]
+        if name in CATEGORICAL:
+            values, counts = np.unique(col, return_counts=True)
+            bg[name] = (values, counts / counts.sum())
+        else:  # the 10th, 30th ... 90th percentiles, equal ones merged with their weights added
+            values, counts = np.unique(np.quantile(col, np.linspace(0.1, 0.9, 5)), return_counts=True)
+            bg[name] = (values, counts / counts.sum())
+    return bg
+
+
+def sample_weights(train: pl.DataFrame) -> np.ndarray:
+    """1 for negatives; positives share POSITIVE_WEIGHT x their number, equally per event."""
+    y = train["y"].to_numpy()
+    n_pos = int(y.sum())
+    if "evenement" not in train.columns or n_pos == 0:
+        return np.where(y == 1, POSITIVE_WEIGHT, 1.0)
+    ev = train.select("y", pl.col("evenement").fill_null(pl.col("cis")).alias("e"))
+    size = ev.select(pl.len().over("e"))["len"].to_numpy()
+    n_ev = ev.filter(pl.col("y") == 1)["e"].n_unique()
+    return np.where(y == 1, POSITIVE_WEIGHT * n_pos / n_ev / size, 1.0)
+
+
+def fit(train: pl.DataFrame, train_cutoff: date, seed: int = 0) -> RiskModel | None:
+    """Fit the model on a labelled frame (``dataset_at``); None when it has a single class."""
+    y = train["y"].to_numpy()
+    n_pos = int(y.sum())
+    if n_pos == 0 or n_pos == len(y):
+        return None
+    pipe = _new_model(seed)
+    pipe.fit(_design(train), y, clf__sample_weight=sample_weights(train))
+    x = np.asarray(pipe[0].transform(_design(train)), dtype=float)
+    return RiskModel(pipe, 1.0 / POSITIVE_WEIGHT, _background(x), train_cutoff, len(y), n_pos)
+
+
+def importances(model: RiskModel, frame: pl.DataFrame, seed: int = 0, repeats: int = 3) -> pl.DataFrame:
+    """Global permutation importance on a labelled frame: the drop of average
+    precision when one feature's values are shuffled (mean and sd over ``repeats``)."""
+    schema = {"variable": pl.String, "baisse_pr_auc": pl.Float64, "ecart_type": pl.Float64}
+    y = frame["y"].to_numpy()
+    if len(np.unique(y)) < 2:
+        return pl.DataFrame(schema=schema)
+    x = model.encode(frame)
+    ref = average_precision_score(y, model._logit_encoded(x))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for j, name in enumerate(ENCODED):
+        drops = []
+        for _ in range(repeats):
+            xp = x.copy()
+            xp[:, j] = rng.permutation(xp[:, j])
+            drops.append(ref - average_precision_score(y, model._logit_encoded(xp)))
+        rows.append({"variable": name, "baisse_pr_auc": float(np.mean(drops)), "ecart_type": float(np.std(drops))})
+    return pl.DataFrame(rows, schema=schema).sort(["baisse_pr_auc", "variable"], descending=[True, False])
+
+
+def single_threaded(fn):
+    """Run with one OpenMP thread: the trees are small, and on a busy 2-core machine the
+    thread barriers of parallel prediction cost far more than they save."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return fn(*args, **kwargs)
+
+    return wrapper
