@@ -45,14 +45,15 @@ def main(args: list[str] | None = None) -> int:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
-    error = ensure_prepared()
+    options = sys.argv[1:] if args is None else args
+    error = None if {"-h", "--help"} & set(options) else ensure_prepared()  # help never builds
     if error:
         print(error, file=sys.stderr)
         return 1
 
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *(sys.argv[1:] if args is None else args)]
-    return cli.main()
+    sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *options]
+    return cli.main(prog_name="streamlit")
 
 
 if __name__ == "__main__":

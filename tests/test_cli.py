@@ -17,11 +17,11 @@ import pytest
 from datamed.core.config import REPO_ROOT
 
 
-def run(*args: str, module: str = "datamed", stdin: str | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, module: str = "datamed", env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
-        input=stdin,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
@@ -225,6 +225,13 @@ def test_help_of_every_command():
             assert option in helps[command], (command, option)
     publish = flat(helps["publish"])
     assert "4 stopped by the disclosure gate" in publish and "~45 s" in publish
+
+
+def test_serve_help_is_streamlits_and_builds_nothing(tmp_path):
+    done = run("serve", "--help", env={"DATAMED_PREPARED": str(tmp_path / "prepared")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: streamlit run")
+    assert not (tmp_path / "prepared").exists()
 
 
 def test_demo_module_help():

@@ -376,6 +376,7 @@ def flagged_denominations(out: Path) -> dict[int, str]:
     return dict(zip(f["ligne"].to_list(), f["cle"].to_list()))
 
 
+@pytest.mark.slow
 def test_line_level_mojibake_is_flagged_with_key_and_line(line_mojibake):
     m = line_mojibake
     assert source_entry(m.manifest, CIS_BDPM)["encoding"] == "cp1252"
@@ -385,6 +386,7 @@ def test_line_level_mojibake_is_flagged_with_key_and_line(line_mojibake):
     assert check(m.out, "libelles_mojibake", "specialites")["n_echecs"] >= len(m.lower)
 
 
+@pytest.mark.slow
 def test_line_level_mojibake_of_capital_accents_is_flagged(line_mojibake):
     m = line_mojibake
     flagged = flagged_denominations(m.out)
@@ -451,7 +453,6 @@ def test_utf8_file_cut_inside_a_character_rejects_only_that_line(shared_dir, tmp
     assert labels.to_list() == reference_labels.head(cut_line - 1).to_list()
 
 
-@pytest.mark.slow
 def test_file_cut_inside_its_last_field_is_reported(shared_dir, tmp_path):
     rel = CIS_CPD
     lines = byte_lines(real(shared_dir, rel))

@@ -267,6 +267,7 @@ def test_protect_cells_properties(values, threshold, published):
         assert not interval_safe(values, fewer, total, threshold)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(case=small_cases(), published=st.booleans())
 def test_brute_force_attacker_cannot_pin_masked_cells(case, published):
@@ -334,6 +335,7 @@ def _expected_statuses(df, by, total, threshold):
     return expected
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(df=frames(), threshold=thresholds, use_total=st.booleans())
 def test_protect_frame_matches_protect_cells(df, threshold, use_total):

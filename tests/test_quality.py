@@ -430,6 +430,7 @@ def test_demo_availability_status_changes(demo_prepared):
     assert expected and set(part.select("instantane_avant", "instantane_apres", "cle").iter_rows()) == expected
 
 
+@pytest.mark.slow
 def test_row_count_jumps_since_the_previous_build(real_inputs, tmp_path):
     datasets, sources, rejects = real_inputs
     previous = tmp_path / "previous"

@@ -20,6 +20,7 @@ def non_empty_lines(path: Path) -> int:
     return sum(1 for line in path.read_bytes().split(b"\n") if line.replace(b"\r", b"").strip())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_real_snapshot_rows_equal_lines_minus_rejects(path, shared_dir):
     spec = spec_for_filename(path.name)

@@ -128,6 +128,7 @@ def test_cli_json(real_prepared):
         assert h["kind"] == "speciality" and h["label"].startswith("DOLIPRANE")
 
 
+@pytest.mark.slow
 def test_cli_stdin_one_line_per_query(real_prepared):
     done = run("-", "--limit", "2", "--json", "--data", str(real_prepared), stdin="60002283\n\nparacetamol\n🙂\n")
     assert done.returncode == 0, done.stderr
