@@ -77,7 +77,7 @@ def fr_date(d: date | None, long: bool = False) -> str:
 def fr_snapshot(value: str | None) -> str:
     """'2026-01-27' -> '27/01/2026', '2025-08' -> '08/2025', '2015' -> '2015'."""
     if not value:
-        return "—"
+        return "non daté"
     parts = str(value).split("-")
     return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else str(value)
 
