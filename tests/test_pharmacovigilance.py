@@ -399,7 +399,8 @@ def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_
     assert any("built-in list of the 27 MedDRA organ classes" in i for i in manifest["ignored"])
     soc = pl.read_parquet(tmp_path / "out/ei_soc.parquet")
     assert soc["soc_code"].n_unique() == 27
-    assert (manifest["rejected_lines"], manifest["corrected_values"]) == (0, 281)  # only the exposure conflicts of sa_data_annee: every SOC label is known
+    # only the exposure conflicts of sa_data_annee (values corrected, rows kept): every SOC label is known
+    assert (manifest["rejected_lines"], manifest["corrected_values"]) == (0, 281)
 
 
 @pytest.mark.parametrize(
