@@ -86,7 +86,7 @@ def test_setup_on_debian_python(tmp_path):
     if why_not:
         pytest.skip(why_not)
 
-    repo = tmp_path / "datamed"
+    repo = tmp_path / "checkout"
     shutil.copytree(REPO_ROOT, repo, ignore=_ignore, symlinks=True)
     assert (repo / ".ci" / "setup").exists() and (repo / "requirements.txt").exists()
 
@@ -106,7 +106,7 @@ def test_setup_on_debian_python(tmp_path):
     helped = _run([str(venv / "bin" / "datamed"), "--help"], repo, env, RUN_TIMEOUT)
     assert "serve" in helped.stdout and "build" in helped.stdout
     where = _run(
-        [str(venv / "bin" / "python"), "-c", "import datamed, datamed.ui.routes; print(datamed.__file__)"],
+        [str(venv / "bin" / "python"), "-c", "import datamed.ui.routes as r; print(r.__file__)"],
         tmp_path,  # not the repository root: the package must come from the install, not the current folder
         env,
         RUN_TIMEOUT,
