@@ -23,7 +23,7 @@ import polars as pl
 from datamed.core import disclosure, stats
 from datamed.core.text import normalise
 from datamed.core.vocabulary import AGE_CLASSES
-from datamed.datasets import DS, pv_dataset
+from datamed.datasets import DS, pv_dataset, registry
 from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import (
     PvFileError,
@@ -96,22 +96,9 @@ def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFr
 
 
 TRUE = "_vrai_n_cas"  # true counts, kept while masking across tables, never written
-STRATUM_DERIVED = {"n_cas": ["taux", "taux_ic_bas", "taux_ic_haut", "part_cas"]}
-SOC_MEASURES = [
-    "part_cas",
-    "ror",
-    "ror_ic_bas",
-    "ror_ic_haut",
-    "prr",
-    "prr_ic_bas",
-    "prr_ic_haut",
-    "chi2",
-    "ic",
-    "ic025",
-    "signal_evans",
-    "signal_ror",
-    "signal_ic",
-]
+# columns derived from a count, masked with it: declared once, in the registry
+STRATUM_DERIVED = {"n_cas": list(registry.get(DS.EI_ANNEE).disclosure.derived["n_cas"])}
+SOC_MEASURES = list(registry.get(DS.EI_SOC).disclosure.derived["n_cas"])
 
 
 def cross_protect(df: pl.DataFrame, by: list[str], threshold: int, derived: list[str]) -> pl.DataFrame:
@@ -297,18 +284,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             complement, on=["ei_id", "soc_code"], how="left"
         )
         soc = soc.with_columns(pl.coalesce("a_statut", "b_statut").alias("n_cas_statut")).drop("a_statut", "b_statut")
-        measures = [
-            "part_cas",
-            "ror",
-            "ror_ic_bas",
-            "ror_ic_haut",
-            "prr",
-            "prr_ic_bas",
-            "prr_ic_haut",
-            "chi2",
-            "ic",
-            "ic025",
-        ]
+        measures = [m for m in SOC_MEASURES if not m.startswith("signal_")]
         hide = pl.col("n_cas_statut").is_not_null()
         soc = soc.with_columns(
             [pl.when(hide).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
