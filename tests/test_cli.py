@@ -216,6 +216,10 @@ def test_help_of_every_command():
         assert done.returncode == 0 and not done.stderr, command
         assert done.stdout.startswith(f"usage: python -m datamed {command}")
         helps[command] = done.stdout
+    # serve hands its options to `streamlit run`, whose help lists them
+    done = run("serve", "--help")
+    assert done.returncode == 0, done.stderr
+    helps["serve"] = done.stdout
     # the options the README shows are the ones the commands take
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     shown = re.findall(r"python3? -m datamed (\w+) ([^#\n`]*)", readme)
