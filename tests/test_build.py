@@ -17,7 +17,8 @@ import polars as pl
 import pytest
 
 from datamed.core.config import REPO_ROOT
-from datamed.pipeline.build import BuildError, build
+from datamed.datasets import DS, UnknownDataset
+from datamed.pipeline.build import BuildError, Prepared, StepResult, build
 from datamed.sources.download import DownloadError, download
 
 
@@ -278,3 +279,15 @@ def test_download_offline_fails_clearly(tmp_path):
     assert not (tmp_path / "raw/bdpm").exists() or not any((tmp_path / "raw/bdpm").iterdir())
     done = run_cli("download", "--raw", str(tmp_path / "raw"), "--url", url, "--timeout", "3")
     assert done.returncode == 1 and "error: cannot reach" in done.stderr
+
+
+def test_each_dataset_is_made_by_one_step():
+    prep = Prepared()
+    prep.add("bdpm_atc", StepResult(datasets={DS.ATC: pl.DataFrame({"code_atc": ["N02BE01"]})}, ignored=["x"]))
+    assert list(prep.datasets) == [DS.ATC] and prep.ignored == ["x"]
+    with pytest.raises(TypeError):
+        prep.datasets[DS.SUBSTANCES] = pl.DataFrame()  # steps read, never write, the datasets made before them
+    with pytest.raises(BuildError, match="'atc', already made by 'bdpm_atc'"):
+        prep.add("derive", StepResult(datasets={DS.ATC: pl.DataFrame()}))
+    with pytest.raises(UnknownDataset):
+        prep.add("derive", StepResult(datasets={"atc_typo": pl.DataFrame()}))

@@ -5,10 +5,16 @@ garden separation):
 
 1. ``discover``: find every source file and its snapshot date in the raw folder
    (laid out like ``shared/data``: ``bdpm/<YYYY-MM-DD>/*.txt``, ``atc/``...);
-2. ``read``: each reader returns a typed frame and its rejected lines;
-3. ``derive``: cross-file datasets (substances, ATC per speciality);
+2. read steps (``read_bdpm_atc``, ``read_class_history``, ``read_sites_step``,
+   ``read_geo_step``, ``read_pharmacovigilance``): typed frames and rejected lines;
+3. ``derive``: cross-file datasets (substances, ATC per speciality, shortage
+   episodes, holder-site links); ``risk_step`` (in a worker process) and
+   ``quality_step`` (checks and the linking report);
 4. ``write``: Parquet + rejects + manifest into a temporary folder, then an
    atomic swap with the previous prepared data.
+
+Every step returns a ``StepResult`` (its datasets, source entries, rejects,
+ignored files); ``Prepared.add`` merges them and refuses a dataset made twice.
 
 A failed build raises ``BuildError`` (file and line named) and leaves the
 previous prepared data untouched.
@@ -18,27 +24,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import polars as pl
 
 from datamed import __version__
 from datamed.core import disclosure
 from datamed.datasets import DS, registry
-from datamed.pipeline import shortages
+from datamed.pipeline import linking, quality, shortages
+from datamed.pipeline.holder_link import build_links
 from datamed.pipeline.pharmacovigilance import build_pharmacovigilance
 from datamed.sources.atc import read_atc
 from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
 from datamed.sources.pharmacovigilance import PvFileError
+from datamed.sources.sites import read_sites
 from datamed.sources.textfile import RawFileError, Reject
+from datamed.sources.world import read_world_countries
 
 SNAPSHOT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_REJECT_SHARE = 0.05  # above this share of malformed lines a file is unusable
@@ -62,6 +75,48 @@ class SourceFile:
 class Discovery:
     files: dict[str, list[SourceFile]] = field(default_factory=dict)  # spec key -> files, newest first
     ignored: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    """What one build step returns: the datasets it makes and the trace of what it read.
+
+    Steps never write into a shared dictionary: they read the datasets made before
+    them (a read-only mapping) and return their own, which ``Prepared.add`` merges."""
+
+    datasets: dict[str, pl.DataFrame] = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)  # manifest entries (``source_entry``)
+    rejects: list[Reject] = field(default_factory=list)  # lines dropped, values corrected
+    ignored: list[str] = field(default_factory=list)  # files present but not used, and why
+    missing: list[str] = field(default_factory=list)  # sources absent (datasets written empty)
+
+
+class Prepared:
+    """The datasets and trace of a build so far, each dataset made by exactly one step."""
+
+    def __init__(self) -> None:
+        self._datasets: dict[str, pl.DataFrame] = {}
+        self._made_by: dict[str, str] = {}
+        self.sources: list[dict] = []
+        self.rejects: list[Reject] = []
+        self.ignored: list[str] = []
+        self.missing: list[str] = []
+
+    @property
+    def datasets(self) -> Mapping[str, pl.DataFrame]:
+        return MappingProxyType(self._datasets)
+
+    def add(self, step: str, result: StepResult) -> None:
+        for name, frame in result.datasets.items():
+            registry.get(name)  # UnknownDataset for a name the registry does not know
+            if name in self._made_by:
+                raise BuildError(f"step {step!r} makes dataset '{name}', already made by {self._made_by[name]!r}")
+            self._datasets[name] = frame
+            self._made_by[name] = step
+        self.sources += result.sources
+        self.rejects += result.rejects
+        self.ignored += result.ignored
+        self.missing += result.missing
 
 
 def discover(raw: Path) -> Discovery:
@@ -223,15 +278,13 @@ def _check_rejects(name: str, n_lines: int, rejects: list[Reject]) -> None:
         )
 
 
-def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[Reject], list[str], list[str]]:
-    """Read every source; return datasets, manifest source entries, rejects, ignored
-    files and missing sources (whose datasets are written empty, with their schema)."""
+def read_bdpm_atc(raw: Path) -> StepResult:
+    """Every BDPM file (newest snapshot, or all snapshots of a history file) and the
+    ATC classification; a missing source gives its dataset empty, with its schema."""
     found = discover(raw)
-    datasets: dict[str, pl.DataFrame] = {}
-    sources: list[dict] = []
-    all_rejects: list[Reject] = []
-    ignored = list(found.ignored)
-    missing: list[str] = []
+    result = StepResult(ignored=list(found.ignored))
+    datasets, sources, all_rejects, missing = result.datasets, result.sources, result.rejects, result.missing
+    ignored = result.ignored
     history_names: list[pl.DataFrame] = []
     for spec in SPECS:
         files = found.files.get(spec.key, [])
@@ -251,22 +304,22 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
                 except RawFileError:
                     continue
                 history_names.append(names.select("code_substance", "denomination_substance"))
-        ignored += [
+        ignored.extend(
             f"{f.rel} (superseded by {files[0].snapshot}"
             + (", substance names kept for linking)" if spec.key == "CIS_COMPO_bdpm" else ")")
             for f in files[len(used) :]
-        ]
+        )
         frames = []
         for src in used:
             try:
-                result = read_bdpm_file(src.path, spec, file_label=src.rel)
+                read = read_bdpm_file(src.path, spec, file_label=src.rel)
             except RawFileError as exc:
                 raise BuildError(str(exc)) from exc
             except OSError as exc:
                 raise BuildError(f"{src.rel}: cannot read ({exc.strerror})") from exc
-            _check_rejects(src.rel, result.n_lines, result.rejects)
-            all_rejects += result.rejects
-            frame = result.frame
+            _check_rejects(src.rel, read.n_lines, read.rejects)
+            all_rejects += read.rejects
+            frame = read.frame
             if spec.history:
                 frame = frame.with_columns(pl.lit(src.snapshot).str.to_date().alias("snapshot"))
             frames.append(frame)
@@ -278,10 +331,10 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
                     spec.dataset,
                     file=spec.key,
                     snapshot=src.snapshot,
-                    encoding=result.encoding,
-                    lines=result.n_lines,
+                    encoding=read.encoding,
+                    lines=read.n_lines,
                     rows=frame.height,
-                    rejected=len(result.rejects),
+                    rejected=len(read.rejects),
                 )
             )
         datasets[spec.dataset] = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
@@ -317,7 +370,9 @@ def read_sources(raw: Path) -> tuple[dict[str, pl.DataFrame], list[dict], list[R
         .unique()
         .sort("code_substance", "denomination_substance", nulls_last=True)
     )  # deterministic row order
-    return datasets, sources, all_rejects, ignored, missing
+    datasets[DS.DISPONIBILITES], dated_rejects = check_availability_dates(datasets[DS.DISPONIBILITES], sources)
+    all_rejects += dated_rejects
+    return result
 
 
 def _file_date(path: Path) -> str | None:
@@ -331,16 +386,16 @@ def _file_date(path: Path) -> str | None:
     return None
 
 
-def read_pharmacovigilance(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict], threshold: int):
+def read_pharmacovigilance(raw: Path, datasets: Mapping[str, pl.DataFrame], threshold: int) -> StepResult:
     """The pharmacovigilance step: masked ei_* datasets, their sources and rejects."""
     try:
         pv = build_pharmacovigilance(raw, threshold, datasets[DS.NOMS_SUBSTANCES])
     except (PvFileError, ValueError) as exc:
         raise BuildError(str(exc)) from exc
-    datasets.update(pv.datasets)
+    result = StepResult(datasets=dict(pv.datasets), rejects=list(pv.rejects), ignored=list(pv.ignored))
     for src in pv.sources:
         path = src["path_obj"]
-        sources.append(
+        result.sources.append(
             source_entry(
                 path,
                 src["path"],
@@ -354,20 +409,23 @@ def read_pharmacovigilance(raw: Path, datasets: dict[str, pl.DataFrame], sources
                 values_rejected=src["values_rejected"],
             )
         )
-    return pv.rejects, pv.ignored
+    return result
 
 
-def derive(datasets: dict[str, pl.DataFrame]) -> None:
+def derive(datasets: Mapping[str, pl.DataFrame]) -> StepResult:
+    """Cross-file datasets: substances, ATC per speciality, shortage episodes, holder-site links."""
     compo = datasets[DS.COMPOSITIONS]
-    datasets[DS.SUBSTANCES] = derive_substances(compo)
-    datasets[DS.SPECIALITE_ATC] = derive_specialite_atc(compo, datasets.get(DS.MITM))
-    datasets[DS.RUPTURES_EPISODES] = shortages.enrich(shortages.build_episodes(datasets[DS.DISPONIBILITES]), datasets)
+    made = {
+        DS.SUBSTANCES: derive_substances(compo),
+        DS.SPECIALITE_ATC: derive_specialite_atc(compo, datasets.get(DS.MITM)),
+    }
+    episodes = shortages.build_episodes(datasets[DS.DISPONIBILITES])
+    made[DS.RUPTURES_EPISODES] = shortages.enrich(episodes, {**datasets, **made})
     if DS.SITES in datasets:
-        from datamed.pipeline.holder_link import build_links
-
-        datasets[DS.TITULAIRES_SITES], datasets[DS.TITULAIRES_NON_RELIES] = build_links(
+        made[DS.TITULAIRES_SITES], made[DS.TITULAIRES_NON_RELIES] = build_links(
             datasets[DS.SPECIALITES], datasets[DS.SITES]
         )
+    return StepResult(datasets=made)
 
 
 RISK_DRIVERS_FOR = 300  # medicines whose risk drivers are computed (the riskiest)
@@ -383,22 +441,18 @@ RISK_INPUTS = (
 
 
 def _warm_up() -> None:
-    import datamed.pipeline.risk  # noqa: F401 - imports sklearn in the worker while the main process reads
+    """Import ``pipeline.risk`` (scikit-learn, ~1 s) in the worker while the main process reads."""
+    import datamed.pipeline.risk  # noqa: F401, PLC0415
 
 
 def _risk_in_worker(inputs: dict[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
-    data = dict(inputs)
-    status = risk_step(data)
-    return status, {k: v for k, v in data.items() if k.startswith("risque_")}
+    return risk_step(inputs)
 
 
 class _risk_worker:
     """A one-process pool (spawned, warmed up), or None where processes cannot start."""
 
     def __enter__(self):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         try:
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             self.pool.submit(_warm_up)
@@ -411,23 +465,26 @@ class _risk_worker:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
+def risk_step(datasets: Mapping[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
     """Forward-validated shortage-risk model; scores are published only if it beats the baseline.
 
-    Returns a one-line status for the manifest.
+    Returns a one-line status for the manifest and the ``risque_*`` datasets made.
+    ``pipeline.risk`` (scikit-learn) is imported here, in the worker process, so that
+    a build that never reaches this step does not pay for it.
     """
-    from datamed.pipeline import risk
+    from datamed.pipeline import risk  # noqa: PLC0415 - heavy, imported in the worker only
 
+    made: dict[str, pl.DataFrame] = {}
     eps = datasets[DS.RUPTURES_EPISODES]
     if eps.filter(pl.col("date_debut").is_not_null()).height < 20:
-        return "not computed: too few dated shortage episodes"
+        return "not computed: too few dated shortage episodes", made
     try:
-        report = risk.evaluate(datasets, with_importance=False)
+        report = risk.evaluate(dict(datasets), with_importance=False)
     except Exception as exc:  # the model is optional: never fail the build for it
-        return f"not computed: {type(exc).__name__}: {exc}"
-    datasets[DS.RISQUE_EVALUATION] = report.metrics_table()
-    datasets[DS.RISQUE_CALIBRATION] = report.calibration()
-    datasets[DS.RISQUE_RAPPORT] = pl.DataFrame(
+        return f"not computed: {type(exc).__name__}: {exc}", made
+    made[DS.RISQUE_EVALUATION] = report.metrics_table()
+    made[DS.RISQUE_CALIBRATION] = report.calibration()
+    made[DS.RISQUE_RAPPORT] = pl.DataFrame(
         {
             "texte": [report.to_markdown_fr()],
             "bat_la_reference": [report.beats_baseline],
@@ -439,18 +496,18 @@ def risk_step(datasets: dict[str, pl.DataFrame]) -> str:
     )
     if report.beats_baseline:
         try:
-            datasets[DS.RISQUE_RUPTURES] = risk.score_current(datasets, report, drivers_for=RISK_DRIVERS_FOR)
+            made[DS.RISQUE_RUPTURES] = risk.score_current(dict(datasets), report, drivers_for=RISK_DRIVERS_FOR)
         except Exception as exc:  # optional too
-            return f"evaluated, scores not computed: {type(exc).__name__}: {exc}"
-        return "model beats the persistence baseline: scores published"
-    return "model does not beat the persistence baseline: no score published"
+            return f"evaluated, scores not computed: {type(exc).__name__}: {exc}", made
+        return "model beats the persistence baseline: scores published", made
+    return "model does not beat the persistence baseline: no score published", made
 
 
-def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
-    """Availability records whose dates make no sense are rejected, with file and line."""
-    dispo = datasets[DS.DISPONIBILITES]
+def check_availability_dates(dispo: pl.DataFrame, sources: list[dict]) -> tuple[pl.DataFrame, list[Reject]]:
+    """Availability records whose dates make no sense are rejected, with file and line;
+    the counts of their ``sources`` entries are updated. Returns the records kept."""
     if dispo.is_empty():
-        return []
+        return dispo, []
     files = {s["snapshot"]: s for s in sources if s.get("dataset") == DS.DISPONIBILITES}
     reason = (
         pl.when(pl.col("date_debut") > pl.col("snapshot"))
@@ -478,26 +535,21 @@ def check_availability_dates(datasets: dict[str, pl.DataFrame], sources: list[di
         if src:
             src["rows"] -= 1
             src["rejected"] += 1
-    datasets[DS.DISPONIBILITES] = flagged.filter(pl.col("_reason").is_null()).drop("_reason")
-    return rejects
+    return flagged.filter(pl.col("_reason").is_null()).drop("_reason"), rejects
 
 
-def read_sites_step(
-    raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]
-) -> tuple[list[Reject], list[str]]:
+def read_sites_step(raw: Path) -> StepResult:
     """Harmonised pharmaceutical sites (France) and FDA establishments per country."""
-    from datamed.sources.sites import read_sites
-
     if not (raw / "sites").is_dir():
-        return [], []
+        return StepResult()
     try:
         result = read_sites(raw)
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
+    step = StepResult(ignored=list(result.ignored))
+    datasets, sources = step.datasets, step.sources
     datasets[DS.SITES] = result.sites
     datasets[DS.SITES_PAYS] = result.countries
-    from datamed.sources.world import read_world_countries
-
     world = read_world_countries()
     if world is not None:
         datasets[DS.PAYS_GEO], world_path = world
@@ -535,7 +587,8 @@ def read_sites_step(
             )
         )
     corrections = [Reject(c.file, c.line, "corrected (row kept): " + c.reason, c.raw) for c in result.corrections]
-    return result.rejects + corrections, list(result.ignored)
+    step.rejects += result.rejects + corrections
+    return step
 
 
 def _round_coords(value, digits: int):
@@ -547,14 +600,14 @@ def _round_coords(value, digits: int):
 GEO_FILES = ("departements-version-simplifiee.geojson", "departements-avec-outre-mer.geojson")
 
 
-def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+def read_geo_step(raw: Path) -> StepResult:
     """Départements outlines (GeoJSON), the base layer of the offline maps."""
     for name in GEO_FILES:
         path = raw / "geo" / name
         if path.exists():
             break
     else:
-        return []
+        return StepResult()
     rel = f"geo/{path.name}"
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
@@ -570,10 +623,8 @@ def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[di
             continue
         geom = {"type": geom["type"], "coordinates": _round_coords(geom.get("coordinates"), 3)}  # ~100 m: lighter maps
         rows.append((str(props["code"]), str(props.get("nom") or ""), json.dumps(geom, separators=(",", ":"))))
-    datasets[DS.DEPARTEMENTS_GEO] = pl.DataFrame(
-        rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row"
-    )
-    sources.append(
+    outlines = pl.DataFrame(rows, schema={"code": pl.String, "nom": pl.String, "geometrie": pl.String}, orient="row")
+    source = [
         source_entry(
             path,
             rel,
@@ -584,15 +635,15 @@ def read_geo_step(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[di
             rows=len(rows),
             rejected=len(rejects),
         )
-    )
-    return rejects
+    ]
+    return StepResult(datasets={DS.DEPARTEMENTS_GEO: outlines}, sources=source, rejects=rejects)
 
 
-def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: list[dict]) -> list[Reject]:
+def read_class_history(raw: Path, datasets: Mapping[str, pl.DataFrame]) -> StepResult:
     """Yearly shortage signals per ATC class (ANSM / EIG DataMed, 2014-2020)."""
     path = raw / "ansm_datamed" / "ruptures_by_atc_by_annee.json"
     if not path.exists():
-        return []
+        return StepResult()
     rel = "ansm_datamed/" + path.name
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
@@ -626,8 +677,7 @@ def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: li
         .alias("niveau"),
         pl.col("code_atc").replace_strict(labels, default=None, return_dtype=pl.String).alias("libelle_atc"),
     )
-    datasets[DS.RUPTURES_CLASSES] = frame.sort("annee", "libelle_source")
-    sources.append(
+    source = [
         source_entry(
             path,
             rel,
@@ -638,8 +688,10 @@ def read_class_history(raw: Path, datasets: dict[str, pl.DataFrame], sources: li
             rows=frame.height,
             rejected=len(rejects),
         )
+    ]
+    return StepResult(
+        datasets={DS.RUPTURES_CLASSES: frame.sort("annee", "libelle_source")}, sources=source, rejects=rejects
     )
-    return rejects
 
 
 def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
@@ -650,19 +702,16 @@ def rejects_frame(rejects: list[Reject]) -> pl.DataFrame:
 
 
 def quality_step(
-    datasets: dict[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None
-) -> None:
+    datasets: Mapping[str, pl.DataFrame], sources: list[dict], rejects: pl.DataFrame, raw: Path, previous: Path | None
+) -> StepResult:
     """Cross-database linking report, then the data-quality checks over every source."""
-    from datamed.pipeline import linking, quality
-
-    checks = quality.run_checks(datasets, sources, rejects, raw, previous)
+    checks = quality.run_checks(dict(datasets), sources, rejects, raw, previous)
     evolution = checks[DS.QUALITE_EVOLUTION]  # stable row order: releases are compared byte for byte
     checks[DS.QUALITE_EVOLUTION] = evolution.sort(evolution.columns, nulls_last=True)
-    datasets.update(linking.link_report(datasets))
-    datasets.update(checks)
+    return StepResult(datasets={**linking.link_report(dict(datasets)), **checks})
 
 
-def _write(out_tmp: Path, datasets: dict[str, pl.DataFrame]) -> dict:
+def _write(out_tmp: Path, datasets: Mapping[str, pl.DataFrame]) -> dict:
     """Write every dataset as Parquet; only registered datasets may be written."""
     entries = {}
     for name, frame in datasets.items():
@@ -736,26 +785,22 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
     # The risk model (CPU-bound, ~2 s) runs in a worker process on the other core, beside
     # pharmacovigilance and the quality checks; the worker starts (imports) while the
     # sources are read. Threads would not help: the readers hold the GIL.
+    prep = Prepared()
     with _risk_worker() as pool:
-        datasets, sources, rejects, ignored, missing = read_sources(raw)
-        rejects += check_availability_dates(datasets, sources)
+        prep.add("bdpm_atc", read_bdpm_atc(raw))
         t = lap("bdpm_atc", t)
-        rejects += read_class_history(raw, datasets, sources)
-        site_rejects, site_ignored = read_sites_step(raw, datasets, sources)
-        rejects += read_geo_step(raw, datasets, sources)
-        rejects += site_rejects
-        ignored += site_ignored
+        prep.add("shortage_classes", read_class_history(raw, prep.datasets))
+        prep.add("sites", read_sites_step(raw))
+        prep.add("geo", read_geo_step(raw))
         t = lap("sites_geo", t)
-        derive(datasets)
+        prep.add("derive", derive(prep.datasets))
         t = lap("derive_shortages", t)
-        risk_inputs = {k: datasets[k] for k in RISK_INPUTS if k in datasets}
+        risk_inputs = {k: prep.datasets[k] for k in RISK_INPUTS if k in prep.datasets}
         risk_future = pool.submit(_risk_in_worker, risk_inputs) if pool else None
-        pv_rejects, pv_ignored = read_pharmacovigilance(raw, datasets, sources, threshold)
-        rejects += pv_rejects
-        ignored += pv_ignored
+        prep.add("pharmacovigilance", read_pharmacovigilance(raw, prep.datasets, threshold))
         t = lap("pharmacovigilance", t)
-        rejected = rejects_frame(rejects)  # every reject is known from here on
-        quality_step(datasets, sources, rejected, raw, previous)
+        rejected = rejects_frame(prep.rejects)  # every reject is known from here on
+        prep.add("quality_linking", quality_step(prep.datasets, prep.sources, rejected, raw, previous))
         t = lap("quality_linking", t)
         if risk_future is not None:
             try:
@@ -766,8 +811,9 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         else:
             risk_status, risk_frames = _risk_in_worker(risk_inputs)
         t = lap("risk_model_wait", t)
-    datasets.update(risk_frames)
-    datasets[DS.REJETS] = rejected
+    prep.add("risk_model", StepResult(datasets=risk_frames))
+    prep.add("rejects", StepResult(datasets={DS.REJETS: rejected}))
+    sources, rejects = prep.sources, prep.rejects
     # a reject is a line dropped, or a value corrected or set aside with its row kept
     corrected_values = sum(s.get("values_rejected", 0) for s in sources)
     try:
@@ -776,7 +822,7 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
     except OSError as exc:
         raise BuildError(f"{out}: cannot write the prepared folder ({_write_problem(exc)})") from exc
     try:
-        entries = _write(tmp, datasets)
+        entries = _write(tmp, prep.datasets)
         demo_marker = raw / "demo.json"
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -788,8 +834,8 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
             "datasets": entries,
             "rejected_lines": len(rejects) - corrected_values,
             "corrected_values": corrected_values,
-            "ignored": ignored,
-            "missing_sources": missing,
+            "ignored": prep.ignored,
+            "missing_sources": prep.missing,
             "disclosure_threshold": threshold,
             "risk_model": risk_status,
             "build_seconds": round(time.perf_counter() - started, 3),
