@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import statistics
@@ -25,9 +26,19 @@ import time
 from pathlib import Path
 
 import polars as pl
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
+from datamed.core import stats
 from datamed.datasets import DS  # the package is installed (pip install -e .): no sys.path tweak
+from datamed.pipeline import linking, quality, risk
+from datamed.pipeline.build import build
+from datamed.pipeline.pharmacovigilance import slug
+from datamed.release.publish import publish
+from datamed.sources.pharmacovigilance import SocList, discover, read_pv_file
 from datamed.store import Store
+from datamed.ui import routes
+from datamed.views import adverse
 from datamed.views.search import SearchIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,12 +135,6 @@ def bench_search(store: Store, n_queries: int) -> dict:
 
 def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
     """Comparison of 5 substances (warm) and all disproportionality statistics."""
-    import polars as pl
-
-    from datamed.core import stats
-    from datamed.pipeline.pharmacovigilance import slug
-    from datamed.sources.pharmacovigilance import SocList, discover, read_pv_file
-    from datamed.views import adverse
 
     subs = store.table(DS.EI_SUBSTANCES)
     if subs.is_empty():
@@ -166,7 +171,6 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
 
 def bench_risk(store: Store) -> dict:
     """Shortage-risk model: forward evaluation (with permutation importance) and scoring."""
-    from datamed.pipeline import risk
 
     data = risk.datasets_from_store(store)
     if data[DS.RUPTURES_EPISODES].is_empty():
@@ -189,15 +193,6 @@ def bench_risk(store: Store) -> dict:
 
 
 def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
-    import logging
-
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
-
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from datamed.ui import routes
-
     store = Store(prepared)
     cis = "60002283" if not store.is_demo else store.table(DS.SPECIALITES)["cis"][0]
     params = {
@@ -265,13 +260,9 @@ def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
 
 def bench_quality(raw: Path, prepared: Path, runs: int = 3) -> dict:
     """Quality checks and linking report on the prepared frames, publish with its disclosure gate."""
-    import json as _json
-
-    from datamed.pipeline import linking, quality
-    from datamed.release.publish import publish
 
     datasets = {p.stem: pl.read_parquet(p) for p in prepared.glob("*.parquet")}
-    sources = _json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))["sources"]
+    sources = json.loads((prepared / "manifest.json").read_text(encoding="utf-8"))["sources"]
     rejects = datasets[DS.REJETS]
     q = [_timed(lambda: quality.run_checks(datasets, sources, rejects, raw, prepared)) for _ in range(runs)]
     lk = [_timed(lambda: linking.link_report(datasets)) for _ in range(runs)]
@@ -310,8 +301,6 @@ def main() -> int:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        from datamed.pipeline.build import build
-
         prepared = Path(tmp) / "prepared"
         build(raw, prepared)
         store = Store(prepared)

@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from datamed.release.publish import latest_release, validate
 from datamed.release.refresh import Gates, refresh  # the package is installed (pip install -e .)
 
 
@@ -77,7 +78,6 @@ def main() -> int:
             print(f"  steps: {steps}")
         server.shutdown()
         t = time.perf_counter()
-        from datamed.release.publish import latest_release, validate
 
         errors = validate(latest_release(releases))
         print(f"frictionless validation of the release: {time.perf_counter() - t:.1f} s, {len(errors)} error(s)")

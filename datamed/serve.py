@@ -19,6 +19,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
 from datamed.core import config
 from datamed.core.config import REPO_ROOT
 from datamed.datasets import MANIFEST
@@ -27,7 +30,8 @@ from datamed.datasets import MANIFEST
 def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> str | None:
     """Build the prepared folder from ``raw`` if it holds no manifest; return an
     error line (English, for the terminal) when that fails, else None."""
-    from datamed.pipeline.build import BuildError, build
+    # the build side (~2 s of imports) is loaded only when there is nothing to serve yet
+    from datamed.pipeline.build import BuildError, build  # noqa: PLC0415
 
     prepared = Path(prepared or config.prepared_dir())
     if (prepared / MANIFEST).exists():
@@ -42,9 +46,6 @@ def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> st
 
 
 def main(args: list[str] | None = None) -> int:
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
-
     options = sys.argv[1:] if args is None else args
     error = None if {"-h", "--help"} & set(options) else ensure_prepared()  # help never builds
     if error:

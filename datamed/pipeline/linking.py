@@ -84,6 +84,8 @@ from rapidfuzz import fuzz, process
 
 from datamed.core.text import normalise
 from datamed.datasets import DS
+from datamed.pipeline.holder_link import holders_with_counts, normalise_company
+from datamed.pipeline.pv_link import key_reduced
 
 MAX_UNMATCHED = 500  # unlinked elements listed per link
 SUGGESTION_FLOOR = 60  # rapidfuzz score below which a name is not suggested
@@ -432,8 +434,6 @@ def _pv_bdpm(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
         upstream = {k: v for k, v in non_lies.select("ei_id", "suggestions").rows() if v is not None}
 
     def suggest(unmatched: pl.DataFrame) -> list[list[str]]:
-        from datamed.pipeline.pv_link import key_reduced
-
         out: list[list[str]] = []
         names: _Names | None = None
         for ei_id, nom in unmatched.select("element", "libelle").rows():
@@ -732,7 +732,6 @@ def _titulaires_sites(ds: dict[str, pl.DataFrame], cache: dict) -> _Link | None:
     sites = _frame(ds, DS.SITES, "nom")
     if links.is_empty() and (non_relies is None or non_relies.is_empty()) and (sites is None or sites.is_empty()):
         return None  # no site data: the link could not be made
-    from datamed.pipeline.holder_link import holders_with_counts, normalise_company
 
     counts = holders_with_counts(spec)
     if counts.is_empty():

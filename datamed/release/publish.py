@@ -29,6 +29,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ from datamed.datasets.public import public_frame, table_schema, unpublished
 from datamed.datasets.registry import INTERNAL_COLUMNS, Dataset
 from datamed.pipeline.build import sha256
 from datamed.release.schema import BY_NAME, LICENCE_OUTPUTS, RESOURCES, SOURCE_LICENCES
+from datamed.store import DataUnavailable, Store
+from datamed.views import quality_report as report
 from datamed.views import releases
 from datamed.views.releases import HISTORY, LATEST, latest_release
 
@@ -380,13 +383,14 @@ def readme_markdown(
         "| Source | Fichier | Instantané | Lignes lues | Rejetées | SHA-256 |",
         "|---|---|---|--:|--:|---|",
         *[
-            f"| {f.get('source', '')} | `{f.get('path', '')}` | {f.get('snapshot') or ''} | {fr_int(f.get('lines'))} | "
+            f"| {f.get('source', '')} | `{f.get('path', '')}` | {f.get('snapshot') or 'non daté'} | {fr_int(f.get('lines'))} | "
             f"{fr_int(f.get('rejected'))} | `{f.get('sha256', '')[:16]}…` |"
             for f in files
         ],
         "",
-        f"Lignes illisibles rejetées à la construction : {fr_int(manifest.get('rejected_lines', 0))} au total, corrections comprises "
-        "(comptées et listées, jamais écartées en silence).",
+        f"À la construction : {fr_int(manifest.get('rejected_lines', 0))} ligne(s) illisible(s) rejetée(s) et "
+        f"{fr_int(manifest.get('corrected_values', 0))} valeur(s) corrigée(s) ou écartée(s), la ligne étant gardée "
+        "(toutes comptées et listées, jamais écartées en silence).",
         "",
         "## Méthode",
         "",
@@ -463,9 +467,6 @@ def publish(
     prepared: Path, out: Path, threshold: int | None = None, today: date | None = None, force: bool = False
 ) -> Release:
     """Publish the prepared folder as a new release in ``out`` (see module docstring)."""
-    import time
-
-    from datamed.store import DataUnavailable, Store
 
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -608,8 +609,6 @@ def publish(
             readme_markdown(manifest, version, csv_resources, threshold, quality), encoding="utf-8"
         )
         try:
-            from datamed.views import quality_report as report
-
             md, html = report.render(store)
             (tmp / "rapport_qualite.md").write_text(md, encoding="utf-8")
             (tmp / "rapport_qualite.html").write_text(html, encoding="utf-8")
@@ -653,7 +652,7 @@ def publish(
 
 def validate(folder: Path) -> list[str]:
     """Frictionless validation of a release folder; returns the errors (empty = valid)."""
-    import frictionless
+    import frictionless  # noqa: PLC0415 - ~1 s of imports that only validation needs
 
     report = frictionless.validate(str(Path(folder) / "datapackage.json"))
     if report.valid:

@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import time
+import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,11 @@ from pathlib import Path
 import polars as pl
 
 from datamed.datasets import quality
+from datamed.pipeline.build import BuildError, build, swap_in
+from datamed.release.publish import DisclosureLeak, PublishError, latest_release, publish
+from datamed.release.publish import validate as validate_release
+from datamed.sources.download import DownloadError
+from datamed.sources.download import download as fetch
 
 EXIT = {"published": 0, "unchanged": 0, "error": 1, "usage": 2, "quality_gate": 3, "disclosure_gate": 4, "locked": 5}
 LOCK = ".refresh.lock"
@@ -46,7 +52,6 @@ class Gates:
     @classmethod
     def from_file(cls, path: Path) -> Gates:
         """Read gates from a TOML file (keys as the field names)."""
-        import tomllib
 
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         unknown = set(data) - set(cls.__dataclass_fields__)
@@ -190,12 +195,6 @@ def refresh(
     timeout: float = 30,
     echo=print,
 ) -> RefreshResult:
-    from datamed.pipeline.build import BuildError, build, swap_in
-    from datamed.release.publish import DisclosureLeak, PublishError, publish
-    from datamed.release.publish import validate as validate_release
-    from datamed.sources.download import DownloadError
-    from datamed.sources.download import download as fetch
-
     raw, prepared, releases = Path(raw), Path(prepared), Path(releases)
     gates = gates or Gates()
     releases.mkdir(parents=True, exist_ok=True)
@@ -253,7 +252,6 @@ def refresh(
         )
 
         t = time.perf_counter()
-        from datamed.release.publish import latest_release
 
         reference = prepared if (prepared / "manifest.json").exists() else None
         verdicts = evaluate_gates(staging, reference, gates)

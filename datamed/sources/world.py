@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import shapefile  # pyshp
 
 FIXTURE = Path("tests") / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
 # Natural Earth leaves a few ISO codes at "-99"
@@ -36,7 +37,6 @@ def read_world_countries() -> tuple[pl.DataFrame, Path] | None:
     path = natural_earth_path()
     if path is None:
         return None
-    import shapefile  # pyshp
 
     rows = []
     for item in shapefile.Reader(str(path)).shapeRecords():

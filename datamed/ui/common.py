@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
@@ -150,8 +151,6 @@ def footer(store: Store) -> None:
 
 
 def _iso(value: str):
-    from datetime import date
-
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):

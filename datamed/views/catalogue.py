@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from datamed.core import codes, config
+from datamed.core.text import normalise
 from datamed.datasets import DS
 from datamed.store import Store
 
@@ -368,7 +369,6 @@ def holders(store: Store) -> list[str]:
 
 def filter_specialities(frame: pl.DataFrame, *, text: str | None = None, only_marketed: bool = False) -> pl.DataFrame:
     """Accent-insensitive text filter over the visible columns, plus marketing state."""
-    from datamed.core.text import normalise
 
     if only_marketed and "etat_commercialisation" in frame.columns:
         frame = frame.filter(pl.col("etat_commercialisation") == "Commercialisée")

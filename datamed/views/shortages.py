@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from datamed.core.stats import KaplanMeier, kaplan_meier
+from datamed.core.text import normalise
 from datamed.core.vocabulary import DISPO_STATUS
 from datamed.datasets import DS
 from datamed.store import Store
@@ -155,8 +156,6 @@ def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
 
 
 def current_table(frame: pl.DataFrame, text: str | None = None) -> pl.DataFrame:
-    from datamed.core.text import normalise
-
     cur = frame.filter(pl.col("en_cours") | (pl.col("statut") == 3))
     if text:
         words = normalise(text).split()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
+from rapidfuzz import fuzz, process
 
 from datamed.core.holders import holders_with_counts
+from datamed.core.text import normalise
 from datamed.core.vocabulary import HOLDER_LINK_METHODS
 from datamed.datasets import DS
 from datamed.store import Store
@@ -118,8 +121,6 @@ class PharmacySearch:
 
 
 def _haversine_km(lat: float, lon: float, lats: pl.Expr, lons: pl.Expr) -> pl.Expr:
-    import math
-
     la, lo = math.radians(lat), math.radians(lon)
     dlat = lats.radians() - la
     dlon = lons.radians() - lo
@@ -136,9 +137,6 @@ def find_place(store: Store, query: str) -> tuple[str, float, float] | None:
 
     Raises ``AmbiguousPlace`` when several communes share the name.
     """
-    from rapidfuzz import fuzz, process
-
-    from datamed.core.text import normalise
 
     communes = store.table(DS.COMMUNES)
     if communes.is_empty():

@@ -26,6 +26,7 @@ from datamed.core.text import fr_int
 from datamed.datasets import DS, MANIFEST
 from datamed.datasets.quality import EVOLUTION_SCHEMA
 from datamed.pipeline.quality.run import FAILS_SCHEMA, Run
+from datamed.sources.bdpm import read_bdpm_file, spec_for_filename
 
 SNAPSHOT_DROP = 0.05  # evolution: key count drop / share of keys removed
 ROWS_JUMP = 0.10  # evolution: row-count change vs the previous build
@@ -83,7 +84,6 @@ SNAPSHOT_FILES = (
 
 def _raw_snapshots(raw: Path | None, spec_key: str) -> list[tuple[str, Path, str]]:
     """(snapshot, path, rel) of a BDPM file in raw/bdpm/<YYYY-MM-DD>/, newest first."""
-    from datamed.sources.bdpm import spec_for_filename
 
     bdpm = raw / "bdpm" if raw else None
     if bdpm is None or not bdpm.is_dir():
@@ -111,8 +111,6 @@ def _light_spec(spec):
 
 
 def _read_raw_snapshot(path: Path, rel: str) -> pl.DataFrame | None:
-    from datamed.sources.bdpm import read_bdpm_file, spec_for_filename
-
     try:
         return read_bdpm_file(path, _light_spec(spec_for_filename(path.name)), file_label=rel).frame
     except Exception:  # an unreadable old snapshot only disables the comparison
