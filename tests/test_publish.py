@@ -19,6 +19,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from datamed.core.config import REPO_ROOT
+from datamed.core.text import fr_int
 from datamed.pipeline.build import build
 from datamed.release.publish import (
     META_RESOURCES,
@@ -680,3 +681,16 @@ def test_cli_publish_without_prepared_data(tmp_path):
     result = run_cli("publish", "--out", str(tmp_path / "releases"), "--data", str(tmp_path / "missing"))
     assert result.returncode == 1
     assert "manifest.json" in result.stderr
+
+
+def test_real_readme_names_rejected_lines_and_corrected_values(real_release, real_prepared):
+    manifest = json.loads((real_prepared / "manifest.json").read_text(encoding="utf-8"))
+    readme = (real_release.folder / "README.md").read_text(encoding="utf-8")
+    lines, values = manifest["rejected_lines"], manifest["corrected_values"]
+    assert values > 0  # the real pharmacovigilance files carry corrected values
+    assert f"{fr_int(lines)} ligne(s) illisible(s) rejetée(s) et {fr_int(values)} valeur(s) corrigée(s)" in readme
+    # an undated source reads "non daté" in the provenance table, never an empty cell
+    undated = [s for s in manifest["sources"] if s["snapshot"] is None]
+    assert undated
+    for source in undated:
+        assert f"| `{source['path']}` | non daté |" in readme, source["path"]
