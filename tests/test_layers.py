@@ -1,7 +1,8 @@
 """The library's layers, enforced on imports (module level and inside functions).
 
 Layers, bottom to top: core → datasets → sources → pipeline; store → views →
-present → ui; release and demo beside them; the entry points (cli, serve) on top.
+present → ui; audit (the disclosure audit, for pipeline and release) beside them, with
+release and demo; the entry points (cli, serve) on top.
 Pages and app.py reach the data only through the read side.
 """
 
@@ -21,14 +22,28 @@ ALLOWED = {
     "core": {"core"},
     "datasets": {"core", "datasets"},
     "sources": {"core", "datasets", "sources"},
-    "pipeline": {"core", "datasets", "sources", "pipeline"},
+    "audit": {"core", "datasets", "audit"},  # the independent disclosure audit: no suppression code
+    "pipeline": {"core", "datasets", "sources", "audit", "pipeline"},
     "store": {"core", "datasets", "store"},
     "views": {"core", "datasets", "store", "views"},
     "present": {"core", "datasets", "store", "views", "present"},
     "ui": {"core", "datasets", "store", "views", "present", "ui"},
-    "release": {"core", "datasets", "store", "views", "present", "sources", "pipeline", "release"},
+    "release": {"core", "datasets", "store", "views", "present", "sources", "pipeline", "audit", "release"},
     "demo": {"core", "datasets", "demo"},
-    "entry": {"core", "datasets", "sources", "pipeline", "store", "views", "present", "ui", "release", "demo", "entry"},
+    "entry": {
+        "core",
+        "datasets",
+        "sources",
+        "audit",
+        "pipeline",
+        "store",
+        "views",
+        "present",
+        "ui",
+        "release",
+        "demo",
+        "entry",
+    },
 }
 READ_SIDE = {"core", "datasets", "store", "views", "present", "ui"}
 ENTRY_MODULES = {"datamed", "datamed.__main__", "datamed.cli", "datamed.serve"}
