@@ -1,8 +1,8 @@
-"""Command line: ``python -m datamed {build,download,demo,search,publish,refresh,serve}``.
+"""Command line: ``python -m datamed {build,download,demo,search,audit,publish,refresh,serve}``.
 
 Exit codes: 0 success, 1 failure (download, build or write; one ``error:`` line on
 stderr), 2 usage error (a bad argument: one ``error:`` line, no usage dump);
-``publish`` adds 4 (disclosure gate) and ``refresh`` adds 3 (quality gate),
+``audit`` and ``publish`` add 4 (exposed counts / disclosure gate) and ``refresh`` adds 3 (quality gate),
 4 (disclosure gate) and 5 (another refresh is running).
 """
 
@@ -168,6 +168,24 @@ def cmd_search(args) -> int:
         for h in hits:
             print(f"{h.score:>3}  {h.kind:<10} {h.id:<14} {h.label}")
     return 0
+
+
+def cmd_audit(args) -> int:
+    from datamed.audit import AuditError, audit_tables, read_folder
+
+    folder = Path(args.release or args.data)
+    try:
+        tables, texts = read_folder(folder, release=bool(args.release))
+    except (OSError, ValueError) as exc:
+        return _err(f"{folder}: cannot read the tables ({exc})")
+    if not tables:
+        return _err(f"{folder}: no pharmacovigilance table (ei_*.parquet) to audit")
+    try:
+        report = audit_tables(tables, texts)
+    except (AuditError, ValueError) as exc:
+        return _err(str(exc))
+    print(report.summary())
+    return 0 if report.ok else 4
 
 
 def cmd_publish(args) -> int:
@@ -377,6 +395,24 @@ def parser() -> argparse.ArgumentParser:
         help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
     )
     s.set_defaults(func=cmd_search)
+
+    au = sub.add_parser(
+        "audit",
+        help="play the attacker: feasible interval of every withheld count (integer programming)",
+        description="Independent disclosure audit of the pharmacovigilance tables of a prepared folder or of a "
+        "release: every withheld count whose feasible interval is too narrow (docs/disclosure.md), values "
+        "derived from withheld counts, counts stated in texts. Prints counts of cells, never a value.",
+        epilog="exit codes: 0 nothing exposed, 1 unreadable input, 2 usage error, 4 exposed counts found",
+    )
+    where = au.add_mutually_exclusive_group()
+    where.add_argument(
+        "--data",
+        metavar="DIR",
+        default=str(config.prepared_dir()),
+        help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
+    where.add_argument("--release", metavar="DIR", help="a release version folder (with data/ and its texts)")
+    au.set_defaults(func=cmd_audit)
 
     pu = sub.add_parser(
         "publish",

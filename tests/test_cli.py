@@ -211,7 +211,7 @@ def test_refresh_help_agrees_with_the_readme():
 
 def test_help_of_every_command():
     helps = {}
-    for command in ("build", "download", "demo", "search", "publish", "refresh"):
+    for command in ("build", "download", "demo", "search", "audit", "publish", "refresh"):
         done = run(command, "--help")
         assert done.returncode == 0 and not done.stderr, command
         assert done.stdout.startswith(f"usage: python -m datamed {command}")
@@ -280,3 +280,36 @@ def test_build_report_separates_rejected_lines_from_corrected_values(demo_raw, t
     assert n_lines and n_values
     total = next(line for line in done.stdout.splitlines() if line.startswith("Total: "))
     assert total.startswith(f"Total: {n_lines} lines rejected, {n_values} values corrected")
+
+
+def _write_pv(folder: Path, age_statuses: list[str | None]) -> None:
+    """A one-substance prepared folder: 38 cases, by age class with the given statuses."""
+    import polars as pl
+
+    folder.mkdir(parents=True)
+    values = [9, 9, 20]
+    pl.DataFrame({"ei_id": ["x"], "n_cas": [38], "n_cas_statut": [None]}).write_parquet(
+        folder / "ei_substances.parquet"
+    )
+    pl.DataFrame(
+        {
+            "ei_id": ["x"] * 3,
+            "age": ["0-19", "20-59", "60+"],
+            "n_cas": [None if s else v for v, s in zip(values, age_statuses)],
+            "n_cas_statut": age_statuses,
+        },
+        schema_overrides={"n_cas_statut": pl.String},
+    ).write_parquet(folder / "ei_age.parquet")
+
+
+def test_audit_exit_codes_and_no_value_in_its_output(tmp_path):
+    _write_pv(tmp_path / "leaky", ["primaire", "primaire", None])  # 18 shared by two 0..10 cells: 8..10 each
+    done = run("audit", "--data", str(tmp_path / "leaky"))
+    assert done.returncode == 4, done.stderr
+    assert "2 exposed" in done.stdout and "ei_age.n_cas: 2 of 2 exposed" in done.stdout
+    assert not re.search(r"\b(8|9|10|18)\b", done.stdout.split("(threshold")[1].split(")", 1)[1])
+    _write_pv(tmp_path / "safe", ["masqué", "masqué", None])  # 0..18 each: protected
+    done = run("audit", "--data", str(tmp_path / "safe"))
+    assert done.returncode == 0 and "0 exposed" in done.stdout, done.stdout
+    assert_one_error_line(run("audit", "--data", str(tmp_path / "absent")), 1, "absent")
+    assert_one_error_line(run("audit", "--release", str(tmp_path / "safe")), 1, "data")
