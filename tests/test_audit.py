@@ -66,6 +66,7 @@ def test_attack_1_text_leaks_are_found_and_never_repeated():
     leaky = [
         ("qualite_echecs:detail:3", "n_cas (1) supérieur aux patients exposés n_conso (0) : exposition mise à vide"),
         ("rapport_qualite.md", "ACETATE DE X, année 2016 : 4 cas pour 2 patients exposés"),
+        ("rejets:raw:7", '{"MEDICAMENT": "ACETATE DE X", "ANNEE": 2016, "n_cas": 3, "n_conso": 1}'),
     ]
     clean = [
         (
@@ -74,9 +75,10 @@ def test_attack_1_text_leaks_are_found_and_never_repeated():
         ),
         ("ei_notif_age:typ_notif:1", "Notificateur(s) < 10 cas"),
         ("README.md", "Les effectifs inférieurs à 11 cas sont masqués ; au moins 10 cas par ligne dans la source."),
+        ("rejets:raw:8", '{"MEDICAMENT": "ACETATE DE X", "ANNEE": 2016}'),
     ]
     found = count_mentions(leaky + clean)
-    assert {leak.where for leak in found} == {"qualite_echecs:detail:3", "rapport_qualite.md"}
+    assert {leak.where for leak in found} == {"qualite_echecs:detail:3", "rapport_qualite.md", "rejets:raw:7"}
     report = audit_tables({DS.EI_SUBSTANCES: substances([("x", 40, None)])}, leaky, RULE)
     assert not report.ok
     assert "(1)" not in report.summary() and "4 cas" not in report.summary()
@@ -263,7 +265,39 @@ def test_the_audit_shares_no_code_with_the_suppression():
 
 @pytest.mark.slow
 def test_real_data_satisfies_every_fact_of_the_attackers_model(real_prepared: Path):
-    tables, _ = read_folder(real_prepared)
+    tables, texts = read_folder(real_prepared)
     model = build_model(tables, RULE)
     assert len(model.vars) > 10_000 and len(model.rows) > 10_000
     assert model.inconsistent == []  # the facts hold on the published constants
+    # the rejected-lines table names 412 blanked exposures (record and rule, no value)
+    blanked = [r for r in model.rows if r.label.endswith("blanked exposure < cases")]
+    assert len(blanked) == 412
+    # quality checks, rejects and their reasons state no count
+    assert len(texts) > 100_000
+    assert count_mentions(texts) == []
+
+
+def test_an_exposure_named_in_the_rejects_counts_as_blanked():
+    # 40 cases, 30 published: 2015 and 2016 share 10 (0..10 each: protected) until the
+    # rejected-lines table says 2015's exposure was emptied because its cases exceeded it
+    subs = substances([("x", 40, None)]).with_columns(pl.lit("ACETATE DE X").alias("nom"))
+    years = strata(
+        "annee",
+        [
+            ("x", "2015", None, M, None, M),
+            ("x", "2016", None, M, 800, None),
+            ("x", "2017", 30, None, 900, None),
+        ],
+    )
+    tables = {DS.EI_SUBSTANCES: subs, DS.EI_ANNEE: years}
+    assert not exposed_cells(tables)[0]
+    tables[DS.REJETS] = pl.DataFrame(
+        {
+            "file": ["ansm_pharmacovigilance/sa_data_annee.json"],
+            "line": [3],
+            "reason": ["cases greater than exposure: exposure set to missing for this cell, cases kept"],
+            "raw": ['{"MEDICAMENT": "ACETATE DE X", "ANNEE": 2015}'],
+        }
+    )
+    exposed, _ = exposed_cells(tables)
+    assert exposed[(DS.EI_ANNEE, ("x", "2015"), "n_cas")] == (1, 10)

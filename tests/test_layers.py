@@ -22,7 +22,7 @@ ALLOWED = {
     "core": {"core"},
     "datasets": {"core", "datasets"},
     "sources": {"core", "datasets", "sources"},
-    "audit": {"core", "datasets", "audit"},  # the independent disclosure audit: no suppression code
+    "audit": {"core", "datasets", "sources", "audit"},  # the independent disclosure audit: no suppression code
     "pipeline": {"core", "datasets", "sources", "audit", "pipeline"},
     "store": {"core", "datasets", "store"},
     "views": {"core", "datasets", "store", "views"},

@@ -30,6 +30,7 @@ from datamed.audit.derived import DerivedLeak, check_derived
 from datamed.audit.model import AttackerModel, build_model
 from datamed.audit.texts import TextLeak, count_mentions, folder_texts, frame_texts
 from datamed.core.rule import ProtectionRule
+from datamed.datasets import DS
 
 __all__ = ["AuditError", "AuditReport", "ExposedCell", "audit_tables", "read_folder"]
 
@@ -163,7 +164,7 @@ def read_folder(folder: Path, release: bool = False) -> tuple[dict[str, pl.DataF
         name = path.stem
         if name.startswith("ei_") or name in TEXT_TABLES:
             frame = pl.read_parquet(path)
-            if name.startswith("ei_"):
+            if name.startswith("ei_") or name == DS.REJETS:  # rejets: which exposures were blanked
                 tables[name] = frame
             texts += frame_texts(name, frame)
     if release:

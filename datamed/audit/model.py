@@ -11,7 +11,8 @@ What the attacker knows, per substance i (``ei_substances`` holds its total T_i)
 - exposure (patients, *consommants*) by year, by age class, by sex: three
   partitions of the same (unpublished) total C_i;
 - an exposure withheld with no masking status was blanked because the cases
-  exceeded it: exposure <= cases - 1;
+  exceeded it: exposure <= cases - 1; so is an exposure that the rejected-lines
+  table (``rejets``) names with that reason, whatever its status;
 - organ class k: K_ik is the sum of its age rows; it is at most T_i; its rows by
   age (sex) are at most the cases of that age class (sex);
 - the source's floor: an organ-class row by age or sex exists only from
@@ -29,6 +30,7 @@ threshold or more; any other status (the single "masqué") gives nothing.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -38,6 +40,7 @@ import polars as pl
 
 from datamed.core.rule import ProtectionRule
 from datamed.datasets import DS
+from datamed.sources.pharmacovigilance import stratum_of
 
 INF = math.inf
 STRATA = (
@@ -48,6 +51,32 @@ STRATA = (
 SOC_STRATA = ((DS.EI_SOC_AGE, "age", DS.EI_AGE), (DS.EI_SOC_SEXE, "sexe", DS.EI_SEXE))
 
 Cell = tuple[str, tuple, str]  # (table, key values, column)
+BLANKED_REASONS = ("greater than exposure", "plus nombreux que les patients exposés")
+STRATUM_FIELDS = (("ANNEE", DS.EI_ANNEE), ("AGE", DS.EI_AGE), ("SEXE", DS.EI_SEXE))  # source field -> table
+
+
+def blanked_from_rejects(tables: Mapping[str, pl.DataFrame]) -> set[tuple[str, str, str]]:
+    """(table, ei_id, stratum) of the exposures that the rejected-lines table says were
+    emptied because the cases exceeded them: a fact the attacker reads there."""
+    rejets, subs = tables.get(DS.REJETS), tables.get(DS.EI_SUBSTANCES)
+    if rejets is None or subs is None or "nom" not in subs.columns:
+        return set()
+    ids = dict(zip(subs["nom"], subs["ei_id"]))
+    found = set()
+    hits = rejets.filter(pl.col("reason").str.contains("|".join(BLANKED_REASONS), literal=False))
+    for raw in hits["raw"].to_list():
+        try:
+            record = json.loads(raw or "")
+        except json.JSONDecodeError:
+            continue
+        ei_id = ids.get(str(record.get("MEDICAMENT") or "").strip())
+        for source_field, table in STRATUM_FIELDS:
+            if ei_id and source_field in record:
+                try:
+                    found.add((table, ei_id, stratum_of(source_field, record[source_field])))
+                except ValueError:
+                    continue
+    return found
 
 
 @dataclass
@@ -153,6 +182,7 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
             m.unknown(("exposition", (ei_id,), "n_conso"), audited=False)  # C_i, never published
 
     # --- cases and exposure by year, age, sex
+    blanked = blanked_from_rejects(tables)
     strata_values: dict[str, list] = {}
     for table, col, national in STRATA:
         frame = tables.get(table)
@@ -165,7 +195,7 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
             m.cell(cases, n, st)
             if "n_conso" in frame.columns:
                 m.cell(expo, c, cst)
-                if c is None and cst is None:  # blanked, not masked: the cases exceeded it
+                if (c is None and cst is None) or (table, ei_id, str(s)) in blanked:  # the cases exceeded it
                     m.at_most([(1, expo), (-1, cases)], -1, f"{table} {ei_id} {s}: blanked exposure < cases")
             by_id[ei_id].append(s)
         for ei_id, values in by_id.items():

@@ -23,7 +23,7 @@ import polars as pl
 
 COUNT_COLUMNS = r"n_cas(?:_total|_expo)?|n_conso(?:_total)?|n_decla(?:_eff)?|n_notif"
 COUNT_MENTION = re.compile(
-    rf"\b(?:{COUNT_COLUMNS})\b\s*(?:\(|=|:|est|vaut|de)?\s*-?\d"
+    rf"\b(?:{COUNT_COLUMNS}|TYP_NOTIF|pour_cas_soclong)\b[\"']?\s*(?:\(|=|:|est|vaut|de)?\s*[\"']?-?\d"
     r"|\b\d+\s*(?:cas\b|patients?\s+expos|consommants?\b|d[ée]clarations?\b|notifications?\b)",
     re.IGNORECASE,
 )

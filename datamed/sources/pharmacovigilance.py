@@ -145,23 +145,34 @@ def _load_records(f: PvFile) -> list[dict]:
     return [dict(r) for r in reader]
 
 
+# fields of a record that hold counts (TYP_NOTIF too: its codes equal the count in 99 %
+# of the rows); a rejected record is shown without them
+COUNT_FIELDS = {"n_cas", "n_conso", "n_decla", "n_decla_eff", "pour_cas_soclong", "TYP_NOTIF"}
+
+
+def record_text(rec: dict) -> str:
+    """A rejected record as it may be shown: its substance and stratum, never a count."""
+    kept = {k: v for k, v in rec.items() if k not in COUNT_FIELDS}
+    return json.dumps(kept, ensure_ascii=False)[:300]
+
+
 def _count(value) -> int:
     """A non-negative integer count; raises ValueError otherwise."""
     if isinstance(value, bool) or value is None:
         raise ValueError("missing")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"not an integer: {value}")
+            raise ValueError("not an integer")
         value = int(value)
     if isinstance(value, str):
         v = value.strip().replace("\u202f", "").replace(" ", "")
         if not re.fullmatch(r"-?\d+", v):
-            raise ValueError(f"not an integer: {value!r}" if v else "missing")
+            raise ValueError("not an integer" if v else "missing")
         value = int(v)
     if not isinstance(value, int):
-        raise ValueError(f"not an integer: {value!r}")
+        raise ValueError("not an integer")
     if value < 0:
-        raise ValueError(f"negative: {value}")
+        raise ValueError("negative")
     return value
 
 
@@ -177,6 +188,18 @@ def _sex(value) -> str:
     if key not in _SEX_ALIASES:
         raise ValueError(f"unknown sex {value!r}")
     return _SEX_ALIASES[key]
+
+
+def stratum_of(field: str, value) -> str:
+    """The stratum key (as in the ei_* tables) of a source record's ANNEE, AGE or SEXE
+    value; raises ValueError for a value the readers reject."""
+    if field == "ANNEE":
+        return str(_year(value))
+    if field == "AGE":
+        return _age(value)
+    if field == "SEXE":
+        return _sex(value)
+    raise ValueError(f"not a stratum field: {field!r}")
 
 
 def _year(value) -> int:
@@ -201,7 +224,7 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
     rejects: list[Reject] = []
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
-            rejects.append(Reject(f.rel, i, "record is not an object", str(rec)[:300]))
+            rejects.append(Reject(f.rel, i, "record is not an object", ""))
             continue
         for k, v in rec.items():
             raw_cols.setdefault(k, []).append(v)
@@ -227,9 +250,9 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
                 if soc is None:
                     raise ValueError(f"unknown SOC {rec.get('SOC_LONG')!r}")
                 if values["n_decla_eff"] > values["n_cas"]:
-                    raise ValueError(f"n_decla_eff ({values['n_decla_eff']}) greater than n_cas ({values['n_cas']})")
+                    raise ValueError("n_decla_eff greater than n_cas")
         except ValueError as exc:
-            rejects.append(Reject(f.rel, i, str(exc), json.dumps(rec, ensure_ascii=False)[:300]))
+            rejects.append(Reject(f.rel, i, str(exc), record_text(rec)))
             continue
         out["nom"].append(name)
         out["strate"].append(strate)
@@ -252,9 +275,8 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
                 Reject(
                     f.rel,
                     i,
-                    f"n_cas ({values['n_cas']}) greater than exposure n_conso ({values['n_conso']}): "
-                    "exposure set to missing for this cell, cases kept",
-                    json.dumps(rec, ensure_ascii=False)[:300],
+                    "cases greater than exposure: exposure set to missing for this cell, cases kept",
+                    record_text(rec),
                 )
             )
     schema = {"nom": pl.String, "strate": pl.String, "record": pl.Int32}
