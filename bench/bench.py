@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 
 import polars as pl
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from datamed.audit import audit_tables, read_folder
 from datamed.core import stats
@@ -194,6 +192,11 @@ def bench_risk(store: Store) -> dict:
 
 
 def bench_pages(prepared: Path, warm_runs: int = 5) -> dict:
+    # streamlit reads its log level when first imported: set it before (quiet page runs)
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+    import streamlit as st  # noqa: PLC0415
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415
+
     store = Store(prepared)
     cis = "60002283" if not store.is_demo else store.table(DS.SPECIALITES)["cis"][0]
     params = {

@@ -22,6 +22,7 @@ import numpy as np
 from datamed.audit.model import AttackerModel
 
 INTEGRAL = 1e-6
+WITNESS_CAP = 1e9  # far above any count
 
 
 class AuditError(Exception):
@@ -95,6 +96,7 @@ class _Part:
     def __init__(self, model: AttackerModel, cols: list[int], rows: list[int], counts: list[int]):
         self.h = _highs(model, cols, rows)
         self.h.setOptionValue("presolve", "off")  # keep the basis: each solve starts from the last one
+        self.h.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis primal feasible
         self.n = len(cols)
         self.counts = counts
         self.seen_lo = np.full(self.n, np.inf)  # smallest / largest value seen in an integer solution
@@ -103,6 +105,31 @@ class _Part:
     def _witness(self, values: np.ndarray) -> None:
         np.minimum(self.seen_lo, values, out=self.seen_lo)
         np.maximum(self.seen_hi, values, out=self.seen_hi)
+
+    def capped_witness(self, cost: np.ndarray) -> None:
+        """Maximise ``cost`` with every unknown capped at ``WITNESS_CAP``: a solution of the
+        capped program solves the model too, so it is a witness even where the true
+        maximum is unbounded."""
+        h = self.h
+        lp = h.getLp()
+        upper = np.asarray(lp.col_upper_)
+        every = np.arange(self.n, dtype=np.int32)
+        h.changeColsBounds(self.n, every, np.asarray(lp.col_lower_), np.minimum(upper, WITNESS_CAP))
+        try:
+            self.optimum(cost, None, highspy.ObjSense.kMaximize)
+        finally:
+            h.changeColsBounds(self.n, every, np.asarray(lp.col_lower_), upper)
+
+    def bounded_max(self, i: int, lo: float, hi: float, target: float) -> float:
+        """max x_i with x_i capped at ``target``: the exact maximum when below it."""
+        h = self.h
+        inf = highspy.kHighsInf
+        cap = min(hi, target) if math.isfinite(target) else hi
+        h.changeColBounds(i, lo, cap if math.isfinite(cap) else inf)
+        try:
+            return self.optimum(None, i, highspy.ObjSense.kMaximize)
+        finally:
+            h.changeColBounds(i, lo, hi if math.isfinite(hi) else inf)
 
     def optimum(self, cost: np.ndarray | None, j: int | None, sense) -> float:
         """Exact integer optimum of the objective (``cost`` vector, or column ``j``)."""
@@ -173,15 +200,20 @@ def solve_bounds(model: AttackerModel) -> Bounds:
         mask = np.zeros(len(cols))
         mask[[local[j] for j in audited]] = 1.0
         part.optimum(mask, None, highspy.ObjSense.kMinimize)  # two broad witnesses first
-        part.optimum(mask, None, highspy.ObjSense.kMaximize)
+        part.capped_witness(mask)
         for j in audited:
             i = local[j]
             if rule.protects(part.seen_lo[i], part.seen_hi[i]):
                 continue
-            lo[j] = part.optimum(None, i, highspy.ObjSense.kMinimize)
+            # the maximum first (most cells reach their minimum in the broad witness), and
+            # only up to the value that would protect the cell: reaching it settles the
+            # cell; stopping short of it is the exact maximum
+            seen = part.seen_lo[i]
+            target = seen + rule.min_width if seen <= 0 else max(seen + rule.min_width, rule.threshold)
+            hi[j] = part.bounded_max(i, model.vars[j].lo, model.vars[j].hi, target)
             if rule.protects(part.seen_lo[i], part.seen_hi[i]):
                 continue
-            hi[j] = part.optimum(None, i, highspy.ObjSense.kMaximize)
+            lo[j] = part.optimum(None, i, highspy.ObjSense.kMinimize)
             exact[j] = True
         for j in audited:
             i = local[j]
