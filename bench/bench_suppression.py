@@ -59,12 +59,18 @@ def main() -> int:
     with np.errstate(invalid="ignore"):
         primary = ((value >= 1) & (value < rule.threshold)) & ~hidden
     primary[list(problem.blanked)] = True
-    t = time.perf_counter()
-    masked = choose(problem, rule, echo=lambda line: print(f"  {line} ({time.perf_counter() - t:.0f} s)", flush=True))
-    seconds = time.perf_counter() - t
-    masked &= ~hidden
     print(f"cells: {len(problem.names) - int(hidden.sum())} counts, {len(problem.rows)} relations")
     print(f"primary (small counts and blanked exposures): {int(primary.sum())} cells")
+    t = time.perf_counter()
+    try:
+        masked = choose(
+            problem, rule, echo=lambda line: print(f"  {line} ({time.perf_counter() - t:.0f} s)", flush=True)
+        )
+    except RuntimeError as exc:  # not converged: say so, with the figures of the last round above
+        print(f"suppression stopped: {exc}")
+        return 1
+    seconds = time.perf_counter() - t
+    masked &= ~hidden
     print(f"after the joint suppression: {int(masked.sum())} cells withheld, in {seconds:.1f} s")
     by_table: dict[tuple[str, str], list] = {}
     for c, (table, _key, col) in enumerate(problem.names):

@@ -100,6 +100,10 @@ def choose(problem: Problem, rule: ProtectionRule, max_rounds: int = 50, echo=No
     for g, (members, total) in enumerate(problem.groups):
         for c in (*members, total):
             groups_of[c].append(g)
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, (cells, _coefs, _lo, _hi) in enumerate(problem.rows):
+        for c in cells:
+            rows_of[c].append(r)
     _structural(problem, rule, masked, value, floor, groups_of)
     # masking more only widens intervals: a cell found protected stays protected
     verified = np.zeros(len(masked), dtype=bool)
@@ -112,7 +116,7 @@ def choose(problem: Problem, rule: ProtectionRule, max_rounds: int = 50, echo=No
         if not exposed:
             return masked & ~hidden | hidden  # hidden cells are withheld by definition
         for c in exposed:
-            _widen(problem, c, masked, value, groups_of)
+            _widen(problem, c, masked, value, rows_of)
         _structural(problem, rule, masked, value, floor, groups_of)
     raise RuntimeError(f"suppression did not converge in {max_rounds} rounds")
 
@@ -148,22 +152,23 @@ def _structural(problem, rule, masked, value, floor, groups_of) -> None:
                 break
 
 
-def _widen(problem, c, masked, value, groups_of) -> None:
-    """Withhold the smallest published cell of the groups nearest to exposed cell ``c``:
-    its own groups first, then (breadth first, through withheld cells) the groups that
-    pin their totals, e.g. a published national figure or another breakdown."""
-    frontier, seen_cells, seen_groups = [c], {c}, set()
+def _widen(problem, c, masked, value, rows_of) -> None:
+    """Withhold the smallest published cell of the relations nearest to exposed cell
+    ``c``: its own relations first (breakdowns, totals, "at most" facts), then, breadth
+    first through withheld cells, the relations that pin those (e.g. a published
+    national figure, another breakdown of the same total, the cases that bound a
+    blanked exposure)."""
+    frontier, seen_cells, seen_rows = [c], {c}, set()
     while frontier:
         candidates, following = [], []
         for cell in frontier:
-            for g in groups_of[cell]:
-                if g in seen_groups:
+            for r in rows_of[cell]:
+                if r in seen_rows:
                     continue
-                seen_groups.add(g)
-                members, total = problem.groups[g]
-                group = [*members, total]
-                candidates += [x for x in group if not masked[x] and not problem.hidden[x]]
-                following += [x for x in group if masked[x] and x not in seen_cells]
+                seen_rows.add(r)
+                cells = problem.rows[r][0]
+                candidates += [x for x in cells if not masked[x] and not problem.hidden[x]]
+                following += [x for x in cells if masked[x] and x not in seen_cells]
         if candidates:
             best = min(candidates, key=lambda x: (np.isnan(value[x]), value[x] == 0, value[x], x))
             masked[best] = True
