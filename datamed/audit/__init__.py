@@ -149,7 +149,7 @@ def audit_tables(
     )
 
 
-TEXT_TABLES = ("qualite", "qualite_echecs", "rejets", "ei_colonnes")
+TEXT_TABLES = (DS.QUALITE, DS.QUALITE_ECHECS, DS.REJETS, DS.EI_COLONNES)
 
 
 def read_folder(folder: Path, release: bool = False) -> tuple[dict[str, pl.DataFrame], list[tuple[str, str]]]:

@@ -36,21 +36,22 @@ import numpy as np
 import polars as pl
 
 from datamed.core.rule import ProtectionRule
+from datamed.datasets import DS
 
 INF = math.inf
 MASK = "masqué"  # the one status of a withheld count: below the threshold or withheld to protect one
 KEYS = {
-    "ei_substances": ["ei_id"],
-    "ei_annee": ["ei_id", "annee"],
-    "ei_age": ["ei_id", "age"],
-    "ei_sexe": ["ei_id", "sexe"],
-    "ei_soc": ["ei_id", "soc_code"],
-    "ei_soc_age": ["ei_id", "soc_code", "age"],
-    "ei_soc_sexe": ["ei_id", "soc_code", "sexe"],
-    "ei_national_annee": ["annee"],
-    "ei_national_age": ["age"],
-    "ei_national_sexe": ["sexe"],
-    "ei_national_soc": ["soc_code"],
+    DS.EI_SUBSTANCES: ["ei_id"],
+    DS.EI_ANNEE: ["ei_id", "annee"],
+    DS.EI_AGE: ["ei_id", "age"],
+    DS.EI_SEXE: ["ei_id", "sexe"],
+    DS.EI_SOC: ["ei_id", "soc_code"],
+    DS.EI_SOC_AGE: ["ei_id", "soc_code", "age"],
+    DS.EI_SOC_SEXE: ["ei_id", "soc_code", "sexe"],
+    DS.EI_NATIONAL_ANNEE: ["annee"],
+    DS.EI_NATIONAL_AGE: ["age"],
+    DS.EI_NATIONAL_SEXE: ["sexe"],
+    DS.EI_NATIONAL_SOC: ["soc_code"],
 }
 
 
@@ -114,7 +115,7 @@ def choose(problem: Problem, rule: ProtectionRule, max_rounds: int = 50, echo=No
         if echo:
             echo(f"round {round_ + 1}: {int((masked & ~hidden).sum())} withheld, {len(exposed)} exposed")
         if not exposed:
-            return masked & ~hidden | hidden  # hidden cells are withheld by definition
+            return masked  # hidden cells (set from the start) are withheld by definition
         for c in exposed:
             _widen(problem, c, masked, value, rows_of)
         _structural(problem, rule, masked, value, floor, groups_of)
@@ -318,9 +319,9 @@ def _exposed_in_part(problem, rule, cells: list[int], rows: list, check: np.ndar
 # --- the problem, from the true tables ------------------------------------------------
 
 STRATA = (
-    ("ei_annee", "annee", "ei_national_annee"),
-    ("ei_age", "age", "ei_national_age"),
-    ("ei_sexe", "sexe", "ei_national_sexe"),
+    (DS.EI_ANNEE, "annee", DS.EI_NATIONAL_ANNEE),
+    (DS.EI_AGE, "age", DS.EI_NATIONAL_AGE),
+    (DS.EI_SEXE, "sexe", DS.EI_NATIONAL_SEXE),
 )
 
 
@@ -329,8 +330,8 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
     ``n_cas``, ``n_conso``; ``soc_code``), without statuses. ``blanked``: (table,
     ei_id, stratum) of the exposures the reader emptied (cases above exposure)."""
     p = Problem()
-    subs = true["ei_substances"]
-    total = {i: p.add(("ei_substances", (i,), "n_cas"), v) for i, v in zip(subs["ei_id"], subs["n_cas"])}
+    subs = true[DS.EI_SUBSTANCES]
+    total = {i: p.add((DS.EI_SUBSTANCES, (i,), "n_cas"), v) for i, v in zip(subs["ei_id"], subs["n_cas"])}
     expo = {i: p.add(("exposition", (i,), "n_conso"), None, hidden=True) for i in total}
     for table, col, national in STRATA:
         frame = true.get(table)
@@ -354,16 +355,16 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
         if nat is not None:
             for s, n in nat.select(col, "n_cas").iter_rows():
                 p.partition(by_stratum[s], p.add((national, (s,), "n_cas"), n))
-    soc = true.get("ei_soc")
+    soc = true.get(DS.EI_SOC)
     if soc is None:
         return p
     f = rule.source_floor
     soc_cell = {}
     for i, k, n in soc.select("ei_id", "soc_code", "n_cas").iter_rows():
-        soc_cell[(i, k)] = p.add(("ei_soc", (i, k), "n_cas"), n, floor=f)
+        soc_cell[(i, k)] = p.add((DS.EI_SOC, (i, k), "n_cas"), n, floor=f)
         p.at_most([soc_cell[(i, k)], total[i]], [1.0, -1.0], 0.0)
     rows = {"age": defaultdict(list), "sexe": defaultdict(list)}
-    for table, col, parent in (("ei_soc_age", "age", "ei_age"), ("ei_soc_sexe", "sexe", "ei_sexe")):
+    for table, col, parent in ((DS.EI_SOC_AGE, "age", DS.EI_AGE), (DS.EI_SOC_SEXE, "sexe", DS.EI_SEXE)):
         frame = true.get(table)
         if frame is None:
             continue
@@ -385,13 +386,13 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
                 p.at_most([k, *sexes], [1.0] + [-1.0] * len(sexes), (f - 1) * (n_sex - len(sexes)))
         elif sexes:
             p.at_most(sexes, [1.0] * len(sexes), (f - 1) * n_age)
-    nat = true.get("ei_national_soc")
+    nat = true.get(DS.EI_NATIONAL_SOC)
     if nat is not None:
         members = defaultdict(list)
         for (_i, k), c in soc_cell.items():
             members[k].append(c)
         for k, n in nat.select("soc_code", "n_cas").iter_rows():
-            p.partition(members[k], p.add(("ei_national_soc", (k,), "n_cas"), n))
+            p.partition(members[k], p.add((DS.EI_NATIONAL_SOC, (k,), "n_cas"), n))
     return p
 
 
@@ -399,13 +400,12 @@ def apply(true: dict[str, pl.DataFrame], problem: Problem, masked: np.ndarray) -
     """The true tables with the withheld counts emptied and marked ``masqué`` (one status for all)."""
     withheld = {problem.names[c] for c in np.flatnonzero(masked)}
     out = {}
-    keys = KEYS
     for name, frame in true.items():
         cols = {}
         for count in ("n_cas", "n_conso"):
             if count not in frame.columns:
                 continue
-            hidden = [(name, tuple(k), count) in withheld for k in frame.select(keys[name]).rows()]
+            hidden = [(name, tuple(k), count) in withheld for k in frame.select(KEYS[name]).rows()]
             cols[count] = [None if h else v for h, v in zip(hidden, frame[count].to_list())]
             cols[f"{count}_statut"] = [MASK if h else None for h in hidden]
         out[name] = frame.with_columns(
