@@ -1,5 +1,10 @@
 """Shared fixtures: real data from ../shared/data, the bundled demo data, and
-prepared folders built from each (once per session)."""
+prepared folders built from each (once per test run).
+
+Under pytest-xdist (`-n 2`, the fast tier) every worker is its own session; the
+prepared folders are then built once, by whichever worker comes first, into the
+run's shared base temp folder, under a file lock, and the other workers reuse them.
+Tests only read these folders (tests that modify prepared data copy them first)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from datamed.core.config import DEMO_RAW_DIR, REPO_ROOT
 from datamed.pipeline.build import build
@@ -28,11 +34,23 @@ def shared_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def real_prepared(shared_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("real") / "prepared"
-    build(shared_dir, out)
+def _built_once(name: str, raw: Path, tmp_path_factory, worker_id: str) -> Path:
+    """The prepared folder built from `raw`, built once per run even across xdist workers."""
+    if worker_id == "master":  # plain pytest: one session
+        out = tmp_path_factory.mktemp(name) / "prepared"
+        build(raw, out)
+        return out
+    root = tmp_path_factory.getbasetemp().parent  # shared by every worker of this run
+    out = root / name / "prepared"
+    with FileLock(str(root / f"{name}.lock")):
+        if not (out / "manifest.json").exists():
+            build(raw, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def real_prepared(shared_dir, tmp_path_factory, worker_id) -> Path:
+    return _built_once("real", shared_dir, tmp_path_factory, worker_id)
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +60,8 @@ def demo_raw() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_prepared(demo_raw, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "prepared"
-    build(demo_raw, out)
-    return out
+def demo_prepared(demo_raw, tmp_path_factory, worker_id) -> Path:
+    return _built_once("demo", demo_raw, tmp_path_factory, worker_id)
 
 
 @pytest.fixture(scope="session")
