@@ -45,7 +45,7 @@ les avis et les ruptures sont **fictifs**. Ne pas utiliser pour un usage réel.
   (2014-2018, par substance : année, âge, sexe, classe d'organes, notificateur ;
   `prod_data_annee.csv` par produit). Les **nombres de cas et de patients exposés
   sont inventés**. Comme dans les fichiers réels : lignes soclong de moins de 10 cas
-  absentes, colonne TYP_NOTIF égale au nombre de déclarations, quelques cellules avec
+  absentes (mêmes cas comptés par âge et par sexe), colonne TYP_NOTIF égale au nombre de déclarations, quelques cellules avec
   plus de cas que d'exposés, quelques noms de substance sans correspondance dans la
   BDPM, et trois enregistrements volontairement invalides.
 

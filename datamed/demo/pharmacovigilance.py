@@ -220,27 +220,40 @@ def pv_profile(atc: str) -> tuple[list[float], float]:
 
 
 def soc_rows(
-    rng: random.Random, name: str, total: int, strata: list[tuple[object, int]], key: str, rates: dict[str, float]
-) -> list[dict]:
-    """Soclong records of one substance: per stratum and SOC, the cases with an effect there."""
-    rows = []
+    rng: random.Random,
+    name: str,
+    total: int,
+    age_strata: list[tuple[object, int]],
+    sex_strata: list[tuple[object, int]],
+    rates: dict[str, float],
+) -> tuple[list[dict], list[dict]]:
+    """Soclong records of one substance, by age and by sex: per SOC, the cases with an
+    effect there, drawn by age class, then split between the sexes in proportion to
+    their cases, so that both tables count the same cases (as in the real files: the
+    age rows and the sex rows of an organ class add up to the same count, before the
+    source leaves out the rows under PV_SOC_MIN)."""
+    by_age, by_sex = [], []
+    sex_cases = [cases for _s, cases in sex_strata]
     for code, _en, fr in MEDDRA_SOC:
         if code not in rates:
             continue
-        for stratum, cases in strata:
-            n = draw_binomial(rng, cases, rates[code])
-            if n >= PV_SOC_MIN:
-                rows.append(
-                    {
-                        "MEDICAMENT": name,
-                        key: stratum,
-                        "SOC_LONG": fr,
-                        "n_decla_eff": n,
-                        "n_cas": total,
-                        "pour_cas_soclong": round(100 * n / total, 10),
-                    }
-                )
-    return rows
+        ages = [(stratum, draw_binomial(rng, cases, rates[code])) for stratum, cases in age_strata]
+        count = sum(n for _s, n in ages)
+        sexes = list(zip([s for s, _c in sex_strata], split_total(count, sex_cases))) if sum(sex_cases) else []
+        for key, rows, cells in (("AGE", by_age, ages), ("SEXE", by_sex, sexes)):
+            rows += [
+                {
+                    "MEDICAMENT": name,
+                    key: stratum,
+                    "SOC_LONG": fr,
+                    "n_decla_eff": n,
+                    "n_cas": total,
+                    "pour_cas_soclong": round(100 * n / total, 10),
+                }
+                for stratum, n in cells
+                if n >= PV_SOC_MIN
+            ]
+    return by_age, by_sex
 
 
 def notif_rows(rng: random.Random, name: str, strata: list[tuple[object, int]], key: str) -> list[dict]:
@@ -334,8 +347,9 @@ def pv_tables(gen: Generator, seed: int) -> dict[str, list]:
             for s, c, e in zip(PV_SEX_LABELS, cases_s, conso_s)
         ]
         if total:
-            tables["soclong_age"] += soc_rows(rng, name, total, age_strata, "AGE", rates)
-            tables["soclong_sexe"] += soc_rows(rng, name, total, sex_strata, "SEXE", rates)
+            soc_age, soc_sex = soc_rows(rng, name, total, age_strata, sex_strata, rates)
+            tables["soclong_age"] += soc_age
+            tables["soclong_sexe"] += soc_sex
         tables["notif_age"] += notif_rows(rng, name, age_strata, "AGE")
         tables["notif_sexe"] += notif_rows(rng, name, sex_strata, "SEXE")
     rank = {PV_SUBSTANCES[i][0]: r for r, i in enumerate(order)}
