@@ -106,6 +106,18 @@ def _print_pv_report(out: Path, manifest: dict) -> None:
     columns = pl.read_parquet(out / manifest["datasets"][DS.EI_COLONNES]["file"])
     for row in columns.filter(pl.col("statut") == "inutilisable").iter_rows(named=True):
         print(f"  unusable column {row['fichier']}:{row['colonne']}: {row['detail']}")
+    for level, tables in (manifest.get("suppression") or {}).items():
+        print(f"  joint suppression ({level} level):")
+        for name, entry in tables.items():
+            share = entry.get("part_cas_masques_pct")
+            cases = "" if share is None else f", {share:.1f} % of the cases (substances with a published total)"
+            print(f"    {name}: {entry['masquees']} of {entry['cellules']} cells withheld{cases}")
+    audit = manifest.get("disclosure_audit")
+    if audit:
+        print(
+            f"  independent audit: {audit['withheld']} withheld counts, {audit['exposed']} exposed "
+            f"(threshold {audit['threshold']}, min width {audit['min_width']}), {audit['seconds']:.1f} s"
+        )
     if DS.EI_LIENS in manifest["datasets"]:
         n = manifest["datasets"][DS.EI_SUBSTANCES]["rows"]
         linked = pl.read_parquet(out / manifest["datasets"][DS.EI_LIENS]["file"])["ei_id"].n_unique()

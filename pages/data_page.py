@@ -92,6 +92,32 @@ if choice:
     if choice.startswith("qualite") or choice.startswith("liens"):
         st.page_link(routes.QUALITY.file, label="Voir la page Qualité des données", icon=":material/fact_check:")
 
+protection = datainfo.protection_table(store)
+if protection is not None:
+    st.header("Secret statistique (pharmacovigilance)", divider="gray")
+    seuil = store.manifest.get("disclosure_threshold") or disclosure.DEFAULT_THRESHOLD
+    st.markdown(disclosure.explanation_fr(seuil))
+    st.dataframe(
+        protection,
+        hide_index=True,
+        alt="Par tableau de pharmacovigilance : cellules, cellules masquées, part des cas masqués et résultat de l'audit",
+    )
+    audit = store.manifest.get("disclosure_audit") or {}
+    st.caption(
+        "Les cellules à masquer sont choisies ensemble sur tous les tableaux liés (année, âge, sexe, exposition, total). "
+        "Un audit indépendant joue ensuite l'attaquant : pour chaque cellule masquée, il calcule par programmation "
+        "linéaire en nombres entiers la plus petite et la plus grande valeur compatibles avec tout ce qui est publié ; "
+        "la construction échoue si un petit effectif peut être situé dans un intervalle de largeur inférieure à "
+        f"{fr_int(audit.get('min_width', 10))}, ou qui l'isole des valeurs nulles et des grandes valeurs. "
+        "La part des cas masqués est donnée pour les substances dont le total est publié (ailleurs, elle révélerait "
+        "la somme des totaux masqués)."
+        + (
+            f" Dernier audit : {fr_int(audit.get('withheld', 0))} cellules masquées vérifiées, aucune exposée."
+            if audit
+            else ""
+        )
+    )
+
 st.header("Historique des publications", divider="gray")
 history = datainfo.release_history(config.releases_dir())
 if history.is_empty():

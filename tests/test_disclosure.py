@@ -163,7 +163,10 @@ def test_recoverable_simple_subtraction():
 
 def test_explanation_fr():
     assert "11" in EXPLANATION_FR and explanation_fr(DEFAULT_THRESHOLD) == EXPLANATION_FR
-    assert "« < 5 »" in explanation_fr(5) and "masqué" in explanation_fr(5)
+    assert "inférieurs à 5 sont masqués" in explanation_fr(5) and "« masqué »" in explanation_fr(5)
+    assert "< 5" not in explanation_fr(5)  # one status: which cells are small is not told
+    # organ-class rows: listed from the threshold, never below the source's own floor
+    assert "à partir de 10 cas" in explanation_fr(5) and "à partir de 50 cas" in explanation_fr(50)
 
 
 # --- environment --------------------------------------------------------------

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from datamed.core import disclosure, stats
+from datamed.core.rule import ProtectionRule
 from datamed.pipeline.build import BuildError, build
 from datamed.pipeline.pharmacovigilance import slug
 from datamed.pipeline.pv_link import link_substances
@@ -244,7 +245,7 @@ def test_rates_equal_recomputation_from_raw(real_store, raw_json):
             cases[slug(r["MEDICAMENT"])] += r["n_cas"]
             expo[slug(r["MEDICAMENT"])] += r["n_conso"]
     subs = real_store.table("ei_substances").filter(pl.col("taux").is_not_null())
-    assert subs.height > 900
+    assert subs.height > 700  # the others have a withheld yearly count or exposure
     for ei_id, taux, lo, hi in subs.select("ei_id", "taux", "taux_ic_bas", "taux_ic_haut").rows():
         assert taux == pytest.approx(cases[ei_id] / expo[ei_id] * 100_000, rel=1e-9), ei_id
         assert lo <= taux <= hi
@@ -253,18 +254,26 @@ def test_rates_equal_recomputation_from_raw(real_store, raw_json):
 
 
 def test_soc_shares_and_disproportionality_from_raw(real_store, raw_json):
+    """Organ-class counts are the sums of the age rows of 11 cases or more; the comparator
+    is every other substance whose total is published (so every input is published)."""
     n_sub, a = Counter(), Counter()
     for r in raw_json["sa_data_annee"]:
         n_sub[slug(r["MEDICAMENT"])] += r["n_cas"]
     for r in raw_json["sa_data_soclong_age"]:
-        a[(slug(r["MEDICAMENT"]), r["SOC_LONG"])] += r["n_decla_eff"]
+        if r["n_decla_eff"] >= disclosure.DEFAULT_THRESHOLD:
+            a[(slug(r["MEDICAMENT"]), r["SOC_LONG"])] += r["n_decla_eff"]
+    published = set(real_store.table("ei_substances").filter(pl.col("n_cas").is_not_null())["ei_id"])
     soc = adverse.profile(real_store, "abacavir-sulfate-d").soc
     row = soc.filter(pl.col("soc") == "Affections gastro-intestinales").row(0, named=True)
     a_ = a[("abacavir-sulfate-d", "Affections gastro-intestinales")]
     n = n_sub["abacavir-sulfate-d"]
     assert row["n_cas"] == a_ and row["part_cas"] == pytest.approx(100 * a_ / n)
-    c = sum(v for (s, soc_), v in a.items() if soc_ == "Affections gastro-intestinales" and s != "abacavir-sulfate-d")
-    d = sum(n_sub.values()) - n - c
+    c = sum(
+        v
+        for (s, soc_), v in a.items()
+        if soc_ == "Affections gastro-intestinales" and s != "abacavir-sulfate-d" and s in published
+    )
+    d = sum(v for s, v in n_sub.items() if s in published) - n - c
     b = n - a_
     ror = (a_ / b) / (c / d)
     se = math.sqrt(1 / a_ + 1 / b + 1 / c + 1 / d)
@@ -299,31 +308,45 @@ def test_no_count_below_threshold_leaves_the_pipeline(real_prepared):
             if column in frame.columns:
                 scanned += 1
                 values = frame[column].drop_nulls()
-                assert (values >= seuil).all(), f"{path.name}.{column} leaks a count below {seuil}"
+                assert ((values == 0) | (values >= seuil)).all(), f"{path.name}.{column} leaks a count below {seuil}"
                 if f"{column}_statut" in frame.columns:
                     masked = frame.filter(pl.col(f"{column}_statut").is_not_null())
                     assert masked[column].null_count() == masked.height
-        for forbidden in ("b", "c", "d", "n_cas_total", "pour_cas_source", "n"):
+                    assert set(masked[f"{column}_statut"]) <= {"masqué"}, path.name  # one status, whatever the reason
+        for forbidden in ("b", "c", "d", "n_cas_total", "pour_cas_source", "n", "_vrai_n_cas"):
             assert forbidden not in frame.columns, f"{path.name} publishes {forbidden}"
     assert scanned >= 10
 
 
 def test_derived_figures_hidden_with_their_counts(real_store):
+    withheld = set(real_store.table("ei_substances").filter(pl.col("n_cas").is_null())["ei_id"])
+    assert withheld
     soc = real_store.table("ei_soc")
-    masked = soc.filter(pl.col("n_cas_statut").is_not_null())
-    assert masked.height > 0
+    assert soc["n_cas_statut"].null_count() == soc.height  # organ-class counts are never withheld
+    hidden = soc.filter(pl.col("ei_id").is_in(list(withheld)))
+    assert hidden.height > 0
     for column in ("part_cas", "ror", "ror_ic_bas", "prr", "ic", "ic025", "chi2"):
-        assert masked[column].null_count() == masked.height, column
+        assert hidden[column].null_count() == hidden.height, column
     for name in ("ei_annee", "ei_age", "ei_sexe"):
         frame = real_store.table(name)
-        hidden = frame.filter(pl.col("n_cas_statut").is_not_null() | pl.col("n_conso_statut").is_not_null())
+        hidden = frame.filter(pl.col("n_cas_statut").is_not_null() | pl.col("n_conso").is_null())
         for column in ("taux", "taux_ic_bas", "taux_ic_haut"):
             assert hidden[column].null_count() == hidden.height, (name, column)
+        shares = frame.filter(pl.col("n_cas_statut").is_not_null() | pl.col("ei_id").is_in(list(withheld)))
+        assert shares["part_cas"].null_count() == shares.height, name
+    # the headline rate and mean exposure need every yearly count and exposure
+    years = real_store.table("ei_annee")
+    partial = set(years.filter(pl.col("n_cas").is_null() | pl.col("n_conso").is_null())["ei_id"])
+    head = real_store.table("ei_substances").filter(pl.col("ei_id").is_in(list(partial | withheld)))
+    for column in ("taux", "taux_ic_bas", "taux_ic_haut", "patients_par_an", "n_annees_expo"):
+        assert head[column].null_count() == head.height, column
 
 
 @pytest.mark.parametrize("name, stratum", [("ei_annee", "annee"), ("ei_age", "age"), ("ei_sexe", "sexe")])
-def test_no_masked_cell_recoverable_from_published_totals(real_store, name, stratum):
-    seuil = disclosure.DEFAULT_THRESHOLD
+def test_withheld_cells_share_enough_against_published_totals(real_store, name, stratum):
+    """A simple check beside the audit: in every breakdown with a published total, the
+    withheld cells share at least min_width (10) cases, so none is pinned by subtraction."""
+    width = ProtectionRule().min_width
     totals = dict(real_store.table("ei_substances").select("ei_id", "n_cas").rows())
     frame = real_store.table(name)
     checked = 0
@@ -332,20 +355,30 @@ def test_no_masked_cell_recoverable_from_published_totals(real_store, name, stra
         statuses = group["n_cas_statut"].to_list()
         if total is None or not any(statuses):
             continue
-        # the attacker knows published cells and the total; masked values are unknown (placeholder 0)
-        values = [v if v is not None else 0 for v in group["n_cas"].to_list()]
-        known = sum(v for v, s in zip(values, statuses) if s is None)
-        masked_sum = total - known
-        assert masked_sum >= seuil, (ei_id, masked_sum)
+        assert sum(1 for st in statuses if st) >= 2, ei_id
+        masked_sum = total - sum(v for v, st in zip(group["n_cas"].to_list(), statuses) if st is None)
+        assert masked_sum >= width, ei_id
         checked += 1
     assert checked > 50
 
 
-def test_soc_children_of_masked_totals_are_masked(real_store):
-    soc = real_store.table("ei_soc").filter(pl.col("n_cas_statut").is_not_null()).select("ei_id", "soc_code")
+def test_organ_class_rows_are_listed_from_the_threshold(real_store):
+    """Organ-class crossings are listed from 11 cases (the source lists them from 10):
+    nothing is withheld there, and an organ class's count is the sum of its age rows."""
+    soc = real_store.table("ei_soc")
     for name in ("ei_soc_age", "ei_soc_sexe"):
-        cells = real_store.table(name).join(soc, on=["ei_id", "soc_code"])
-        assert cells["n_cas"].null_count() == cells.height
+        cells = real_store.table(name)
+        assert (cells["n_cas"] >= disclosure.DEFAULT_THRESHOLD).all(), name
+        assert cells["n_cas_statut"].null_count() == cells.height, name
+    sums = real_store.table("ei_soc_age").group_by("ei_id", "soc_code").agg(pl.col("n_cas").sum().alias("s"))
+    joined = soc.join(sums, on=["ei_id", "soc_code"])
+    assert joined.height == soc.height
+    totals = dict(real_store.table("ei_substances").select("ei_id", "n_cas").rows())
+    # the sum of the age rows, capped by the substance's cases where that total is published
+    assert all(
+        n == s or (totals[i] is not None and n == totals[i] < s)
+        for i, n, s in joined.select("ei_id", "n_cas", "s").rows()
+    )
 
 
 @pytest.mark.slow
@@ -358,7 +391,9 @@ def test_threshold_is_configurable(tmp_path, shared_dir):
     manifest = build(raw, tmp_path / "out", threshold=50)
     assert manifest["disclosure_threshold"] == 50
     subs = pl.read_parquet(tmp_path / "out/ei_substances.parquet")
-    assert (subs["n_cas"].drop_nulls() >= 50).all()
+    published = subs["n_cas"].drop_nulls()
+    assert ((published == 0) | (published >= 50)).all()
+    assert (pl.read_parquet(tmp_path / "out/ei_soc_age.parquet")["n_cas"] >= 50).all()  # listed from the threshold
     assert subs.filter(pl.col("n_cas").is_null())["n_cas_statut"].null_count() == 0
 
 
@@ -412,36 +447,24 @@ def test_build_without_meddra_folder_uses_the_builtin_soc_list(tmp_path, shared_
         ("ei_soc", "soc_code", "ei_national_soc"),
     ],
 )
-def test_no_masked_cell_recoverable_from_national_figures(real_store, name, stratum, national):
-    """A stratum across all substances adds up to its published national figure: the
-    cells masked in it must stay unknown (before the fix, 5 masked organ-class cells
-    adding up to 50 were each exactly 10)."""
-    seuil = disclosure.DEFAULT_THRESHOLD
+def test_national_figures_are_sums_of_published_cells(real_store, name, stratum, national):
+    """National series add the published cells only: they give no equation on a withheld
+    cell (before, 5 withheld organ-class cells adding up to 50 were each exactly 10)."""
     frame = real_store.table(name)
     nat = real_store.table(national).with_columns(pl.col(stratum).cast(frame.schema[stratum]))
-    totals = dict(nat.select(stratum, "n_cas").rows())
-    checked = 0
-    for (key,), group in frame.group_by(stratum):
-        total, statuses = totals.get(key), group["n_cas_statut"].to_list()
-        if total is None or not any(statuses):
-            continue
-        values = [v if s is None else 0 for v, s in zip(group["n_cas"].to_list(), statuses)]
-        assert not disclosure.recoverable(values, statuses, total, seuil), (name, key)
-        masked_sum = total - sum(v for v, s in zip(values, statuses) if s is None)
-        assert masked_sum >= seuil, (name, key, masked_sum)
-        checked += 1
-    assert checked >= 2
+    sums = frame.group_by(stratum).agg(pl.col("n_cas").fill_null(0).sum().alias("s"))
+    joined = nat.join(sums, on=stratum, how="full", coalesce=True)
+    assert joined.height == nat.height >= 2
+    assert (joined["n_cas"] == joined["s"]).all()
+    assert nat["n_cas_statut"].null_count() == nat.height
 
 
-def test_unprotectable_breakdowns_mask_their_total(real_store):
-    """Tinidazole has 11 cases split female >= 11 / male < 11: the split cannot be
-    hidden at cell level, so the substance total itself is masked."""
+def test_a_small_split_is_withheld_with_a_partner(real_store):
+    """Tinidazole: 11 cases, all female; by age 0 / small / the rest: the two non-zero age
+    cells are withheld together (each could be 0 to 11), the total and the sexes stay."""
     head = real_store.table("ei_substances").filter(pl.col("ei_id") == "tinidazole").row(0, named=True)
-    assert head["n_cas"] is None and head["n_cas_statut"] == disclosure.SECONDARY
-    assert head["taux"] is None
-    soc = (
-        real_store.table("ei_soc")
-        .filter((pl.col("ei_id") == "aztreonam") & (pl.col("soc_code") == "10005329"))
-        .row(0, named=True)
-    )
-    assert soc["n_cas"] is None and soc["part_cas"] is None and soc["ror"] is None  # 20 cases split 10 / 10 by age
+    assert head["n_cas"] == 11 and head["n_cas_statut"] is None
+    assert head["taux"] is None  # its yearly counts are withheld
+    age = real_store.table("ei_age").filter(pl.col("ei_id") == "tinidazole").sort("age")
+    assert age["n_cas"].to_list() == [0, None, None]
+    assert age["n_cas_statut"].to_list() == [None, "masqué", "masqué"]

@@ -36,7 +36,7 @@ def true_release(draw):
         subs.append((i, total))
         for name, strata in (("ei_annee", YEARS), ("ei_age", AGES), ("ei_sexe", SEXES)):
             for s, c, e in zip(strata, split(draw, total, len(strata)), split(draw, exposure, len(strata))):
-                tables[name].append((i, s, c, e))
+                tables[name].append((i, s, c, e if e >= c else None))  # the reader blanks an exposure below its cases
     out = {"ei_substances": pl.DataFrame(subs, schema={"ei_id": pl.String, "n_cas": pl.Int64}, orient="row")}
     for (name, rows), col in zip(tables.items(), ("annee", "age", "sexe")):
         frame = pl.DataFrame(
@@ -78,3 +78,54 @@ def test_a_lone_small_cell_gets_a_partner_large_enough():
     assert published["n_cas"].to_list() == [None, None, 100]
     assert not audit_tables(apply(true, problem, masked), (), RULE).exposed
     assert np.count_nonzero(masked) == 2 + 1  # the two cells and the hidden exposure total
+
+
+def _frame(col, rows):
+    return pl.DataFrame(
+        rows, schema={"ei_id": pl.String, col: pl.String, "n_cas": pl.Int64, "n_conso": pl.Int64}, orient="row"
+    )
+
+
+def _protected(true):
+    problem = problem_from_tables(true, RULE)
+    published = apply(true, problem, choose(problem, RULE))
+    return published, audit_tables(published, (), RULE)
+
+
+def test_attack_3_and_4_true_tables_come_out_protected():
+    """The true tables behind attacks 3 (a national figure over substances) and 4 (two
+    small cells sharing 18) go through the suppression; the audit then places nothing."""
+    true = {
+        "ei_substances": pl.DataFrame({"ei_id": ["a", "b", "c"], "n_cas": [30, 40, 38]}),
+        "ei_annee": _frame(
+            "annee",
+            [
+                ("a", "2015", 26, 900),
+                ("a", "2016", 4, 800),
+                ("b", "2015", 36, 900),
+                ("b", "2016", 4, 800),
+                ("c", "2015", 34, 900),
+                ("c", "2016", 4, 800),
+            ],
+        ),
+        "ei_age": _frame("age", [("c", "0-19", 9, 500), ("c", "20-59", 9, 700), ("c", "60+", 20, 500)]),
+        "ei_national_annee": pl.DataFrame({"annee": ["2015", "2016"], "n_cas": [96, 12]}),
+    }
+    published, report = _protected(true)
+    assert report.exposed == [] and report.inconsistent == []
+    assert published["ei_annee"].filter(pl.col("annee") == "2016")["n_cas"].null_count() == 3
+    assert published["ei_age"].filter(pl.col("age") != "60+")["n_cas"].null_count() == 2
+
+
+def test_attack_5_blanked_exposure_comes_out_protected():
+    # 2015's exposure was blanked (cases above it): its cases are at least 1, so
+    # hiding them with one partner of 0..10 is not enough; the suppression widens
+    true = {
+        "ei_substances": pl.DataFrame({"ei_id": ["x"], "n_cas": [70]}),
+        "ei_annee": _frame("annee", [("x", "2015", 5, None), ("x", "2016", 3, 500), ("x", "2017", 62, 900)]),
+    }
+    published, report = _protected(true)
+    assert report.exposed == [] and report.inconsistent == []
+    years = published["ei_annee"]
+    assert years.filter(pl.col("annee") == "2015")["n_conso_statut"].to_list() == [MASK]  # blanked: the one status
+    assert years["n_cas"].null_count() >= 2

@@ -64,6 +64,11 @@ class AuditReport:
     def masked(self) -> int:
         return int(self.tables["cellules_masquees"].sum()) if self.tables.height else 0
 
+    @property
+    def passed(self) -> bool:
+        """Nothing exposed, no derived value beside a withheld input, no count in a text."""
+        return not (self.exposed or self.derived or self.texts)
+
     def summary(self) -> str:
         """One English paragraph for the CLI and the build report (no value in it)."""
         lines = [
@@ -152,21 +157,40 @@ def audit_tables(
 TEXT_TABLES = (DS.QUALITE, DS.QUALITE_ECHECS, DS.REJETS, DS.EI_COLONNES)
 
 
-def read_folder(folder: Path, release: bool = False) -> tuple[dict[str, pl.DataFrame], list[tuple[str, str]]]:
+def audited_parts(frames: Mapping[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], list[tuple[str, str]]]:
+    """From named frames (prepared datasets or release tables): the tables the model
+    reads (``ei_*``; ``rejets`` names the blanked exposures) and the texts to scan."""
+    tables, texts = {}, []
+    for name, frame in frames.items():
+        if name.startswith("ei_") or name in TEXT_TABLES:
+            if name.startswith("ei_") or name == DS.REJETS:
+                tables[name] = frame
+            texts += frame_texts(name, frame)
+    return tables, texts
+
+
+def read_folder(
+    folder: Path, release: bool = False, kind: str = "parquet"
+) -> tuple[dict[str, pl.DataFrame], list[tuple[str, str]]]:
     """The pharmacovigilance tables and the texts of a prepared folder, or of a release
-    folder (``data/*.parquet`` and its md/html/json files)."""
+    folder (``data/*.parquet``, or ``data/*.csv`` with ``kind="csv"``, and its
+    md/html/json/csv files)."""
     folder = Path(folder)
     data = folder / "data" if release else folder
     if not data.is_dir():
         raise FileNotFoundError(f"{data}: no such folder")
-    tables, texts = {}, []
-    for path in sorted(data.glob("*.parquet")):
-        name = path.stem
-        if name.startswith("ei_") or name in TEXT_TABLES:
-            frame = pl.read_parquet(path)
-            if name.startswith("ei_") or name == DS.REJETS:  # rejets: which exposures were blanked
-                tables[name] = frame
-            texts += frame_texts(name, frame)
+
+    def read(path: Path) -> pl.DataFrame:
+        if kind == "csv":
+            return pl.read_csv(path, infer_schema_length=None, null_values=[""])
+        return pl.read_parquet(path)
+
+    frames = {
+        path.stem: read(path)
+        for path in sorted(data.glob(f"*.{kind}"))
+        if path.stem.startswith("ei_") or path.stem in TEXT_TABLES
+    }
+    tables, texts = audited_parts(frames)
     if release:
         texts += folder_texts(folder)
     return tables, texts

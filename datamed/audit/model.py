@@ -12,16 +12,22 @@ What the attacker knows, per substance i (``ei_substances`` holds its total T_i)
   partitions of the same (unpublished) total C_i;
 - an exposure withheld with no masking status was blanked because the cases
   exceeded it: exposure <= cases - 1; so is an exposure that the rejected-lines
-  table (``rejets``) names with that reason, whatever its status;
+  table (``rejets``) names with that reason, whatever its status; every other
+  exposure holds at least its cases (published ones always; withheld ones when
+  the rejected lines, which name every blanked exposure, are known);
 - organ class k: K_ik is the sum of its age rows; it is at most T_i; its rows by
   age (sex) are at most the cases of that age class (sex);
-- the source's floor: an organ-class row by age or sex exists only from
-  ``source_floor`` cases; a missing row holds 0..floor-1. So the sex rows of an
+- the floors: an organ-class row by age or sex that is listed holds at least
+  ``source_floor`` cases (the source's rule); a row not listed holds at most
+  ``published_floor - 1`` (the source leaves out rows under 10, DataMed those
+  under the threshold). Both hold for every release, old or new. So the sex rows of an
   organ class add up to K_ik give or take the missing rows, and an organ class
   with no age row at all has at most 3 x (floor - 1) cases;
 
 and nationally, each year, age class, sex and organ class adds up over the
-substances to its national figure (``ei_national_*``).
+substances to its national figure (``ei_national_*``): over every cell, or, for
+the series the registry declares ``sums_of_published`` (DataMed's), over the
+published cells only.
 
 A masking status narrows a cell when it says which kind of mask it is:
 "primaire" (below the threshold) gives 0..threshold-1, "secondaire" gives
@@ -39,7 +45,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from datamed.core.rule import ProtectionRule
-from datamed.datasets import DS
+from datamed.datasets import DS, registry
 from datamed.sources.pharmacovigilance import stratum_of
 
 INF = math.inf
@@ -59,8 +65,8 @@ def blanked_from_rejects(tables: Mapping[str, pl.DataFrame]) -> set[tuple[str, s
     """(table, ei_id, stratum) of the exposures that the rejected-lines table says were
     emptied because the cases exceeded them: a fact the attacker reads there."""
     rejets, subs = tables.get(DS.REJETS), tables.get(DS.EI_SUBSTANCES)
-    if rejets is None or subs is None or "nom" not in subs.columns:
-        return set()
+    if rejets is None or subs is None or "nom" not in subs.columns or not {"reason", "raw"} <= set(rejets.columns):
+        return set()  # no rejected-lines table (or not one the build wrote): nothing named
     ids = dict(zip(subs["nom"], subs["ei_id"]))
     found = set()
     hits = rejets.filter(pl.col("reason").str.contains("|".join(BLANKED_REASONS), literal=False))
@@ -157,6 +163,18 @@ class AttackerModel:
     def at_most(self, terms, rhs: float, label: str) -> None:
         self.fact(terms, -INF, rhs, label)
 
+    def national(self, cells: list[Cell], total: Cell) -> None:
+        """A national figure: the sum of every cell it covers; or, where the registry
+        says it is the sum of the published cells only (the code is public) and it is
+        indeed, no fact on a withheld cell."""
+        rules = registry.get(DS(total[0])).disclosure
+        published = sum(self.value[c] for c in cells if c in self.value)
+        if rules is not None and rules.sums_of_published and self.value.get(total) == published:
+            return  # as declared: nothing on the withheld cells
+        # otherwise (an older release, or a figure that is not what the code says): the
+        # figure is the true total of every cell it covers
+        self.equal([(1, c) for c in cells] + [(-1, total)], f"{total[0]} {total[1]}")
+
 
 def _rows(frame: pl.DataFrame, *cols: str) -> list[tuple]:
     present = [c for c in cols if c in frame.columns]
@@ -183,6 +201,8 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
 
     # --- cases and exposure by year, age, sex
     blanked = blanked_from_rejects(tables)
+    rejets = tables.get(DS.REJETS)
+    know_blanked = rejets is not None and {"reason", "raw"} <= set(rejets.columns)  # they name every blanked exposure
     strata_values: dict[str, list] = {}
     for table, col, national in STRATA:
         frame = tables.get(table)
@@ -197,6 +217,8 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
                 m.cell(expo, c, cst)
                 if (c is None and cst is None) or (table, ei_id, str(s)) in blanked:  # the cases exceeded it
                     m.at_most([(1, expo), (-1, cases)], -1, f"{table} {ei_id} {s}: blanked exposure < cases")
+                elif c is not None or know_blanked:  # not blanked: the exposure holds the cases
+                    m.at_most([(1, cases), (-1, expo)], 0, f"{table} {ei_id} {s}: cases <= exposure")
             by_id[ei_id].append(s)
         for ei_id, values in by_id.items():
             total = (DS.EI_SUBSTANCES, (ei_id,), "n_cas")
@@ -211,17 +233,16 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
             for s, n, st in _rows(nat, col, "n_cas", "n_cas_statut"):
                 m.cell((national, (s,), "n_cas"), n, st)
             for s in strata_values[col]:
-                m.equal(
-                    [(1, (table, (ei_id, s), "n_cas")) for ei_id in by_id if s in by_id[ei_id]]
-                    + [(-1, (national, (s,), "n_cas"))],
-                    f"{national} {s}",
+                m.national(
+                    [(table, (ei_id, s), "n_cas") for ei_id in by_id if s in by_id[ei_id]], (national, (s,), "n_cas")
                 )
 
     # --- organ classes
     soc = tables.get(DS.EI_SOC)
     if soc is None:
         return m
-    floor = rule.source_floor
+    floor = rule.source_floor  # every listed row holds at least this
+    missing = rule.published_floor - 1  # every row not listed holds at most this
     for ei_id, k, n, st in _rows(soc, "ei_id", "soc_code", "n_cas", "n_cas_statut"):
         cell = (DS.EI_SOC, (ei_id, k), "n_cas")
         m.cell(cell, n, st, floor=floor)
@@ -245,7 +266,7 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
         ages, sexes = rows_of["age"].get((ei_id, k), []), rows_of["sexe"].get((ei_id, k), [])
         age_terms = [(1, (DS.EI_SOC_AGE, (ei_id, k, s), "n_cas")) for s in ages]
         sex_terms = [(1, (DS.EI_SOC_SEXE, (ei_id, k, s), "n_cas")) for s in sexes]
-        slack_age, slack_sex = (floor - 1) * (n_age - len(ages)), (floor - 1) * (n_sex - len(sexes))
+        slack_age, slack_sex = missing * (n_age - len(ages)), missing * (n_sex - len(sexes))
         if m.has(total):
             if ages:
                 m.equal([*age_terms, (-1, total)], f"soc {ei_id} {k}: age rows")
@@ -257,7 +278,7 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
                     f"soc {ei_id} {k}: total <= sex rows",
                 )
         elif sexes:  # no age row at all: every age row < floor
-            m.at_most(sex_terms, (floor - 1) * n_age, f"soc {ei_id} {k}: sex rows without age rows")
+            m.at_most(sex_terms, missing * n_age, f"soc {ei_id} {k}: sex rows without age rows")
     nat = tables.get(DS.EI_NATIONAL_SOC)
     if nat is not None:
         by_soc: dict[str, list] = defaultdict(list)
@@ -266,5 +287,5 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
         for k, n, st in _rows(nat, "soc_code", "n_cas", "n_cas_statut"):
             cell = (DS.EI_NATIONAL_SOC, (k,), "n_cas")
             m.cell(cell, n, st)
-            m.equal([(1, (DS.EI_SOC, (i, k), "n_cas")) for i in by_soc.get(k, [])] + [(-1, cell)], f"national soc {k}")
+            m.national([(DS.EI_SOC, (i, k), "n_cas") for i in by_soc.get(k, [])], cell)
     return m

@@ -29,7 +29,7 @@ COUNT_MENTION = re.compile(
 )
 # a number after these words is a threshold or a floor, not a count
 BOUND_WORDS = re.compile(
-    r"(?:<|>|≤|≥|<=|>=|moins de|plus de|au moins|au plus|inférieure?s? à|supérieure?s? à|seuil(?: de)?|below|above|under|over)\s*$",
+    r"(?:<|>|≤|≥|<=|>=|moins de|plus de|au moins|au plus|à partir de|dès|inférieure?s? à|supérieure?s? à|seuil(?: de)?|below|above|under|over|from)\s*$",
     re.IGNORECASE,
 )
 TEXT_SUFFIXES = (".md", ".html", ".json", ".txt")  # tables are scanned column by column

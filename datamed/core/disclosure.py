@@ -1,4 +1,8 @@
-"""Statistical disclosure control for published pharmacovigilance counts.
+"""Per-breakdown disclosure control, kept for the internal notifier tables
+(``ei_notif_*``, never shown nor published), plus the threshold setting and the
+French explanation shown beside every withheld count. The published
+pharmacovigilance tables are protected jointly by ``datamed.pipeline.suppression``
+and checked by ``datamed.audit``.
 
 No count below a threshold (default 11, ``DATAMED_SEUIL``) may be published,
 and no masked count may be recoverable from totals, other cells or derived
@@ -23,6 +27,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from datamed.core.rule import SOURCE_FLOOR
+
 DEFAULT_THRESHOLD = 11
 PRIMARY = "primaire"
 SECONDARY = "secondaire"
@@ -32,9 +38,11 @@ ENV_VAR = "DATAMED_SEUIL"
 def explanation_fr(threshold: int = DEFAULT_THRESHOLD) -> str:
     """One French sentence explaining the masking to users."""
     return (
-        f"Les effectifs inférieurs à {threshold} sont masqués (« < {threshold} ») "
-        "pour protéger le secret médical ; d'autres valeurs peuvent être masquées "
-        "(« masqué ») pour empêcher de les retrouver par soustraction."
+        f"Secret médical : les effectifs inférieurs à {threshold} sont masqués, ainsi que d'autres effectifs "
+        "choisis pour qu'aucun ne puisse être retrouvé par calcul (différence avec un total, autre tableau) ; "
+        "tous portent la même mention « masqué », et les taux et parts qui en dépendent sont masqués avec eux. "
+        f"Les croisements classe d'organes × âge ou sexe sont listés à partir de {max(SOURCE_FLOOR, threshold)} cas ; "
+        "les totaux nationaux additionnent les effectifs publiés."
     )
 
 

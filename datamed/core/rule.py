@@ -23,6 +23,11 @@ Parameters (environment variables, read once per process):
 - ``source_floor`` (10) is not a setting but a fact about the source: the ANSM
   tables list no organ-class crossing (SOC x age, SOC x sex) below 10 cases, so
   every such row that exists is >= 10 and every missing one is 0..9.
+- ``published_floor`` (max(source_floor, threshold), 11): DataMed lists an
+  organ-class crossing only from the threshold, so a row the source lists at 10 is
+  left out exactly like the rows the source leaves out (a coarsening, not a mask):
+  every published row is >= 11, every row not listed is 0..10, and organ-class
+  totals are sums of the listed rows. No organ-class cell is ever masked.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import math
 import os
 from dataclasses import dataclass
 
+MASK = "masqué"  # the one status of every withheld count (below the threshold, or withheld to protect one)
 DEFAULT_THRESHOLD = 11
 DEFAULT_MIN_WIDTH = 10
 SOURCE_FLOOR = 10
@@ -69,6 +75,11 @@ class ProtectionRule:
             threshold=_int_from_env(THRESHOLD_VAR, DEFAULT_THRESHOLD, 1),
             min_width=_int_from_env(WIDTH_VAR, DEFAULT_MIN_WIDTH, 1),
         )
+
+    @property
+    def published_floor(self) -> int:
+        """Organ-class crossings (SOC x age, SOC x sex) are listed from this count."""
+        return max(self.source_floor, self.threshold)
 
     def is_small(self, value: float) -> bool:
         return 1 <= value < self.threshold

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from datamed.core import disclosure
+from datamed.core.rule import MASK
 from datamed.datasets.registry import BY_NAME, COLUMNS_FR, INTERNAL_COLUMNS, Dataset
 
 LIST_SEPARATOR = " | "
@@ -62,7 +62,7 @@ def table_schema(resource: Dataset, frame: pl.DataFrame, foreign_keys: list[tupl
         if name in resource.enums:
             constraints["enum"] = list(resource.enums[name])
         if name.endswith("_statut") and name[: -len("_statut")] in counts:
-            constraints["enum"] = [disclosure.PRIMARY, disclosure.SECONDARY]
+            constraints["enum"] = [MASK]
         if constraints:
             spec["constraints"] = constraints
         fields.append(spec)

@@ -50,6 +50,9 @@ class Disclosure:
     counts: tuple[str, ...]  # counts subject to the threshold
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # count -> columns computed from it
     breakdowns: tuple[tuple[str, Breakdown], ...] = ()  # (count, one breakdown it belongs to)
+    # each count is the sum of the *published* cells it covers (national series): it
+    # adds no equation on a withheld cell
+    sums_of_published: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def _stratified(stratum: str) -> Disclosure:
 
 
 def _national() -> Disclosure:
-    return Disclosure(counts=("n_cas",), derived={"n_cas": ("part_cas",)}, breakdowns=(("n_cas", Breakdown(())),))
+    return Disclosure(counts=("n_cas",), derived={"n_cas": ("part_cas",)}, sums_of_published=True)
 
 
 REGISTRY: tuple[Dataset, ...] = (
@@ -481,7 +484,7 @@ REGISTRY: tuple[Dataset, ...] = (
         description="Paires cas-substance par classe de systèmes d'organes, toutes substances confondues.",
         sources=("Pharmacovigilance", "MedDRA"),
         primary_key=("soc_code",),
-        disclosure=Disclosure(counts=("n_cas",), derived={"n_cas": ("part_cas",)}, breakdowns=()),
+        disclosure=_national(),
     ),
     Dataset(
         DS.EI_LIENS,

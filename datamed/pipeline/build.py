@@ -33,15 +33,16 @@ import tempfile
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
 import polars as pl
 
-from datamed import __version__
+from datamed import __version__, audit
 from datamed.core import disclosure
+from datamed.core.rule import ProtectionRule
 from datamed.datasets import DS, registry
 from datamed.pipeline import linking, quality, shortages
 from datamed.pipeline.holder_link import build_links
@@ -89,6 +90,7 @@ class StepResult:
     rejects: list[Reject] = field(default_factory=list)  # lines dropped, values corrected
     ignored: list[str] = field(default_factory=list)  # files present but not used, and why
     missing: list[str] = field(default_factory=list)  # sources absent (datasets written empty)
+    report: dict = field(default_factory=dict)  # manifest entries of the step (e.g. the suppression's figures)
 
 
 class Prepared:
@@ -101,6 +103,7 @@ class Prepared:
         self.rejects: list[Reject] = []
         self.ignored: list[str] = []
         self.missing: list[str] = []
+        self.report: dict = {}
 
     @property
     def datasets(self) -> Mapping[str, pl.DataFrame]:
@@ -117,6 +120,7 @@ class Prepared:
         self.rejects += result.rejects
         self.ignored += result.ignored
         self.missing += result.missing
+        self.report.update(result.report)
 
 
 def discover(raw: Path) -> Discovery:
@@ -392,7 +396,12 @@ def read_pharmacovigilance(raw: Path, datasets: Mapping[str, pl.DataFrame], thre
         pv = build_pharmacovigilance(raw, threshold, datasets[DS.NOMS_SUBSTANCES])
     except (PvFileError, ValueError) as exc:
         raise BuildError(str(exc)) from exc
-    result = StepResult(datasets=dict(pv.datasets), rejects=list(pv.rejects), ignored=list(pv.ignored))
+    result = StepResult(
+        datasets=dict(pv.datasets),
+        rejects=list(pv.rejects),
+        ignored=list(pv.ignored),
+        report={"suppression": pv.protection} if pv.protection else {},
+    )
     for src in pv.sources:
         path = src["path_obj"]
         result.sources.append(
@@ -410,6 +419,35 @@ def read_pharmacovigilance(raw: Path, datasets: Mapping[str, pl.DataFrame], thre
             )
         )
     return result
+
+
+def disclosure_audit(datasets: Mapping[str, pl.DataFrame], threshold: int) -> StepResult:
+    """The independent audit (``datamed.audit``) over the prepared pharmacovigilance
+    data and every text: a withheld count left unprotected, a value computed from a
+    withheld count, or a count stated in a text fails the build (the previous
+    prepared data is kept). Its per-table figures go to the manifest."""
+    if not any(name.startswith("ei_") for name in datasets):
+        return StepResult()
+    rule = replace(ProtectionRule.from_env(), threshold=threshold)
+    report = audit.audit_tables(*audit.audited_parts(datasets), rule)
+    if not report.passed:
+        raise BuildError(f"the prepared data would disclose small counts; nothing written\n{report.summary()}")
+    tables = [
+        {k: v for k, v in row.items() if v is not None} for row in report.tables.iter_rows(named=True)
+    ]  # largeur_min is absent where no withheld count may be small
+    return StepResult(
+        report={
+            "disclosure_audit": {
+                "withheld": report.masked,
+                "threshold": rule.threshold,
+                "min_width": rule.min_width,
+                "exposed": 0,
+                "contradictions": len(report.inconsistent),
+                "seconds": round(report.seconds, 2),
+                "tables": tables,
+            }
+        }
+    )
 
 
 def derive(datasets: Mapping[str, pl.DataFrame]) -> StepResult:
@@ -813,6 +851,8 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
         t = lap("risk_model_wait", t)
     prep.add("risk_model", StepResult(datasets=risk_frames))
     prep.add("rejects", StepResult(datasets={DS.REJETS: rejected}))
+    prep.add("disclosure_audit", disclosure_audit(prep.datasets, threshold))
+    t = lap("disclosure_audit", t)
     sources, rejects = prep.sources, prep.rejects
     # a reject is a line dropped, or a value corrected or set aside with its row kept
     corrected_values = sum(s.get("values_rejected", 0) for s in sources)
@@ -837,6 +877,7 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
             "ignored": prep.ignored,
             "missing_sources": prep.missing,
             "disclosure_threshold": threshold,
+            **prep.report,
             "risk_model": risk_status,
             "build_seconds": round(time.perf_counter() - started, 3),
             "step_seconds": steps,

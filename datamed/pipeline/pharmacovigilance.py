@@ -15,15 +15,17 @@ Breakdowns protected (each one a partition of a published total):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from datamed.core import disclosure, stats
+from datamed.core.rule import MASK, ProtectionRule
 from datamed.core.text import normalise
 from datamed.core.vocabulary import AGE_CLASSES
 from datamed.datasets import DS, pv_dataset, registry
+from datamed.pipeline import suppression
 from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import (
     PvFileError,
@@ -46,6 +48,7 @@ class PvResult:
     sources: list[dict] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    protection: dict[str, dict] = field(default_factory=dict)  # level -> suppression summary (counts of cells)
 
 
 def slug(name: str) -> str:
@@ -91,58 +94,49 @@ def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFr
     hide = pl.col(parent_status).is_not_null() & pl.col(status).is_null()
     return df.with_columns(
         pl.when(hide).then(None).otherwise(pl.col(value)).alias(value),
-        pl.when(hide).then(pl.lit(disclosure.SECONDARY)).otherwise(pl.col(status)).alias(status),
+        pl.when(hide).then(pl.lit(MASK)).otherwise(pl.col(status)).alias(status),
     )
 
 
-TRUE = "_vrai_n_cas"  # true counts, kept while masking across tables, never written
 # columns derived from a count, masked with it: declared once, in the registry
 STRATUM_DERIVED = {"n_cas": list(registry.get(DS.EI_ANNEE).disclosure.derived["n_cas"])}
 SOC_MEASURES = list(registry.get(DS.EI_SOC).disclosure.derived["n_cas"])
+RATES = ["taux", "taux_ic_bas", "taux_ic_haut"]
 
 
-def cross_protect(df: pl.DataFrame, by: list[str], threshold: int, derived: list[str]) -> pl.DataFrame:
-    """Complete the n_cas masking so that the cells of each ``by`` group (e.g. one
-    year across all substances) are safe against their sum, which is published as
-    a national figure; values derived from a newly masked count are hidden too."""
-    status = disclosure.extend_statuses(df, TRUE, "n_cas_statut", by, threshold)
-    df = df.with_columns(status).with_columns(
-        pl.when(pl.col("n_cas_statut").is_null()).then(pl.col("n_cas")).otherwise(None).alias("n_cas")
-    )
-    derived = [c for c in derived if c in df.columns]
-    return disclosure.mask_derived(df, derived, ["n_cas"]) if derived else df
-
-
-def mask_keys(df: pl.DataFrame, keys: pl.DataFrame, derived: list[str]) -> pl.DataFrame:
-    """Mask (secondary) the n_cas of the rows whose key is in ``keys``: a total whose
-    breakdown cannot be protected at cell level."""
-    if keys.is_empty():
-        return df
-    hit = df.join(keys.with_columns(pl.lit(True).alias("__hit")), on=keys.columns, how="left")["__hit"].fill_null(False)
-    hide = pl.lit(hit) & pl.col("n_cas_statut").is_null()
-    df = df.with_columns(
-        pl.when(hide).then(pl.lit(disclosure.SECONDARY)).otherwise(pl.col("n_cas_statut")).alias("n_cas_statut"),
-        pl.when(hide).then(None).otherwise(pl.col("n_cas")).alias("n_cas"),
-    )
-    derived = [c for c in derived if c in df.columns]
-    return disclosure.mask_derived(df, derived, ["n_cas"]) if derived else df
-
-
-def _stratified(
-    cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, threshold: int, strata: list[str]
-) -> pl.DataFrame:
-    """Cases and exposure of each substance by stratum, with rates; masked."""
+def _stratified(cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, strata: list[str]) -> pl.DataFrame:
+    """Cases and exposure of each substance by stratum, with rates and shares (true values)."""
     df = cases.join(ids, on="nom").drop("nom", "record")
-    df = df.join(totals.select("ei_id", "n_cas_total", "n_conso_total"), on="ei_id", how="left")
+    df = df.join(totals.select("ei_id", "n_cas_total"), on="ei_id", how="left")
     df = stats.add_rates(df)
-    df = df.with_columns(
-        stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"), pl.col("n_cas").alias(TRUE)
-    )
-    df = protect(df, "n_cas", ["ei_id"], "n_cas_total", threshold)
-    df = protect(df, "n_conso", ["ei_id"], None, threshold)
-    df = disclosure.mask_derived(df, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas", "n_conso"])
-    df = disclosure.mask_derived(df, ["part_cas"], ["n_cas"])
-    return df.drop("n_cas_total", "n_conso_total").sort("ei_id", *strata)
+    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
+    return df.drop("n_cas_total").sort("ei_id", *strata)
+
+
+def _withhold(frame: pl.DataFrame, table: str, withheld: set, keys: list[str]) -> pl.DataFrame:
+    """Empty the withheld counts of ``frame`` and give them the one masking status."""
+    cols = []
+    rows = frame.select(keys).rows()
+    for count in ("n_cas", "n_conso"):
+        if count not in frame.columns:
+            continue
+        hide = pl.Series([(table, tuple(k), count) in withheld for k in rows], dtype=pl.Boolean)
+        cols += [
+            pl.when(pl.lit(hide)).then(None).otherwise(pl.col(count)).alias(count),
+            pl.when(pl.lit(hide)).then(pl.lit(MASK)).otherwise(None).alias(f"{count}_statut"),
+        ]
+    return frame.with_columns(cols)
+
+
+def _hide_where(frame: pl.DataFrame, columns: list[str], condition: pl.Expr) -> pl.DataFrame:
+    present = [c for c in columns if c in frame.columns]
+    return frame.with_columns(pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in present)
+
+
+def _published_total(frame: pl.DataFrame, substances: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``_total_ok``: the substance's total cases are published."""
+    ok = substances.select("ei_id", pl.col("n_cas_statut").is_null().alias("_total_ok"))
+    return frame.join(ok, on="ei_id", how="left").with_columns(pl.col("_total_ok").fill_null(False))
 
 
 def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataFrame) -> PvResult:
@@ -198,6 +192,18 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
 
 
 def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: pl.DataFrame | None) -> None:
+    """The ``ei_*`` datasets of one level (substance or product), protected as a whole.
+
+    1. true tables: cases and exposure by year, age and sex; organ-class crossings
+       listed only from ``rule.published_floor`` (11) cases, organ-class counts as the
+       sums of the listed age rows;
+    2. joint suppression over all of them (``pipeline.suppression``): which counts
+       are withheld, one status "masqué";
+    3. every value computed from a withheld count is emptied with it; national series
+       are sums of the published cells (they add no equation on a withheld one).
+    """
+    rule = replace(ProtectionRule.from_env(), threshold=threshold)
+
     def name(table: str) -> DS:
         return pv_dataset(level, table)
 
@@ -205,7 +211,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
     names = sorted(set(annee["nom"]))
     ids = pl.DataFrame({"nom": names, "ei_id": [slug(n) for n in names]}).unique("ei_id", keep="first")
 
-    # --- substance totals (raw, used for denominators; masked before writing)
+    # --- substance totals (true values)
     valid = annee.filter(pl.col("n_conso").is_not_null())
     totals = (
         annee.join(ids, on="nom")
@@ -224,145 +230,127 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             how="left",
         )
     )
+    true: dict[str, pl.DataFrame] = {
+        DS.EI_SUBSTANCES: totals.select("ei_id", pl.col("n_cas_total").alias("n_cas")),
+    }
 
-    # --- by year, age, sex
+    # --- by year, age, sex (true values)
+    strata = {}
     for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
         if (level, table) not in reads:
             continue
         frame = reads[(level, table)].frame.rename({"strate": strata_name})
         if table == "annee":
             frame = frame.with_columns(pl.col("annee").cast(pl.Int16))
-        result.datasets[name(table)] = _stratified(frame, ids, totals, threshold, [strata_name])
-    # a stratum across substances adds up to its national figure; a substance whose
-    # strata cannot be protected against its total gets that total masked
-    infeasible = []
-    for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
-        if name(table) not in result.datasets:
-            continue
-        df = cross_protect(result.datasets[name(table)], [strata_name], threshold, STRATUM_DERIVED["n_cas"])
-        result.datasets[name(table)] = df
-        with_total = df.join(totals.select("ei_id", "n_cas_total"), on="ei_id", how="left")
-        infeasible.append(
-            disclosure.unsafe_groups(with_total, TRUE, "n_cas_statut", ["ei_id"], "n_cas_total", threshold)
-        )
-    masked_totals = pl.concat(infeasible).unique() if infeasible else pl.DataFrame(schema={"ei_id": pl.String})
+        strata[table] = strata_name
+        result.datasets[name(table)] = _stratified(frame, ids, totals, [strata_name])
+        true[pv_dataset("substance", table)] = result.datasets[name(table)]
 
-    # --- SOC totals = sum over age strata of cases with an effect in the SOC
+    # --- organ classes: crossings listed from the published floor; counts = sums of age rows
+    floor = rule.published_floor
     soc_frames = {}
     for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):
         if (level, table) in reads:
-            soc_frames[table] = (
-                reads[(level, table)].frame.rename({"strate": strata_name}).join(ids, on="nom").drop("nom", "record")
+            soc_frames[strata_name] = (
+                reads[(level, table)]
+                .frame.rename({"strate": strata_name})
+                .join(ids, on="nom")
+                .drop("nom", "record")
+                .filter(pl.col("n_decla_eff") >= floor)
+                .drop("n_cas", "pour_cas_source", strict=False)
+                .rename({"n_decla_eff": "n_cas"})
             )
-    soc = None
-    if "soclong_age" in soc_frames:
+    counts = None
+    if "age" in soc_frames:
         counts = (
-            soc_frames["soclong_age"]
+            soc_frames["age"]
             .group_by("ei_id", "soc_code")
-            .agg(pl.col("n_decla_eff").sum().alias("a"))
+            .agg(pl.col("n_cas").sum().alias("a"))
             .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
             .with_columns(pl.min_horizontal("a", "n").alias("a"))
         )
-        soc = stats.disproportionality(counts, grand_total=int(totals["n_cas_total"].sum()))
-        soc = soc.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
-        # {a, n - a} partitions the substance's cases
-        long = pl.concat(
-            [
-                soc.select("ei_id", "soc_code", pl.lit("avec").alias("cote"), pl.col("a").alias("v"), pl.col("n")),
-                soc.select("ei_id", "soc_code", pl.lit("sans").alias("cote"), pl.col("b").alias("v"), pl.col("n")),
-            ]
+        true[DS.EI_SOC] = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas"))
+        for strata_name, frame in soc_frames.items():
+            true[DS.of(f"ei_soc_{strata_name}")] = frame
+
+    # --- joint suppression
+    problem = suppression.problem_from_tables(true, rule)
+    masked = suppression.choose(problem, rule)
+    withheld = {problem.names[c] for c in masked.nonzero()[0] if not problem.hidden[c]}
+    result.protection[level] = suppression.summary(problem, masked)
+
+    head = _withhold(
+        totals.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.lit(level).alias("niveau")),
+        DS.EI_SUBSTANCES,
+        withheld,
+        ["ei_id"],
+    )
+    total_ok = head.select("ei_id", pl.col("n_cas_statut").is_null().alias("_total_ok"))
+    years_ok = None
+    for table, strata_name in strata.items():
+        frame = _withhold(
+            result.datasets[name(table)], pv_dataset("substance", table), withheld, ["ei_id", strata_name]
         )
-        long = protect(long, "v", ["ei_id", "soc_code"], "n", threshold)
-        masked = long.filter(pl.col("v_statut").is_not_null() & (pl.col("cote") == "avec")).select(
-            "ei_id", "soc_code", pl.col("v_statut").alias("a_statut")
-        )
-        # the complement's status decides too: a is masked when n - a is small
-        complement = long.filter(pl.col("v_statut").is_not_null() & (pl.col("cote") == "sans")).select(
-            "ei_id", "soc_code", pl.lit(disclosure.SECONDARY).alias("b_statut")
-        )
-        soc = soc.join(masked, on=["ei_id", "soc_code"], how="left").join(
-            complement, on=["ei_id", "soc_code"], how="left"
-        )
-        soc = soc.with_columns(pl.coalesce("a_statut", "b_statut").alias("n_cas_statut")).drop("a_statut", "b_statut")
+        frame = frame.join(total_ok, on="ei_id", how="left").with_columns(pl.col("_total_ok").fill_null(False))
+        cases_hidden = pl.col("n_cas_statut").is_not_null()
+        expo_hidden = pl.col("n_conso").is_null()  # withheld or blanked
+        frame = _hide_where(frame, RATES, cases_hidden | expo_hidden)
+        frame = _hide_where(frame, ["part_cas"], cases_hidden | ~pl.col("_total_ok")).drop("_total_ok")
+        if table == "annee":
+            years_ok = frame.group_by("ei_id").agg(
+                (pl.col("n_cas_statut").is_null() & pl.col("n_conso_statut").is_null()).all().alias("_years_ok")
+            )
+        result.datasets[name(table)] = frame
+
+    # --- the substance list, with headline indicators (each needs its inputs published)
+    head = head.with_columns(
+        stats.add_rates(
+            head.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
+        ).select(RATES)
+    )
+    head = head.with_columns(pl.col("patients_par_an").round(0))
+    if years_ok is not None:
+        head = head.join(years_ok, on="ei_id", how="left").with_columns(pl.col("_years_ok").fill_null(False))
+    else:
+        head = head.with_columns(pl.lit(False).alias("_years_ok"))
+    head = _hide_where(
+        head,
+        [*RATES, "patients_par_an", "n_annees_expo"],
+        pl.col("n_cas_statut").is_not_null() | ~pl.col("_years_ok") | (pl.col("patients_par_an") < threshold),
+    ).drop("_years_ok")
+
+    # --- organ classes: disproportionality against the substances whose total is published
+    soc = None
+    if counts is not None:
+        shown = counts.join(total_ok, on="ei_id", how="left").filter(pl.col("_total_ok").fill_null(False))
+        grand = int(head.filter(pl.col("n_cas_statut").is_null())["n_cas"].sum() or 0)
+        measured = stats.disproportionality(shown.drop("_total_ok"), grand_total=grand)
+        measured = measured.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
         measures = [m for m in SOC_MEASURES if not m.startswith("signal_")]
-        hide = pl.col("n_cas_statut").is_not_null()
-        soc = soc.with_columns(
-            [pl.when(hide).then(None).otherwise(pl.col(m)).alias(m) for m in measures]
-            + [
-                pl.when(hide).then(None).otherwise(pl.col(f)).alias(f)
-                for f in ("signal_evans", "signal_ror", "signal_ic")
-            ]
-            + [pl.when(hide).then(None).otherwise(pl.col("a")).alias("n_cas")]
-        ).select(
-            "ei_id",
-            "soc_code",
-            "n_cas",
-            "n_cas_statut",
-            *measures,
-            "signal_evans",
-            "signal_ror",
-            "signal_ic",
-            pl.col("a").alias(TRUE),
-        )  # b, c, d and n are never written: b = n - a would reveal a masked a
+        soc = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas")).join(
+            measured.select("ei_id", "soc_code", *measures, "signal_evans", "signal_ror", "signal_ic"),
+            on=["ei_id", "soc_code"],
+            how="left",
+        )
+        soc = soc.with_columns(pl.lit(None, dtype=pl.String).alias("n_cas_statut")).select(
+            "ei_id", "soc_code", "n_cas", "n_cas_statut", *measures, "signal_evans", "signal_ror", "signal_ic"
+        )
         result.datasets[name("soc")] = soc.sort("ei_id", "soc_code")
-
-        for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):
-            if table not in soc_frames:
-                continue
-            cells = soc_frames[table].join(
-                soc.select(
-                    "ei_id", "soc_code", pl.col("n_cas").alias("soc_total"), pl.col("n_cas_statut").alias("soc_statut")
-                ),
-                on=["ei_id", "soc_code"],
-                how="left",
+        for strata_name, frame in soc_frames.items():
+            cells = frame.join(totals.select("ei_id", "n_cas_total"), on="ei_id").join(total_ok, on="ei_id", how="left")
+            cells = cells.with_columns(
+                pl.when(pl.col("_total_ok").fill_null(False))
+                .then(stats.share(pl.col("n_cas"), pl.col("n_cas_total")))
+                .otherwise(None)
+                .alias("part_cas"),
+                pl.lit(None, dtype=pl.String).alias("n_cas_statut"),
             )
-            cells = (
-                cells.drop("n_cas", "pour_cas_source")
-                .rename({"n_decla_eff": "n_cas"})
-                .with_columns(pl.col("n_cas").alias(TRUE))
-            )
-            cells = protect(cells, "n_cas", ["ei_id", "soc_code"], None, threshold)
-            cells = mask_children(cells, "n_cas", "soc_statut")
-            cells = cells.join(totals.select("ei_id", "n_cas_total"), on="ei_id").with_columns(
-                stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas")
-            )
-            cells = disclosure.mask_derived(cells, ["part_cas"], ["n_cas"])
             result.datasets[name(f"soc_{strata_name}")] = cells.select(
-                "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas", TRUE, "soc_total"
+                "ei_id", "soc_code", strata_name, "n_cas", "n_cas_statut", "part_cas"
             ).sort("ei_id", "soc_code", strata_name)
-        # organ classes whose age/sex cells cannot be protected get their count masked;
-        # then each organ class across substances is protected against its national figure
-        pairs = [
-            disclosure.unsafe_groups(
-                result.datasets[name(f"soc_{s}")], TRUE, "n_cas_statut", ["ei_id", "soc_code"], "soc_total", threshold
-            )
-            for s in ("age", "sexe")
-            if name(f"soc_{s}") in result.datasets
-        ]
-        soc = result.datasets[name("soc")]
-        if pairs:
-            soc = mask_keys(soc, pl.concat(pairs).unique(), SOC_MEASURES)
-        soc = cross_protect(soc, ["soc_code"], threshold, SOC_MEASURES)
-        result.datasets[name("soc")] = soc
-        for s in ("age", "sexe"):
-            if name(f"soc_{s}") not in result.datasets:
-                continue
-            cells = (
-                result.datasets[name(f"soc_{s}")]
-                .drop("soc_total")
-                .join(
-                    soc.select("ei_id", "soc_code", pl.col("n_cas_statut").alias("soc_statut")),
-                    on=["ei_id", "soc_code"],
-                    how="left",
-                )
-            )
-            cells = disclosure.mask_derived(mask_children(cells, "n_cas", "soc_statut"), ["part_cas"], ["n_cas"])
-            result.datasets[name(f"soc_{s}")] = cells.drop("soc_statut")
 
-    # --- notifier tables: counts only, TYP_NOTIF is unusable (never charted).
-    # Declarations of a stratum add up to its cases: each (substance, stratum)
-    # is a breakdown whose sum counts as published, and a masked stratum hides
-    # all its cells.
+    # --- notifier tables: internal (TYP_NOTIF is unusable, never shown or published).
+    # Declarations of a stratum add up to its cases; a withheld stratum hides all its cells.
     for table, strata_name in (("notif_age", "age"), ("notif_sexe", "sexe")):
         if (level, table) in reads:
             frame = (
@@ -377,46 +365,13 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                     how="left",
                 )
                 frame = mask_children(frame, "n_decla", "parent_statut")
+            frame = frame.with_columns(  # one status, as everywhere
+                pl.when(pl.col("n_decla_statut").is_not_null()).then(pl.lit(MASK)).alias("n_decla_statut")
+            )
             result.datasets[name(table)] = frame.select(
                 "ei_id", strata_name, "typ_notif", "n_decla", "n_decla_statut"
             ).sort("ei_id", strata_name, "typ_notif")
 
-    # --- the substance list, with headline indicators (masked)
-    head = totals.with_columns(
-        stats.add_rates(
-            totals.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
-        ).select("taux", "taux_ic_bas", "taux_ic_haut")
-    )
-    head = head.with_columns(
-        pl.col("n_cas_total").alias("n_cas"), pl.col("n_cas_total").alias(TRUE), pl.lit(level).alias("niveau")
-    )
-    head = protect(head, "n_cas", ["ei_id"], None, threshold)
-    head = mask_keys(head, masked_totals, [])
-    head = cross_protect(head, [], threshold, [])  # substances add up to the national total
-    head = head.with_columns(
-        pl.when(pl.col("patients_par_an") < threshold)
-        .then(None)
-        .otherwise(pl.col("patients_par_an").round(0))
-        .alias("patients_par_an"),
-    )
-    head = disclosure.mask_derived(head, ["taux", "taux_ic_bas", "taux_ic_haut"], ["n_cas"])
-    # the headline rate leaves out the years without a valid exposure; their
-    # cases are total - (rate x exposure): hide the rate if one of them is masked
-    if name("annee") in result.datasets:
-        leaky = (
-            result.datasets[name("annee")]
-            .filter(
-                pl.col("n_conso").is_null() & pl.col("n_conso_statut").is_null() & pl.col("n_cas_statut").is_not_null()
-            )
-            .select("ei_id")
-            .unique()
-        )
-        head = head.with_columns(
-            [
-                pl.when(pl.col("ei_id").is_in(leaky["ei_id"].implode())).then(None).otherwise(pl.col(c)).alias(c)
-                for c in ("taux", "taux_ic_bas", "taux_ic_haut")
-            ]
-        )
     cols = [
         "ei_id",
         "nom",
@@ -431,9 +386,7 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
     ]
     if soc is not None:
         top = (
-            result.datasets[name("soc")]
-            .filter(pl.col("n_cas").is_not_null())
-            .sort("n_cas", descending=True)
+            soc.sort(["n_cas", "soc_code"], descending=[True, False])  # ties by code: the same order every build
             .group_by("ei_id", maintain_order=True)
             .agg(pl.col("soc_code").head(3).alias("soc_principales"))
         )
@@ -453,27 +406,28 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         )
         result.datasets[DS.EI_NON_LIES] = unmatched.select("ei_id", "nom", "n_cas", "n_cas_statut", "suggestions")
 
-    # --- national series over all substances (case-substance pairs)
+    # --- national series over all substances (case-substance pairs): sums of the
+    # published cells, so that they add no equation on a withheld one
     if level == "substance":
         nat = {}
-        for table, strata_name in (("annee", "annee"), ("age", "age"), ("sexe", "sexe")):
-            if (level, table) in reads:
-                f = reads[(level, table)].frame.rename({"strate": strata_name})
-                g = f.group_by(strata_name).agg(pl.col("n_cas").sum())
-                g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
-                g = g.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas").sum()).alias("part_cas"))
-                nat[DS.of(f"ei_national_{table}")] = g.sort(strata_name)
+        for table, strata_name in strata.items():
+            g = (
+                result.datasets[name(table)]
+                .group_by(strata_name)
+                .agg(pl.col("n_cas").fill_null(0).sum())
+                .with_columns(pl.lit(None, dtype=pl.String).alias("n_cas_statut"))
+            )
+            g = g.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas").sum()).alias("part_cas"))
+            nat[DS.of(f"ei_national_{table}")] = g.sort(strata_name)
         if soc is not None:
-            raw_soc = counts.group_by("soc_code").agg(pl.col("a").sum().alias("n_cas"))
-            grand = totals["n_cas_total"].sum()
-            g = raw_soc.with_columns(stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"))
-            g = protect(g.with_columns(pl.lit("fr").alias("pays")), "n_cas", ["pays"], None, threshold).drop("pays")
-            g = disclosure.mask_derived(g, ["part_cas"], ["n_cas"])
+            grand = int(head.filter(pl.col("n_cas_statut").is_null())["n_cas"].sum() or 0)
+            g = soc.group_by("soc_code").agg(pl.col("n_cas").sum())
+            g = g.with_columns(
+                stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"),
+                pl.lit(None, dtype=pl.String).alias("n_cas_statut"),
+            )
             nat[DS.EI_NATIONAL_SOC] = g.sort(["n_cas", "soc_code"], descending=[True, False], nulls_last=True)
         result.datasets.update(nat)
-    for ds_name, frame in result.datasets.items():
-        if TRUE in frame.columns:
-            result.datasets[ds_name] = frame.drop(TRUE)
 
 
 __all__ = ["AGE_CLASSES", "PvResult", "build_pharmacovigilance", "slug"]

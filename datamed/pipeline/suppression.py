@@ -35,11 +35,10 @@ import highspy
 import numpy as np
 import polars as pl
 
-from datamed.core.rule import ProtectionRule
+from datamed.core.rule import MASK, ProtectionRule
 from datamed.datasets import DS
 
 INF = math.inf
-MASK = "masqué"  # the one status of a withheld count: below the threshold or withheld to protect one
 KEYS = {
     DS.EI_SUBSTANCES: ["ei_id"],
     DS.EI_ANNEE: ["ei_id", "annee"],
@@ -348,6 +347,8 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
             if (table, i, str(s)) in blanked or c is None:
                 p.blanked.add(e)
                 p.at_most([e, cell], [1.0, -1.0], -1.0)
+            else:  # an exposure the reader kept holds at least the cases (else it is blanked)
+                p.at_most([cell, e], [1.0, -1.0], 0.0)
         for i, cells in cases_of.items():
             p.partition(cells, total[i])
             p.partition(expo_of[i], expo[i])
@@ -358,7 +359,8 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
     soc = true.get(DS.EI_SOC)
     if soc is None:
         return p
-    f = rule.source_floor
+    f = rule.source_floor  # every listed organ-class row holds at least this
+    missing = rule.published_floor - 1  # every row not listed at most this
     soc_cell = {}
     for i, k, n in soc.select("ei_id", "soc_code", "n_cas").iter_rows():
         soc_cell[(i, k)] = p.add((DS.EI_SOC, (i, k), "n_cas"), n, floor=f)
@@ -382,10 +384,10 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
             if ages:
                 p.partition(ages, k)
             if sexes:
-                p.at_most([*sexes, k], [1.0] * len(sexes) + [-1.0], (f - 1) * (n_age - len(ages)))
-                p.at_most([k, *sexes], [1.0] + [-1.0] * len(sexes), (f - 1) * (n_sex - len(sexes)))
+                p.at_most([*sexes, k], [1.0] * len(sexes) + [-1.0], missing * (n_age - len(ages)))
+                p.at_most([k, *sexes], [1.0] + [-1.0] * len(sexes), missing * (n_sex - len(sexes)))
         elif sexes:
-            p.at_most(sexes, [1.0] * len(sexes), (f - 1) * n_age)
+            p.at_most(sexes, [1.0] * len(sexes), missing * n_age)
     nat = true.get(DS.EI_NATIONAL_SOC)
     if nat is not None:
         members = defaultdict(list)
@@ -411,4 +413,34 @@ def apply(true: dict[str, pl.DataFrame], problem: Problem, masked: np.ndarray) -
         out[name] = frame.with_columns(
             *(pl.Series(c, v, dtype=pl.Int64 if not c.endswith("_statut") else pl.String) for c, v in cols.items())
         )
+    return out
+
+
+def summary(problem: Problem, masked: np.ndarray) -> dict[str, dict]:
+    """Per table and count column: cells and cells withheld; for the cases by stratum,
+    the share of the cases (percent, one decimal) in withheld cells, over the
+    substances whose total is published.
+
+    That share is what can be stated without a new fact: for such a substance the
+    withheld cells of a breakdown add up to its total minus its published cells, which
+    anyone can compute. Over all substances it would state the sum of the withheld
+    totals, an equation on withheld counts; so it is not given, and neither is a share
+    for the totals themselves or for the exposure (whose totals are never published)."""
+    out: dict[str, dict] = {}
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for c, (table, key, col) in enumerate(problem.names):
+        if problem.hidden[c]:
+            continue
+        entry = out.setdefault(f"{table}.{col}", {"cellules": 0, "masquees": 0})
+        entry["cellules"] += 1
+        entry["masquees"] += int(masked[c])
+        if col != "n_cas" or table == DS.EI_SUBSTANCES:
+            continue
+        total = problem.index.get((DS.EI_SUBSTANCES, (key[0],), "n_cas"))
+        if total is None or masked[total] or np.isnan(problem.value[c]):
+            continue
+        sums[f"{table}.{col}"][0] += problem.value[c]
+        sums[f"{table}.{col}"][1] += problem.value[c] if masked[c] else 0.0
+    for name, (total, hidden) in sums.items():
+        out[name]["part_cas_masques_pct"] = round(100 * hidden / total, 1) if total else 0.0
     return out

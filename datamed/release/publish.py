@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -36,8 +35,9 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed import __version__
+from datamed import __version__, audit
 from datamed.core import disclosure
+from datamed.core.rule import SOURCE_FLOOR, ProtectionRule
 from datamed.core.text import fr_int
 from datamed.datasets import DS
 from datamed.datasets.public import public_frame, table_schema, unpublished
@@ -125,75 +125,6 @@ def _read_release_table(folder: Path, name: str, kind: str) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema_length=None, null_values=[""])
 
 
-def _breakdown_leaks(frame: pl.DataFrame, count: str, rule, tables: dict, threshold: int) -> list[str]:
-    status = f"{count}_statut"
-    if status not in frame.columns or count not in frame.columns:
-        return []
-    by = list(rule.by)
-    work = frame
-    if rule.total is not None:
-        total_name, keys, total_col = rule.total
-        totals = tables.get(total_name)
-        if totals is None or total_col not in totals.columns:
-            return [f"the total {total_name}.{total_col} of breakdown {by} is not in the release"]
-        if not keys:  # the grand total: the sum of a fully published column
-            col = totals[total_col]
-            grand = None if col.null_count() else float(col.sum())
-            work = work.with_columns(pl.lit(grand, dtype=pl.Float64).alias("__total"))
-        else:
-            work = work.join(
-                totals.select(
-                    *[pl.col(k).cast(work.schema[b]) for k, b in zip(keys, by)],
-                    pl.col(total_col).cast(pl.Float64).alias("__total"),
-                ),
-                left_on=by,
-                right_on=list(keys),
-                how="left",
-            )
-    else:
-        work = work.with_columns(pl.lit(None, dtype=pl.Float64).alias("__total"))
-    if rule.share and rule.share in work.columns:
-        # an attacker derives the total from any published count and its share
-        work = work.with_columns(
-            pl.when(pl.col(count).is_not_null() & (pl.col(rule.share) > 0))
-            .then(pl.col(count) * 100.0 / pl.col(rule.share))
-            .otherwise(None)
-            .alias("__derived")
-        )
-        agg_derived = [pl.col("__derived").drop_nulls().round(0).first().alias("__derived")]
-    else:
-        agg_derived = [pl.lit(None, dtype=pl.Float64).alias("__derived")]
-    key = by or [pl.lit(1).alias("__all")]
-    groups = work.group_by(key, maintain_order=True).agg(
-        pl.col(count), pl.col(status), pl.col("__total").first(), *agg_derived
-    )
-    groups = groups.filter(pl.col(status).list.eval(pl.element().is_not_null()).list.any())
-    leaks = []
-    for row in groups.iter_rows(named=True):
-        total = row["__total"] if row["__total"] is not None else row["__derived"]
-        if total is None or (isinstance(total, float) and math.isnan(total)):
-            continue
-        total = int(round(total))
-        statuses = row[status]
-        values = [v if s is None and v is not None else 0 for v, s in zip(row[count], statuses)]
-        masked_sum = total - sum(v for v, s in zip(values, statuses) if s is None)
-        where = ", ".join(f"{k}={row[k]}" for k in by) or "all rows"
-        if masked_sum < 0:
-            continue  # inconsistent constraint: cells do not add up to that total
-        if 0 < masked_sum < threshold:
-            leaks.append(
-                f"{count} [{where}]: masked cells add up to {masked_sum} (< {threshold}), derivable from the total {total}"
-            )
-            continue
-        try:
-            found = disclosure.recoverable(values, statuses, total, threshold)
-        except ValueError:
-            continue
-        if found:
-            leaks.append(f"{count} [{where}]: {len(found)} masked cell(s) recoverable from the total {total}")
-    return leaks
-
-
 def scan(folder: Path, threshold: int) -> list[str]:
     """Every leak in a written release: small counts, unmasked derived values,
     recoverable masked cells, internal columns or undeclared files."""
@@ -228,7 +159,7 @@ def scan(folder: Path, threshold: int) -> list[str]:
             for count in rules.counts:
                 if count not in frame.columns:
                     continue
-                small = frame.filter(pl.col(count).is_not_null() & (pl.col(count) < threshold))
+                small = frame.filter(pl.col(count).is_not_null() & (pl.col(count) >= 1) & (pl.col(count) < threshold))
                 if small.height:
                     leaks.append(
                         f"data/{name}.{kind}: {small.height} value(s) of {count} below {threshold} (e.g. {small[count][0]})"
@@ -246,10 +177,34 @@ def scan(folder: Path, threshold: int) -> list[str]:
                                 leaks.append(
                                     f"data/{name}.{kind}: {n} value(s) of {derived} published beside a masked {count}"
                                 )
-            for count, rule in rules.breakdowns:
-                leaks += [
-                    f"data/{name}.{kind}: {leak}" for leak in _breakdown_leaks(frame, count, rule, frames, threshold)
-                ]
+    leaks += audit_leaks(folder, threshold)
+    return leaks
+
+
+def audit_leaks(folder: Path, threshold: int) -> list[str]:
+    """The independent disclosure audit (``datamed.audit``) over the release folder:
+    every withheld count's feasible interval by integer programming, the values
+    computed from withheld counts, and every text (text columns, md/html/json files).
+    The messages name tables and cells, never a value."""
+    rule = dataclasses.replace(ProtectionRule.from_env(), threshold=threshold)
+    leaks: list[str] = []
+    for kind in ("parquet", "csv"):  # each copy of the tables, as an attacker may read either
+        try:
+            tables, texts = audit.read_folder(folder, release=True, kind=kind)
+            report = audit.audit_tables(tables, texts if kind == "parquet" else (), rule)
+        except (OSError, pl.exceptions.PolarsError, audit.AuditError) as exc:
+            leaks.append(f"audit ({kind}): the release cannot be audited ({exc})")
+            continue
+        leaks += [
+            f"data/{cell.table}.{kind}: {cell.column} [{', '.join(map(str, cell.key))}]: "
+            "withheld count recoverable (its feasible interval does not protect it)"
+            for cell in report.exposed
+        ]
+        leaks += [
+            f"data/{d.table}.{kind}: {d.rows} value(s) of {d.column} published beside a withheld input"
+            for d in report.derived
+        ]
+        leaks += [f"{m.where}: a text states a count" for m in report.texts]
     return leaks
 
 
@@ -405,10 +360,13 @@ def readme_markdown(
         "",
         "## Secret statistique",
         "",
-        f"Aucun effectif inférieur à {threshold} n'est publié : ces cellules sont vides, avec la mention « primaire » dans la colonne `*_statut`. "
-        "D'autres cellules sont masquées (« secondaire ») pour qu'aucune valeur masquée ne puisse être retrouvée par différence avec un total, "
-        "et les valeurs dérivées (parts, taux, rapports) des cellules masquées sont vides. Avant chaque publication, un contrôle automatique relit "
-        "tous les fichiers publiés et bloque la publication au moindre effectif trop petit ou reconstituable.",
+        f"Aucun effectif de 1 à {threshold - 1} n'est publié. Ces cellules sont vides, avec la mention « masqué » dans la colonne `*_statut`, "
+        "comme d'autres cellules choisies ensemble sur tous les tableaux liés (par année, âge, sexe, exposition, totaux) pour qu'aucune ne "
+        "puisse être retrouvée par calcul ; une seule mention pour toutes, qui ne dit pas lesquelles sont petites. Les valeurs dérivées "
+        "(parts, taux, rapports, moyennes) d'une cellule masquée sont vides. Les croisements classe d'organes × âge ou sexe sont listés "
+        f"à partir de {max(SOURCE_FLOOR, threshold)} cas, et les séries nationales additionnent les cellules publiées. Avant chaque publication, un audit "
+        "indépendant calcule par programmation linéaire en nombres entiers l'intervalle de chaque cellule masquée et bloque la publication "
+        "si l'une d'elles peut être située trop précisément.",
         "",
         "## Non publié",
         "",

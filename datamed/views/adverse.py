@@ -52,10 +52,8 @@ def threshold(store: Store) -> int:
 
 
 def fmt_count(value, status: str | None, seuil: int) -> str:
-    """'1 234', '< 11' (below the threshold) or 'masqué' (hidden so that another value can't be deduced)."""
-    if status == disclosure.PRIMARY:
-        return f"< {seuil}"
-    if status == disclosure.SECONDARY:
+    """'1 234', or 'masqué' for any withheld count (one status: which ones are small is not told)."""
+    if status:
         return "masqué"
     if value is None:
         return "—"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed.core.text import fr_date, fr_int, fr_snapshot
+from datamed.core.text import fr_date, fr_int, fr_number, fr_snapshot
 from datamed.datasets import DS, registry
 from datamed.datasets import quality as quality_scores
 from datamed.datasets.public import public_frame, table_schema, unpublished
@@ -225,3 +225,37 @@ def release_history(releases) -> pl.DataFrame:
             )
         )
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+COUNT_LABELS = {"n_cas": "cas", "n_conso": "patients traités"}
+
+
+def protection_table(store: Store) -> pl.DataFrame | None:
+    """The disclosure control of the pharmacovigilance tables, per table and count:
+    cells, cells withheld, the share of cases withheld (substances whose total is
+    published), and the independent audit's verdict. None when the build has none."""
+    levels = store.manifest.get("suppression") or {}
+    audit = store.manifest.get("disclosure_audit") or {}
+    counts = levels.get("substance") or next(iter(levels.values()), None)
+    if not counts:
+        return None
+    audited = {(t["table"], t["colonne"]): t for t in audit.get("tables", [])}
+    rows = []
+    for name, entry in counts.items():
+        table, col = name.rsplit(".", 1)
+        checked = audited.get((table, col), {})
+        share = entry.get("part_cas_masques_pct")
+        rows.append(
+            {
+                "Tableau": registry.get(table).title,
+                "Effectif": COUNT_LABELS.get(col, col),
+                "Cellules": fr_int(entry["cellules"]),
+                "Cellules masquées": fr_int(entry["masquees"]),
+                "Part masquée": "—"
+                if not entry["cellules"]
+                else fr_number(100 * entry["masquees"] / entry["cellules"], 1) + " %",
+                "Cas masqués (substances au total publié)": "—" if share is None else fr_number(share, 1) + " %",
+                "Cellules exposées (audit)": fr_int(checked.get("cellules_exposees", 0)) if audit else "non audité",
+            }
+        )
+    return pl.DataFrame(rows)
