@@ -118,6 +118,12 @@ def _print_pv_report(out: Path, manifest: dict) -> None:
             f"  independent audit: {audit['withheld']} withheld counts, {audit['exposed']} exposed "
             f"(threshold {audit['threshold']}, min width {audit['min_width']}), {audit['seconds']:.1f} s"
         )
+        for row in audit["tables"]:
+            narrowest = f", narrowest interval {row['largeur_min']}" if "largeur_min" in row else ""
+            print(
+                f"    {row['table']}.{row['colonne']}: {row['cellules_masquees']} withheld, "
+                f"{row['cellules_exposees']} exposed{narrowest}"
+            )
     if DS.EI_LIENS in manifest["datasets"]:
         n = manifest["datasets"][DS.EI_SUBSTANCES]["rows"]
         linked = pl.read_parquet(out / manifest["datasets"][DS.EI_LIENS]["file"])["ei_id"].n_unique()

@@ -91,9 +91,8 @@ with st.expander("Méthode", icon=":material/info:"):
     st.markdown(
         "Sommes, sur toutes les substances, des cas agrégés par l'ANSM (2014-2018). Un cas impliquant plusieurs "
         "substances suspectées est compté pour chacune : ces totaux sont des **paires cas-substance**, pas des "
-        "patients. Un cas compte une fois par classe d'organes touchée.\n\n"
-        + disclosure.explanation_fr(nat.seuil)
-        + "\n\n"
-        + adverse.SOURCE_FR
+        "patients. Un cas compte une fois par classe d'organes touchée. Ces sommes additionnent les effectifs "
+        "**publiés** : les effectifs masqués n'y sont pas (quelques pour cent des cas), pour qu'aucun ne puisse "
+        "être retrouvé par différence.\n\n" + disclosure.explanation_fr(nat.seuil) + "\n\n" + adverse.SOURCE_FR
     )
 common.footer(store)

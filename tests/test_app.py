@@ -186,6 +186,15 @@ def test_data_page_real(monkeypatch, real_prepared):
     assert catalogue.loc[catalogue["jeu"] == "specialites", "Lignes"].item() == "15\u202f799"
     assert catalogue.loc[catalogue["jeu"] == "specialites", "Fraîcheur"].item() == "27/01/2026"
     assert (catalogue["Adresse"] == "?jeu=" + catalogue["jeu"]).all()
+    # disclosure control: cells and cases withheld per table, and the audit's verdict
+    protection = next(d.value for d in at.dataframe if "Cellules masquées" in d.value.columns)
+    by_table = protection.set_index(["Tableau", "Effectif"])
+    row = by_table.loc[("Effets indésirables par substance et classe d'âge", "cas")]
+    assert row["Cellules"] == "4\u202f275" and row["Cellules exposées (audit)"] == "0"
+    assert row["Cas masqués (substances au total publié)"].endswith(" %")
+    assert row["Intervalle le plus étroit"] not in ("—", "") and int(row["Intervalle le plus étroit"]) >= 10
+    assert (protection["Cellules exposées (audit)"] == "0").all()
+    assert "aucune exposée" in texts(at)
 
 
 # --- demo data ----------------------------------------------------------------------------
@@ -313,7 +322,8 @@ def test_masked_substance_says_less_than_threshold(monkeypatch, real_prepared, r
     code = links["code_substance"][0]
     at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance=code)
     body = texts(at)
-    assert "moins de 11 cas" in body
+    assert "n'est pas publié : il est masqué" in body
+    assert "moins de 11 cas" not in body  # one status: the page does not tell whether it is small
     assert "Les effectifs inférieurs à 11" in body or "inférieurs à 11" in body
 
 

@@ -14,6 +14,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -325,3 +326,31 @@ def test_real_build_is_audited_with_nothing_exposed(real_prepared: Path):
     assert set(shares) >= {"ei_annee.n_cas", "ei_age.n_cas", "ei_sexe.n_cas"}
     assert all(0 < shares[k] < 10 for k in ("ei_annee.n_cas", "ei_age.n_cas", "ei_sexe.n_cas"))
     assert "part_cas_masques_pct" not in counts["ei_substances.n_cas"]  # it would state the withheld totals' sum
+
+
+def test_a_build_whose_suppression_leaves_a_count_exposed_fails_and_keeps_the_previous(
+    demo_raw: Path, demo_prepared: Path, tmp_path: Path, monkeypatch
+):
+    """The build's own audit is the gate: with the joint suppression reduced to the
+    small counts alone (no partner cells), the build stops before writing anything."""
+    import shutil
+
+    from datamed.pipeline import suppression
+    from datamed.pipeline.build import BuildError, build
+
+    out = tmp_path / "prepared"
+    shutil.copytree(demo_prepared, out)
+    before = (out / "manifest.json").read_bytes()
+
+    def primary_only(problem, rule, **_):
+        value = np.array(problem.value)
+        with np.errstate(invalid="ignore"):
+            masked = np.array(problem.hidden) | ((value >= 1) & (value < rule.threshold))
+        masked[list(problem.blanked)] = True
+        return masked
+
+    monkeypatch.setattr(suppression, "choose", primary_only)
+    with pytest.raises(BuildError, match="would disclose small counts") as failure:
+        build(demo_raw, out)
+    assert "exposed" in str(failure.value)
+    assert (out / "manifest.json").read_bytes() == before  # the previous prepared data is kept

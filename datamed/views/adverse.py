@@ -201,10 +201,17 @@ def summary_fr(p: Profile) -> str:
     """The plain-French summary for patients."""
     name = p.nom.lower()
     if p.masked:
-        return (
-            f"Entre 2014 et 2018, moins de {p.seuil} cas d'effets indésirables ont été déclarés en France pour "
-            f"« {name} ». Ce nombre trop faible n'est pas détaillé, pour protéger le secret médical."
+        # one status for every withheld count: the text must not say whether it is small
+        text = (
+            f"Le nombre de cas d'effets indésirables déclarés en France entre 2014 et 2018 pour « {name} » "
+            "n'est pas publié : il est masqué pour protéger le secret médical (il est faible, ou il permettrait "
+            "de retrouver un petit effectif par calcul)."
         )
+        shown = p.soc.filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True).head(3)
+        if not shown.is_empty():
+            parts = [f"{soc.lower()} ({fr_int(n)} cas)" for soc, n in shown.select("soc", "n_cas").rows()]
+            text += " Les classes d'organes les plus souvent touchées : " + ", ".join(parts) + "."
+        return text
     text = f"Entre 2014 et 2018, {fr_int(p.n_cas)} cas d'effets indésirables ont été déclarés en France pour « {name} »"
     if p.taux is not None and p.patients_par_an:
         text += (

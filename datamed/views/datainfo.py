@@ -256,6 +256,8 @@ def protection_table(store: Store) -> pl.DataFrame | None:
                 else fr_number(100 * entry["masquees"] / entry["cellules"], 1) + " %",
                 "Cas masqués (substances au total publié)": "—" if share is None else fr_number(share, 1) + " %",
                 "Cellules exposées (audit)": fr_int(checked.get("cellules_exposees", 0)) if audit else "non audité",
+                # the narrowest interval an attacker can compute for a withheld count that may be small
+                "Intervalle le plus étroit": fr_int(checked["largeur_min"]) if "largeur_min" in checked else "—",
             }
         )
     return pl.DataFrame(rows)
