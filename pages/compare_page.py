@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from datamed.core import disclosure
+from datamed.core.text import fr_column
 from datamed.present import charts
 from datamed.present.display import md_escape
 from datamed.ui import common
@@ -60,7 +61,7 @@ summary = pl.DataFrame(
         ],
     }
 )
-st.dataframe(summary, hide_index=True, alt="Cas, patients traités et taux de déclaration par substance")
+common.dataframe(summary, hide_index=True, alt="Cas, patients traités et taux de déclaration par substance")
 if any(p.masked for p in comp.profiles):
     st.info(disclosure.explanation_fr(seuil), icon=":material/lock:")
 
@@ -114,13 +115,11 @@ with tabs[2]:
                 key=f"cmp_{label}",
             )
             with st.expander("Tableau"):
-                st.dataframe(
+                common.dataframe(
                     frame.select(
                         pl.col("substance").alias("Substance"),
                         pl.col("classe").alias(label),
-                        pl.col("taux")
-                        .map_elements(adverse.fmt_rate, return_dtype=pl.String)
-                        .alias("Taux pour 100 000"),
+                        fr_column(frame, "taux", adverse.fmt_rate).alias("Taux pour 100 000"),
                     ),
                     hide_index=True,
                     alt=f"Taux par {label.lower()}",
@@ -140,7 +139,7 @@ with tabs[3]:
 
 st.subheader("Tableau détaillé", anchor=False)
 table = adverse.comparison_table(comp, seuil)
-st.dataframe(table, hide_index=True, alt="Comparaison détaillée par substance et classe d'organes")
+common.dataframe(table, hide_index=True, alt="Comparaison détaillée par substance et classe d'organes")
 st.download_button(
     "Télécharger le tableau (CSV, valeurs masquées)",
     adverse.comparison_csv(comp, seuil),

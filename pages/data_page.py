@@ -25,7 +25,7 @@ st.header("Catalogue", divider="gray")
 if catalogue.is_empty():
     st.info("Aucun jeu de données publiable dans les données préparées.")
 else:
-    st.dataframe(
+    common.dataframe(
         catalogue.with_columns(("?jeu=" + catalogue["jeu"]).alias("Adresse")),
         hide_index=True,
         column_config={
@@ -67,7 +67,7 @@ if choice:
         + (f" · clé : {', '.join(res.primary_key)}" if res.primary_key else "")
         + f" · adresse stable : `/{routes.DATA.url_path}?jeu={choice}`"
     )
-    st.dataframe(
+    common.dataframe(
         datainfo.columns_doc(store, choice),
         hide_index=True,
         alt=f"Colonnes du jeu {choice} avec leur type et leur description",
@@ -97,7 +97,7 @@ if protection is not None:
     st.header("Secret statistique (pharmacovigilance)", divider="gray")
     seuil = store.manifest.get("disclosure_threshold") or disclosure.DEFAULT_THRESHOLD
     st.markdown(disclosure.explanation_fr(seuil))
-    st.dataframe(
+    common.dataframe(
         protection,
         hide_index=True,
         alt="Par tableau de pharmacovigilance : cellules, cellules masquées, part des cas masqués et résultat de l'audit",
@@ -126,7 +126,7 @@ if history.is_empty():
         "journal des modifications) se crée avec `python -m datamed publish --out DOSSIER`, ou chaque jour avec `python -m datamed refresh`."
     )
 else:
-    st.dataframe(
+    common.dataframe(
         history,
         hide_index=True,
         alt="Publications successives : version, date, nombre de jeux et de lignes, jeux modifiés",
@@ -160,7 +160,7 @@ if info["missing"]:
         "Sources absentes du dossier brut (les sections correspondantes restent vides) : "
         + ", ".join(f"`{m}`" for m in info["missing"])
     )
-st.dataframe(
+common.dataframe(
     datainfo.sources_table(store),
     hide_index=True,
     alt="Fichiers sources avec date, lignes lues, lignes retenues et rejetées",
@@ -171,13 +171,13 @@ rejects = datainfo.rejects_table(store)
 if rejects.is_empty():
     st.success("Aucune ligne rejetée : toutes les lignes non vides des fichiers sources ont été lues.")
 else:
-    st.dataframe(rejects, hide_index=True, alt="Lignes rejetées avec fichier, numéro de ligne et motif")
+    common.dataframe(rejects, hide_index=True, alt="Lignes rejetées avec fichier, numéro de ligne et motif")
 
 columns = datainfo.columns_table(store)
 if not columns.is_empty():
     st.subheader("Colonnes inspectées (pharmacovigilance)")
     st.caption("Chaque colonne est examinée avant usage ; une colonne « inutilisable » n'est jamais représentée.")
-    st.dataframe(columns, hide_index=True, alt="Verdict sur chaque colonne des fichiers de pharmacovigilance")
+    common.dataframe(columns, hide_index=True, alt="Verdict sur chaque colonne des fichiers de pharmacovigilance")
 
 if info["ignored"]:
     with st.expander(f"Fichiers non utilisés ({len(info['ignored'])})"):

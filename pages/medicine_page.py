@@ -152,7 +152,7 @@ st.header("Présentations, prix et remboursement", divider="gray")
 if med.presentations.is_empty():
     st.info("Aucune présentation (boîte) n'est publiée pour ce médicament.")
 else:
-    st.dataframe(
+    common.dataframe(
         display.presentations_table(med.presentations),
         hide_index=True,
         alt="Présentations du médicament avec codes CIP, prix et taux de remboursement",
@@ -185,7 +185,7 @@ if med.smr.is_empty() and med.asmr.is_empty():
     st.info("Aucun avis de la commission de la transparence n'est publié pour ce médicament.")
 if not med.smr.is_empty():
     st.markdown("**Service médical rendu (SMR)** : l'intérêt du médicament, qui fonde son remboursement.")
-    st.dataframe(
+    common.dataframe(
         display.has_table(med.smr, "valeur_smr", "libelle_smr"),
         hide_index=True,
         column_config=link_col,
@@ -193,7 +193,7 @@ if not med.smr.is_empty():
     )
 if not med.asmr.is_empty():
     st.markdown("**Amélioration du service médical rendu (ASMR)** : le progrès apporté, de I (majeur) à V (absent).")
-    st.dataframe(
+    common.dataframe(
         display.has_table(med.asmr, "valeur_asmr", "libelle_asmr"),
         hide_index=True,
         column_config=link_col,
@@ -214,7 +214,7 @@ st.header("Disponibilité", divider="gray")
 dispo_date = fr_date(med.snapshots.get(DS.DISPONIBILITES))
 st.markdown(f"**Situation au {dispo_date}** : {display.status_markdown(med.status_now)}")
 if not med.availability_current.is_empty():
-    st.dataframe(
+    common.dataframe(
         display.availability_table(med.availability_current),
         hide_index=True,
         column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
@@ -264,7 +264,7 @@ if not episodes.is_empty():
             charts.episode_timeline(dated, med.snapshots.get(DS.DISPONIBILITES), desc), alt=desc, key="med_timeline"
         )
     with st.expander(f"Historique des épisodes ({episodes.height})"):
-        st.dataframe(
+        common.dataframe(
             display.episodes_table(episodes),
             hide_index=True,
             column_config={"Page ANSM": st.column_config.LinkColumn(display_text="Page ANSM")},
@@ -291,7 +291,7 @@ if holder_sites:
         st.markdown(f"**{md_escape(holder)}** : {len(frame)} site(s) connu(s)")
         desc = f"Carte des sites industriels connus de {holder} en France."
         st.pydeck_chart(maps.france_deck(store, frame, "points"), key=f"sites_{holder}", alt=desc, height=320)
-        st.dataframe(sites.site_table(frame), hide_index=True, alt=f"Sites connus de {holder}")
+        common.dataframe(sites.site_table(frame), hide_index=True, alt=f"Sites connus de {holder}")
     st.page_link(routes.SITES.file, label="Voir la carte de tous les sites", icon=":material/factory:")
 
 # --- safety information -------------------------------------------------------------

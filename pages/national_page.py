@@ -3,7 +3,7 @@
 import streamlit as st
 
 from datamed.core import disclosure
-from datamed.core.text import fr_int
+from datamed.core.text import fr_column, fr_int
 from datamed.present import charts
 from datamed.ui import common, routes
 from datamed.views import adverse
@@ -27,10 +27,10 @@ with tabs[0]:
     desc = "Nombre de paires cas-substance déclarées par année, de 2014 à 2018, toutes substances confondues."
     st.altair_chart(charts.cases_by_year(nat.annee, desc), alt=desc, key="nat_year")
     with st.expander("Tableau"):
-        st.dataframe(
+        common.dataframe(
             nat.annee.select(
                 nat.annee["annee"].cast(str).alias("Année"),
-                nat.annee["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
+                fr_column(nat.annee, "n_cas", fr_int).alias("Cas"),
             ),
             hide_index=True,
             alt="Cas par année",
@@ -39,11 +39,11 @@ with tabs[1]:
     desc = "Part des paires cas-substance par classe d'organes (SOC), toutes substances confondues."
     st.altair_chart(charts.soc_bars(nat.soc, desc, limit=27), alt=desc, key="nat_soc")
     with st.expander("Tableau"):
-        st.dataframe(
+        common.dataframe(
             nat.soc.select(
                 nat.soc["soc"].alias("Classe d'organes"),
-                nat.soc["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
-                nat.soc["part_cas"].map_elements(adverse.fmt_pct, return_dtype=str).alias("Part des cas"),
+                fr_column(nat.soc, "n_cas", fr_int).alias("Cas"),
+                fr_column(nat.soc, "part_cas", adverse.fmt_pct).alias("Part des cas"),
             ),
             hide_index=True,
             alt="Cas par classe d'organes",
@@ -59,11 +59,11 @@ with tabs[2]:
                 key=f"nat_{label}",
             )
             with st.expander("Tableau"):
-                st.dataframe(
+                common.dataframe(
                     frame.select(
                         frame["classe"].alias(label),
-                        frame["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
-                        frame["part_cas"].map_elements(adverse.fmt_pct, return_dtype=str).alias("Part"),
+                        fr_column(frame, "n_cas", fr_int).alias("Cas"),
+                        fr_column(frame, "part_cas", adverse.fmt_pct).alias("Part"),
                     ),
                     hide_index=True,
                     alt=f"Cas par {label.lower()}",
@@ -73,10 +73,10 @@ with tabs[3]:
     labels = adverse.substance_choices(store)
     top = nat.top.select(
         nat.top["ei_id"].replace_strict(labels, default=nat.top["nom"]).alias("Substance"),
-        nat.top["n_cas"].map_elements(fr_int, return_dtype=str).alias("Cas"),
-        nat.top["taux"].map_elements(adverse.fmt_rate, return_dtype=str).alias("Cas pour 100 000 patients"),
+        fr_column(nat.top, "n_cas", fr_int).alias("Cas"),
+        fr_column(nat.top, "taux", adverse.fmt_rate).alias("Cas pour 100 000 patients"),
     )
-    event = st.dataframe(
+    event = common.dataframe(
         top,
         hide_index=True,
         on_select="rerun",

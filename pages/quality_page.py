@@ -27,7 +27,7 @@ else:
     desc = "Score de qualité sur 100 de chaque source, du plus faible au plus élevé"
     st.altair_chart(charts.score_bars(scores, "source", "score", desc, "Score sur 100", 100), alt=desc, key="scores")
     with st.expander("Tableau des scores"):
-        st.dataframe(
+        common.dataframe(
             qv.scores_display(scores),
             hide_index=True,
             alt="Score de qualité par source, avec le nombre de contrôles réussis et en échec",
@@ -47,7 +47,7 @@ else:
             "Aucun contrôle en échec pour cette sélection." if not show_all else "Aucun contrôle pour cette sélection."
         )
     else:
-        st.dataframe(
+        common.dataframe(
             qv.checks_display(table),
             hide_index=True,
             column_config={"Lignes": st.column_config.LinkColumn("Lignes", display_text="voir")},
@@ -76,7 +76,7 @@ else:
         if fails.is_empty():
             st.success("Aucune ligne en échec.")
         else:
-            st.dataframe(
+            common.dataframe(
                 fails.rename({"cle": "Clé", "ligne": "Ligne du fichier source", "detail": "Détail"}),
                 hide_index=True,
                 alt="Lignes en échec du contrôle choisi, avec leur clé, leur numéro de ligne et le détail",
@@ -89,7 +89,7 @@ summary = qv.evolution_summary(store)
 if summary.is_empty():
     st.info("Aucune évolution relevée : un seul instantané par fichier, et pas de construction précédente à comparer.")
 else:
-    st.dataframe(
+    common.dataframe(
         summary.rename(
             {
                 "jeu": "Jeu",
@@ -109,7 +109,7 @@ else:
         placeholder="Choisissez un changement",
     )
     if change:
-        st.dataframe(qv.evolution(store, change), hide_index=True, alt=f"Détail des changements : {change}")
+        common.dataframe(qv.evolution(store, change), hide_index=True, alt=f"Détail des changements : {change}")
 
 st.header("Liaisons entre bases", divider="gray")
 links = qv.links(store)
@@ -124,7 +124,9 @@ else:
         alt=desc,
         key="links",
     )
-    st.dataframe(qv.links_display(links), hide_index=True, alt="Liaisons entre bases : couverture, méthodes et scores")
+    common.dataframe(
+        qv.links_display(links), hide_index=True, alt="Liaisons entre bases : couverture, méthodes et scores"
+    )
     names = dict(links.select("lien", "libelle").rows())
     lien = common.url_selectbox(
         "Détail d'une liaison",
@@ -153,7 +155,7 @@ else:
             )
             st.altair_chart(chart, alt=desc, key="bands")
             with st.expander("Tableau des tranches de score"):
-                st.dataframe(
+                common.dataframe(
                     bands.select("tranche", "n").rename({"tranche": "Tranche de score", "n": "Éléments"}),
                     hide_index=True,
                     alt=desc,
@@ -165,7 +167,7 @@ else:
             st.markdown(
                 f"Éléments non reliés ({fr_int(missing.height)}, les plus importants d'abord), avec des suggestions :"
             )
-            st.dataframe(
+            common.dataframe(
                 qv.unmatched_display(missing), hide_index=True, alt="Éléments non reliés avec leurs suggestions"
             )
 

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from datamed.core.text import fr_date, fr_int, fr_number, fr_plural
+from datamed.core.text import fr_column, fr_date, fr_int, fr_number, fr_plural
 from datamed.present import charts
 from datamed.ui import common, routes
 from datamed.views import shortages
@@ -100,7 +100,7 @@ if tabs[0].open:
                 charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}"
             )
             with st.expander("Tableau"):
-                st.dataframe(
+                common.dataframe(
                     data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc
                 )
 if tabs[1].open:
@@ -112,7 +112,7 @@ if tabs[1].open:
             desc = "Nombre d'épisodes commencés par mois ; en gris, les mois où la date connue est une date de mise à jour."
             st.altair_chart(charts.monthly_bars(months, desc), alt=desc, key="months")
             with st.expander("Tableau"):
-                st.dataframe(
+                common.dataframe(
                     months.select(
                         pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
                         pl.col("episodes").alias("Épisodes"),
@@ -150,7 +150,7 @@ if tabs[2].open:
             desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
             st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
             with st.expander("Tableau"):
-                st.dataframe(
+                common.dataframe(
                     km.frame().rename(
                         {
                             "jours": "Jours",
@@ -164,13 +164,12 @@ if tabs[2].open:
                 )
             if not by_class.is_empty():
                 st.markdown("**Durée médiane par classe ATC**")
-                st.dataframe(
+                common.dataframe(
                     by_class.select(
                         pl.col("classe").alias("Classe ATC"),
                         pl.col("episodes").alias("Épisodes"),
                         pl.col("retours_observes").alias("Retours observés"),
-                        pl.col("mediane_jours")
-                        .map_elements(lambda d: f"{fr_int(d)} jours", return_dtype=pl.String)
+                        fr_column(by_class, "mediane_jours", lambda d: f"{fr_int(d)} jours")
                         .fill_null("non estimable")
                         .alias("Médiane"),
                     ),
@@ -188,17 +187,14 @@ if tabs[3].open:
         shown = cur.select(
             pl.col("cis").alias("CIS"),
             pl.col("denomination").fill_null("(absent du catalogue)").alias("Médicament"),
-            pl.col("statut").map_elements(shortages.status_label, return_dtype=pl.String).alias("Statut"),
-            pl.col("date_debut").map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias("Début"),
-            pl.col("date_mise_a_jour")
-            .map_elements(fr_date, return_dtype=pl.String)
-            .fill_null("—")
-            .alias("Mise à jour"),
+            fr_column(cur, "statut", shortages.status_label).alias("Statut"),
+            fr_column(cur, "date_debut", fr_date).fill_null("—").alias("Début"),
+            fr_column(cur, "date_mise_a_jour", fr_date).fill_null("—").alias("Mise à jour"),
             pl.when(pl.col("mitm")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("MITM"),
             pl.col("code_atc").fill_null("—").alias("ATC"),
             pl.col("lien_ansm").alias("Page ANSM"),
         )
-        event = st.dataframe(
+        event = common.dataframe(
             shown,
             hide_index=True,
             on_select="rerun",
@@ -233,7 +229,7 @@ if tabs[4].open:
                     "Libellés de classe non reliés à un code ATC (comptés à part) : " + ", ".join(unmapped) + "."
                 )
             with st.expander("Tableau (toutes les classes)"):
-                st.dataframe(
+                common.dataframe(
                     hist.select(
                         pl.col("annee").alias("Année"),
                         pl.col("libelle_source").alias("Classe (libellé source)"),
@@ -255,19 +251,19 @@ if tabs[5].open:
                 "Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois."
             )
             st.markdown(view.text)
-            st.dataframe(
+            common.dataframe(
                 view.metrics.select(
                     pl.col("indicateur").alias("Indicateur"),
-                    pl.col("modele").map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String).alias("Modèle"),
-                    pl.col("reference")
-                    .map_elements(lambda x: fr_number(x, 4), return_dtype=pl.String)
-                    .alias("Référence (épisode dans les 12 mois)"),
+                    fr_column(view.metrics, "modele", lambda x: fr_number(x, 4)).alias("Modèle"),
+                    fr_column(view.metrics, "reference", lambda x: fr_number(x, 4)).alias(
+                        "Référence (épisode dans les 12 mois)"
+                    ),
                 ),
                 hide_index=True,
                 alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
             )
             with st.expander("Calibration (par décile de risque prédit)"):
-                st.dataframe(
+                common.dataframe(
                     view.calibration,
                     hide_index=True,
                     alt="Calibration : risque prédit moyen et fréquence observée par décile",
@@ -279,9 +275,7 @@ if tabs[5].open:
                 top = view.top.select(
                     pl.col("cis").alias("CIS"),
                     pl.col("denomination").alias("Médicament"),
-                    (pl.col("probabilite") * 100)
-                    .map_elements(lambda x: f"{fr_number(x, 1)} %", return_dtype=pl.String)
-                    .alias("Risque à 6 mois"),
+                    fr_column(view.top, "probabilite", lambda x: f"{fr_number(100 * x, 1)} %").alias("Risque à 6 mois"),
                     pl.concat_str(
                         [pl.col("facteur_1"), pl.col("facteur_2"), pl.col("facteur_3")],
                         separator=" ; ",
@@ -292,7 +286,7 @@ if tabs[5].open:
                     .otherwise(pl.lit("non"))
                     .alias("Épisode en cours"),
                 )
-                event = st.dataframe(
+                event = common.dataframe(
                     top,
                     hide_index=True,
                     on_select="rerun",

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from datamed.core.text import fr_int, fr_number, fr_plural
+from datamed.core.text import fr_column, fr_int, fr_number, fr_plural
 from datamed.datasets import DS
 from datamed.present import charts, maps
 from datamed.ui import common
@@ -99,7 +99,7 @@ if selected:
 tabs = st.tabs(["Tableau des sites", "Par département", "Dans le monde (FDA)"], key="onglet", bind="query-params")
 if tabs[0].open:
     with tabs[0]:
-        st.dataframe(
+        common.dataframe(
             sites.site_table(frame),
             hide_index=True,
             alt="Sites affichés sur la carte, avec type, activités, commune et source",
@@ -107,7 +107,7 @@ if tabs[0].open:
 if tabs[1].open:
     with tabs[1]:
         counts = sites.by_departement(frame, store)
-        st.dataframe(
+        common.dataframe(
             counts.select(
                 pl.col("code").alias("Département"),
                 pl.col("nom").fill_null("").alias("Nom"),
@@ -140,7 +140,7 @@ if tabs[2].open:
                 alt=desc_w,
                 key="monde",
             )
-            st.dataframe(
+            common.dataframe(
                 world.select(
                     pl.col("country_name").alias("Pays"),
                     pl.col("n_establishments").alias("Établissements"),
@@ -166,13 +166,13 @@ if where:
         st.warning(found.message)
     if not found.results.is_empty():
         st.markdown(f"Les pharmacies les plus proches de **{found.place}** dans ces listes :")
-        st.dataframe(
+        common.dataframe(
             found.results.select(
                 pl.col("nom").alias("Pharmacie"),
                 pl.col("commune").fill_null("—").alias("Commune"),
-                pl.col("distance_km")
-                .map_elements(lambda d: f"{fr_number(d, 1)} km", return_dtype=pl.String)
-                .alias("Distance à vol d'oiseau"),
+                fr_column(found.results, "distance_km", lambda d: f"{fr_number(d, 1)} km").alias(
+                    "Distance à vol d'oiseau"
+                ),
                 pl.col("source").alias("Source"),
             ),
             hide_index=True,

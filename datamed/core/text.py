@@ -7,6 +7,8 @@ import re
 import unicodedata
 from datetime import date
 
+import polars as pl
+
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -85,3 +87,15 @@ def fr_snapshot(value: str | None) -> str:
 def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
     word = singular if n < 2 else (plural or singular + "s")
     return f"{fr_int(n)} {word}"
+
+
+def fr_column(frame: pl.DataFrame, column: str, fn, *, skip_nulls: bool = True) -> pl.Series:
+    """``fn`` (a French formatter) over a column, as a String Series named ``column``.
+
+    Plain Python over the column's values, never a Python function run inside polars
+    (``map_elements``): such a call, on a page, can deadlock the server against
+    another session's Arrow or pandas conversion (issue 12). Page tables are small.
+    """
+    values = frame[column].to_list()
+    out = [None if v is None and skip_nulls else fn(v) for v in values]
+    return pl.Series(column, out, dtype=pl.String)

@@ -12,6 +12,8 @@ from datetime import date
 import altair as alt
 import polars as pl
 
+from datamed.core.text import fr_column
+
 FONT = "Source Sans Pro, sans-serif"
 PALETTE = ["#1f5fa8", "#d9822b", "#2e8540", "#8e44ad", "#6b6b6b"]
 
@@ -31,12 +33,12 @@ def fr_label(x: float | None, decimals: int = 1) -> str | None:
 def _labelled(frame: pl.DataFrame, value: str, decimals: int = 1) -> pl.DataFrame:
     return frame.with_columns(
         pl.col(value).round(decimals).alias("valeur"),
-        pl.col(value).map_elements(lambda x: fr_label(x, decimals), return_dtype=pl.String).alias("etiquette"),
+        fr_column(frame, value, lambda x: fr_label(x, decimals)).alias("etiquette"),
     )
 
 
 def _base(frame: pl.DataFrame, description: str) -> alt.Chart:
-    return alt.Chart(frame.to_pandas(), description=description)
+    return alt.Chart(frame.to_arrow(), description=description)  # Arrow, never pandas (issue 12)
 
 
 def _finish(chart) -> alt.LayerChart:
@@ -180,10 +182,7 @@ def forest(
     """ROR with 95 % CI per organ class and substance, log scale, reference line at 1."""
     data = frame.filter(pl.col("ror").is_not_null() & (pl.col("ror") > 0) & pl.col("ror_ic_bas").is_not_null())
     data = data.with_columns(
-        [
-            pl.col(c).map_elements(lambda x: fr_label(x, 2), return_dtype=pl.String).alias(f"{c}_txt")
-            for c in ("ror", "ror_ic_bas", "ror_ic_haut")
-        ]
+        [fr_column(data, c, lambda x: fr_label(x, 2)).alias(f"{c}_txt") for c in ("ror", "ror_ic_bas", "ror_ic_haut")]
     )
     base = _base(data, description)
     y = alt.Y("soc:N", title=None, axis=alt.Axis(labelLimit=420, labelOverlap=False))
@@ -219,7 +218,7 @@ def forest(
             alt.Tooltip("ror_ic_haut_txt:N", title="IC haut"),
         ],
     )
-    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_pandas()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
+    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_arrow()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
     return _finish((rule + points + one).properties(height=alt.Step(14)))
 
 

@@ -10,7 +10,7 @@ import re
 
 import polars as pl
 
-from datamed.core.text import fr_date, fr_euro, fr_int
+from datamed.core.text import fr_column, fr_date, fr_euro, fr_int
 
 STATUS_BADGES = {  # label, Streamlit colour, Material icon
     1: ("Rupture de stock", "red", "error"),
@@ -41,11 +41,7 @@ STATUT_BDM = {"Alerte": "Alerte de sécurité", "Warning disponibilité": "Alert
 
 def _dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(
-        [
-            pl.col(c).map_elements(fr_date, return_dtype=pl.String).fill_null("—").alias(c)
-            for c in columns
-            if c in frame.columns
-        ]
+        [fr_column(frame, c, fr_date).fill_null("—").alias(c) for c in columns if c in frame.columns]
     )
 
 
@@ -54,14 +50,11 @@ def presentations_table(pres: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame()
     return (
         pres.with_columns(
-            pl.col("taux_remboursement")
-            .map_elements(
-                lambda r: " ; ".join(f"{x} %" for x in r) if r is not None and len(r) else "Non remboursé",
-                return_dtype=pl.String,
-            )
-            .alias("taux"),
+            fr_column(
+                pres, "taux_remboursement", lambda r: " ; ".join(f"{x} %" for x in r) if r else "Non remboursé"
+            ).alias("taux"),
             *[
-                pl.col(c).map_elements(fr_euro, return_dtype=pl.String).fill_null("—").alias(c)
+                fr_column(pres, c, fr_euro).fill_null("—").alias(c)
                 for c in ("prix_medicament_euro", "prix_public_euro", "honoraires_dispensation_euro")
             ],
             pl.col("agrement_collectivites")
@@ -101,8 +94,9 @@ def has_table(frame: pl.DataFrame, value_col: str, label_col: str) -> pl.DataFra
 def availability_table(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.is_empty():
         return pl.DataFrame()
-    return frame.pipe(_dates, ["date_debut", "date_mise_a_jour", "date_remise_dispo", "snapshot"]).select(
-        pl.col("code_statut").map_elements(status_label, return_dtype=pl.String).alias("Statut"),
+    frame = frame.pipe(_dates, ["date_debut", "date_mise_a_jour", "date_remise_dispo", "snapshot"])
+    return frame.select(
+        fr_column(frame, "code_statut", status_label).alias("Statut"),
         pl.col("cip13").fill_null("Toutes les présentations").alias("Présentation (CIP13)"),
         pl.col("date_debut").alias("Début"),
         pl.col("date_mise_a_jour").alias("Mise à jour"),

@@ -8,7 +8,7 @@ from datamed.core import disclosure
 from datamed.core.text import fr_int
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import routes
+from datamed.ui import common, routes
 from datamed.views import adverse
 
 METHOD_FR = (
@@ -57,7 +57,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             desc = f"Part des cas par classe d'organes pour {p.label}, de la plus fréquente à la moins fréquente."
             st.altair_chart(charts.soc_bars(p.soc, desc), alt=desc, key=f"{key}_soc")
         with st.expander("Tableau (toutes les classes, avec disproportionnalité)"):
-            st.dataframe(adverse.soc_table(p), hide_index=True, alt=f"Cas par classe d'organes pour {p.label}")
+            common.dataframe(adverse.soc_table(p), hide_index=True, alt=f"Cas par classe d'organes pour {p.label}")
     with tabs[1]:
         cols = st.columns(2)
         for col, frame, label in ((cols[0], p.age, "Classe d'âge"), (cols[1], p.sexe, "Sexe")):
@@ -68,7 +68,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
                     desc = f"Cas pour 100 000 patients traités par {label.lower()} pour {p.label}."
                     st.altair_chart(charts.strata_bars(frame, "classe", desc), alt=desc, key=f"{key}_{label}")
                 with st.expander("Tableau"):
-                    st.dataframe(
+                    common.dataframe(
                         adverse.strata_table(frame, label, p.seuil), hide_index=True, alt=f"{label} : cas et taux"
                     )
     with tabs[2]:
@@ -78,7 +78,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             desc = f"Taux de cas déclarés pour 100 000 patients traités, par année de 2014 à 2018, pour {p.label}, avec intervalle de confiance."
             st.altair_chart(charts.trend(p.annee, desc), alt=desc, key=f"{key}_trend")
         with st.expander("Tableau"):
-            st.dataframe(
+            common.dataframe(
                 adverse.strata_table(
                     p.annee.with_columns(p.annee["annee"].cast(str).alias("classe")), "Année", p.seuil
                 ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from datamed.core import config
@@ -223,3 +224,13 @@ def url_multiselect(
 def param(name: str) -> str | None:
     value = st.query_params.get(name)
     return value.strip() if isinstance(value, str) else None
+
+
+def dataframe(data, **kwargs):
+    """``st.dataframe`` for every table of the app: a polars frame goes to Streamlit as an
+    Arrow table. Streamlit converts a polars frame through pandas (``to_pandas``), which
+    can deadlock against another session's polars call on the same frame (issue 12);
+    Arrow is zero-copy and does not."""
+    if isinstance(data, pl.DataFrame):
+        data = data.to_arrow()
+    return st.dataframe(data, **kwargs)

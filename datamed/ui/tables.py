@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from datamed.present.display import specialities_table
-from datamed.ui import routes
+from datamed.ui import common, routes
 
 
 def speciality_table(frame: pl.DataFrame, key: str, alt: str) -> None:
@@ -15,7 +15,7 @@ def speciality_table(frame: pl.DataFrame, key: str, alt: str) -> None:
         st.info("Aucun médicament ne correspond à ces critères.")
         return
     shown = specialities_table(frame)
-    event = st.dataframe(
+    event = common.dataframe(
         shown,
         hide_index=True,
         on_select="rerun",

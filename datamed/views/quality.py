@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from datamed.core.text import fr_int, fr_number, fr_percent
+from datamed.core.text import fr_column, fr_int, fr_number, fr_percent
 from datamed.datasets import DS, quality
 from datamed.datasets.quality import CATEGORIES
 from datamed.store import Store
@@ -114,7 +114,7 @@ def scores_display(scores: pl.DataFrame) -> pl.DataFrame:
     """The score table with French number formats (the chart's table alternative)."""
     return scores.select(
         pl.col("source").alias("Source"),
-        pl.col("score").map_elements(_fr_score, return_dtype=pl.String).alias("Score (sur 100)"),
+        fr_column(scores, "score", _fr_score).alias("Score (sur 100)"),
         pl.col("n_controles").alias("Contrôles"),
         pl.col("n_reussis").alias("Réussis"),
         pl.col("n_echecs_controles").alias("En échec"),
@@ -129,22 +129,22 @@ def checks_display(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("categorie").alias("Catégorie"),
         pl.col("gravite").alias("Gravité"),
         pl.col("statut").alias("Statut"),
-        pl.col("n_verifies").map_elements(fr_int, return_dtype=pl.String).alias("Vérifiés"),
-        pl.col("n_echecs").map_elements(fr_int, return_dtype=pl.String).alias("Échecs"),
-        pl.col("taux_echec").map_elements(fr_percent, return_dtype=pl.String).alias("Taux d'échec"),
+        fr_column(table, "n_verifies", fr_int).alias("Vérifiés"),
+        fr_column(table, "n_echecs", fr_int).alias("Échecs"),
+        fr_column(table, "taux_echec", fr_percent).alias("Taux d'échec"),
         ("?controle=" + pl.col("id")).alias("Lignes"),
     )
 
 
 def links_display(links: pl.DataFrame) -> pl.DataFrame:
-    def ints(c: str) -> pl.Expr:
-        return pl.col(c).map_elements(fr_int, return_dtype=pl.String)
+    def ints(c: str) -> pl.Series:
+        return fr_column(links, c, fr_int)
 
-    def pct(c: str) -> pl.Expr:
-        return pl.col(c).map_elements(fr_percent, return_dtype=pl.String, skip_nulls=False)
+    def pct(c: str) -> pl.Series:
+        return fr_column(links, c, fr_percent, skip_nulls=False)
 
-    def score(c: str) -> pl.Expr:
-        return pl.col(c).map_elements(_fr_score, return_dtype=pl.String, skip_nulls=False)
+    def score(c: str) -> pl.Series:
+        return fr_column(links, c, _fr_score, skip_nulls=False)
 
     return links.select(
         pl.col("libelle").alias("Liaison"),
@@ -166,9 +166,6 @@ def unmatched_display(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         pl.col("element").alias("Élément"),
         pl.col("libelle").fill_null("").alias("Libellé"),
-        pl.col("poids")
-        .map_elements(lambda x: fr_int(int(round(x))), return_dtype=pl.String, skip_nulls=True)
-        .fill_null("—")
-        .alias("Poids"),
+        fr_column(frame, "poids", lambda x: fr_int(int(round(x)))).fill_null("—").alias("Poids"),
         pl.col("suggestions").alias("Suggestions"),
     )
