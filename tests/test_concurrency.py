@@ -122,3 +122,30 @@ def test_views_formatted_from_many_threads_at_once_never_hang(real_prepared):
     except subprocess.TimeoutExpired:
         pytest.fail("the threads hung: a polars deadlock on the request path")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_production_settings_hide_error_details():
+    """An unexpected error shows a generic message, never a traceback, in the browser;
+    the toolbar offers no developer options; no usage statistics leave the server."""
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["toolbarMode"] in ("minimal", "viewer")
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_cached_data_versions_are_evicted(demo_prepared):
+    """Each refresh opens a new data version; only the last two stay in memory."""
+    import gc
+    import weakref
+
+    from datamed.ui import common
+
+    common._open_store.clear()
+    refs = [weakref.ref(common._open_store(str(demo_prepared), float(stamp))) for stamp in range(6)]
+    gc.collect()
+    alive = [r for r in refs if r() is not None]
+    assert len(alive) == common.CACHED_VERSIONS
+    assert refs[-1]() is not None and refs[0]() is None  # the newest kept, the oldest gone
+    common._open_store.clear()

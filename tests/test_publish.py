@@ -714,3 +714,50 @@ def test_real_readme_names_rejected_lines_and_corrected_values(real_release, rea
     assert undated
     for source in undated:
         assert f"| `{source['path']}` | non daté |" in readme, source["path"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(demo_prepared, tmp_path):
+    """OWASP CSV injection: in the release CSV and the app's downloads, a text cell that
+    starts with =, +, -, @, a tab or a carriage return gets a leading apostrophe;
+    numbers (negative ones too) and the Parquet file keep the exact value."""
+    from datamed.core.text import csv_safe
+    from datamed.store import Store
+    from datamed.views import datainfo
+
+    frame = pl.DataFrame(
+        {
+            "texte": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok", None, "a=b"],
+            "nombre": [-1, 2, 3, 4, 5, 6, 7, 8, 9],
+        }
+    )
+    safe = csv_safe(frame)
+    assert safe["texte"].to_list() == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "ok",
+        None,
+        "a=b",
+    ]
+    assert safe["nombre"].to_list() == frame["nombre"].to_list()
+    # the app's download and the release go through it
+    prepared = Path(shutil.copytree(demo_prepared, tmp_path / "prepared"))
+    path = prepared / "specialites.parquet"
+    specs = pl.read_parquet(path)
+    specs = specs.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("=1+1"))
+        .otherwise(pl.col("denomination"))
+        .alias("denomination")
+    )
+    specs.write_parquet(path)
+    csv_text = datainfo.export_bytes(Store(prepared), "specialites", "csv").decode("utf-8")
+    assert "'=1+1" in csv_text and "\n=1+1" not in csv_text
+    release = publish(prepared, tmp_path / "releases", today=TODAY)
+    released = (release.folder / "data" / "specialites.csv").read_text(encoding="utf-8")
+    assert "'=1+1" in released
+    assert pl.read_parquet(release.folder / "data" / "specialites.parquet")["denomination"][0] == "=1+1"
+    assert "injection" in (release.folder / "README.md").read_text(encoding="utf-8")

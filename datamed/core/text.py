@@ -99,3 +99,17 @@ def fr_column(frame: pl.DataFrame, column: str, fn, *, skip_nulls: bool = True) 
     values = frame[column].to_list()
     out = [None if v is None and skip_nulls else fn(v) for v in values]
     return pl.Series(column, out, dtype=pl.String)
+
+
+FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet may execute as a formula (OWASP, CSV injection)
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` ready to be written as CSV: a text cell that starts with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so that a
+    spreadsheet shows it as text instead of running it (OWASP's guidance on CSV
+    injection). Numbers and dates are left alone; native polars expressions only."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text
+    )

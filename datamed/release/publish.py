@@ -38,7 +38,7 @@ import polars as pl
 from datamed import __version__, audit
 from datamed.core import disclosure
 from datamed.core.rule import SOURCE_FLOOR, ProtectionRule
-from datamed.core.text import fr_int
+from datamed.core.text import csv_safe, fr_int
 from datamed.datasets import DS
 from datamed.datasets.public import public_frame, table_schema, unpublished
 from datamed.datasets.registry import INTERNAL_COLUMNS, Dataset
@@ -322,6 +322,10 @@ def readme_markdown(
         "Chaque jeu de données est fourni en CSV (UTF-8, séparateur virgule, en-tête, dates AAAA-MM-JJ, valeurs multiples séparées par « | ») "
         "et en Parquet, décrit par un schéma de table dans `datapackage.json` (format Frictionless Data Package : types, descriptions, contraintes, clés).",
         "",
+        "Dans les CSV, une cellule de texte qui commence par `=`, `+`, `-`, `@`, une tabulation ou un retour chariot est précédée d'une apostrophe, "
+        "pour qu'un tableur l'affiche comme du texte au lieu de l'exécuter comme une formule (recommandation de l'OWASP contre l'injection "
+        "de formules) ; le fichier Parquet garde la valeur exacte.",
+        "",
         "| Jeu de données | Description | Lignes |",
         "|---|---|--:|",
         *[f"| `{r['name']}` | {r['description']} | {fr_int(r['x-rows'])} |" for r in resources],
@@ -454,7 +458,7 @@ def publish(
         resources = []
         for name, frame in frames.items():
             res = BY_NAME[name]
-            frame.write_csv(tmp / "data" / f"{name}.csv", date_format="%Y-%m-%d", null_value="")
+            csv_safe(frame).write_csv(tmp / "data" / f"{name}.csv", date_format="%Y-%m-%d", null_value="")
             frame.write_parquet(tmp / "data" / f"{name}.parquet", compression="zstd")
             fks, broken = _holding_foreign_keys(res, frame, frames)
             pk_ok = _pk_unique(res, frame)

@@ -29,12 +29,18 @@ MAINTENANCE = (
 )
 
 
-@st.cache_resource(show_spinner="Chargement des données…")
+# keyed on the data version (the manifest's time stamp); after a refresh the new
+# version is opened and, beyond the last two (the one pages are still reading while
+# the new one loads), older ones are evicted: memory stays flat over refreshes
+CACHED_VERSIONS = 2
+
+
+@st.cache_resource(show_spinner="Chargement des données…", max_entries=CACHED_VERSIONS)
 def _open_store(prepared: str, stamp: float) -> Store:
     return Store(Path(prepared))
 
 
-@st.cache_resource(show_spinner="Construction de l'index de recherche…")
+@st.cache_resource(show_spinner="Construction de l'index de recherche…", max_entries=CACHED_VERSIONS)
 def _open_index(prepared: str, stamp: float) -> SearchIndex:
     return SearchIndex.from_store(_open_store(prepared, stamp))
 

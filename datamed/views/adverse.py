@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from datamed.core import disclosure
-from datamed.core.text import fr_int, fr_number
+from datamed.core.text import csv_safe, fr_int, fr_number
 from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
 from datamed.datasets import DS
 from datamed.store import Store
@@ -383,7 +383,7 @@ def comparison_csv(c: Comparison, seuil: int) -> bytes:
     table = comparison_table(c, seuil)
     if table.is_empty():
         return b""
-    table.write_csv(buf, separator=";")
+    csv_safe(table).write_csv(buf, separator=";")
     header = (
         f"# DataMed - comparaison de profils d'effets indésirables ({PERIOD}) - valeurs masquées sous {seuil} cas\n"
     )

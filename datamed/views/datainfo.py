@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed.core.text import fr_date, fr_int, fr_number, fr_snapshot
+from datamed.core.text import csv_safe, fr_date, fr_int, fr_number, fr_snapshot
 from datamed.datasets import DS, registry
 from datamed.datasets import quality as quality_scores
 from datamed.datasets.public import public_frame, table_schema, unpublished
@@ -183,7 +183,7 @@ def export_bytes(store: Store, name: str, kind: str) -> bytes:
     frame = public_table(store, name)
     buf = io.BytesIO()
     if kind == "csv":
-        frame.write_csv(buf, date_format="%Y-%m-%d", null_value="")
+        csv_safe(frame).write_csv(buf, date_format="%Y-%m-%d", null_value="")
     elif kind == "parquet":
         frame.write_parquet(buf, compression="zstd")
     else:
