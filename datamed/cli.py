@@ -23,6 +23,8 @@ EXIT_CODES = (
     "4 stopped by the disclosure gate, 5 another refresh is running"
 )
 
+EXIT_GATE = 3
+
 
 def _err(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
@@ -65,16 +67,42 @@ def _fixes(rejected: int, corrected: int) -> str:
 
 
 def cmd_build(args) -> int:
-    from datamed.pipeline.build import BuildError, build
+    import shutil
+
+    from datamed.pipeline.build import MANIFEST, BuildError, build, swap_in
+    from datamed.release.refresh import Gates, evaluate_gates
 
     out = Path(args.out)
     problem = _unwritable(out) or _unwritable(out.parent)  # the new data is swapped in from a sibling folder
     if problem:
         return _err(f"cannot write the prepared folder {args.out}: {problem}")
-    try:
-        manifest = build(Path(args.raw), Path(args.out))
-    except BuildError as exc:
-        return _err(f"build failed, previous prepared data kept. {exc}")
+    previous = out if (out / MANIFEST).exists() else None
+    if previous is None or args.force:  # nothing to protect (or told to): build in place
+        try:
+            manifest = build(Path(args.raw), out)
+        except BuildError as exc:
+            return _err(f"build failed, previous prepared data kept. {exc}")
+    else:  # the gates of `refresh`: a truncated or broken source never replaces good data
+        staging = out.with_name(f".{out.name}.staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            manifest = build(Path(args.raw), staging, previous=previous)
+            failed = [v for v in evaluate_gates(staging, previous, Gates()) if not v["passed"]]
+            if failed:
+                details = "; ".join(f"{v['gate']}: {v['detail']}" for v in failed)
+                print(
+                    f"error: quality gate failed ({details}); previous prepared data kept "
+                    "(use --force to replace it anyway)",
+                    file=sys.stderr,
+                )
+                return EXIT_GATE
+            swap_in(staging, out)
+        except BuildError as exc:
+            return _err(f"build failed, previous prepared data kept. {exc}")
+        except OSError as exc:
+            return _err(f"cannot write the prepared folder {args.out} ({_os_message(exc)}); previous data kept")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     print(
         f"Built {args.out} from {args.raw} in {manifest['build_seconds']:.2f} s"
         + (" (demo data)" if manifest["demo"] else "")
@@ -346,7 +374,7 @@ def parser() -> argparse.ArgumentParser:
         help="build prepared datasets from a raw folder",
         description="Raw files -> typed Parquet datasets + manifest.json, written into a temporary folder "
         "and swapped in only on success (a failed build keeps the previous prepared data).",
-        epilog="exit codes: 0 ok, 1 build or write failure, 2 usage error",
+        epilog="exit codes: 0 ok, 1 build or write failure, 2 usage error, 3 stopped by a quality gate",
     )
     b.add_argument(
         "--raw",
@@ -359,6 +387,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         default=str(config.prepared_dir()),
         help="prepared folder (default: %(default)s, from $DATAMED_PREPARED if set)",
+    )
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing prepared data even if the quality gates of `refresh` fail "
+        "(e.g. a catalogue that shrank for real)",
     )
     b.set_defaults(func=cmd_build)
 

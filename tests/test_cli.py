@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -313,3 +314,32 @@ def test_audit_exit_codes_and_no_value_in_its_output(tmp_path):
     assert done.returncode == 0 and "0 exposed" in done.stdout, done.stdout
     assert_one_error_line(run("audit", "--data", str(tmp_path / "absent")), 1, "absent")
     assert_one_error_line(run("audit", "--release", str(tmp_path / "safe")), 1, "data")
+
+
+def test_build_runs_the_refresh_gates_before_replacing_prepared_data(tmp_path, shared_dir, capsys):
+    """A main medicines file cut mid-line at 50 % used to go live (15,799 -> 7,846
+    medicines, exit 0). Now `build` stops at the CIS-drop gate (exit 3) and keeps
+    the previous data; `--force` replaces it on purpose."""
+    import polars as pl
+
+    from datamed import cli
+
+    raw = tmp_path / "raw"
+    (raw / "bdpm/2026-01-27").mkdir(parents=True)
+    for name in ("CIS_bdpm.txt", "CIS_COMPO_bdpm.txt"):
+        shutil.copy(shared_dir / "bdpm/2026-01-27" / name, raw / "bdpm/2026-01-27")
+    out = tmp_path / "prepared"
+    assert cli.main(["build", "--raw", str(raw), "--out", str(out)]) == 0
+    before = (out / "manifest.json").read_bytes()
+    main_file = raw / "bdpm/2026-01-27/CIS_bdpm.txt"
+    data = main_file.read_bytes()
+    main_file.write_bytes(data[: len(data) // 2])  # cut mid-line
+    capsys.readouterr()
+    assert cli.main(["build", "--raw", str(raw), "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "quality gate failed (max_cis_drop" in err and "previous prepared data kept" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert (out / "manifest.json").read_bytes() == before
+    assert not list(tmp_path.glob(".prepared*"))  # no staging folder left behind
+    assert cli.main(["build", "--raw", str(raw), "--out", str(out), "--force"]) == 0
+    assert pl.read_parquet(out / "specialites.parquet").height < 8_000
