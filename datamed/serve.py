@@ -16,6 +16,7 @@ shows a maintenance message.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -45,12 +46,41 @@ def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> st
     return None
 
 
+# Imported in the main thread before the server starts. Sessions run in threads, and
+# a library that looks a module up in sys.modules (narwhals, through Altair) while
+# another session's thread is still importing it gets it half-initialised: with 8
+# sessions on a cold server, "partially initialized module 'pandas' has no attribute
+# 'Timestamp'" (issue 12, the soak test).
+PRELOAD = (
+    "pandas",
+    "pyarrow",
+    "altair",
+    "narwhals",
+    "pydeck",
+    "datamed.present.charts",
+    "datamed.present.maps",
+    "datamed.views.adverse",
+    "datamed.views.shortages",
+    "datamed.views.sites",
+    "datamed.views.quality",
+    "datamed.views.search",
+)
+
+
+def preload() -> None:
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def main(args: list[str] | None = None) -> int:
     options = sys.argv[1:] if args is None else args
-    error = None if {"-h", "--help"} & set(options) else ensure_prepared()  # help never builds
+    helping = bool({"-h", "--help"} & set(options))
+    error = None if helping else ensure_prepared()  # help never builds
     if error:
         print(error, file=sys.stderr)
         return 1
+    if not helping:
+        preload()
 
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *options]
