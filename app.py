@@ -4,7 +4,8 @@ import streamlit as st
 
 from datamed.ui import routes
 
-st.set_page_config(page_title="DataMed", page_icon=":material/medication:", layout="wide")
+# the favicon is our own file: a Material icon here would be fetched from Google's servers
+st.set_page_config(page_title="DataMed", page_icon=str(routes.FAVICON), layout="wide")
 
 
 def _page(route: routes.Route, default: bool = False) -> st.Page:

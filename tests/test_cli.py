@@ -316,6 +316,7 @@ def test_audit_exit_codes_and_no_value_in_its_output(tmp_path):
     assert_one_error_line(run("audit", "--release", str(tmp_path / "safe")), 1, "data")
 
 
+@pytest.mark.slow
 def test_build_runs_the_refresh_gates_before_replacing_prepared_data(tmp_path, shared_dir, capsys):
     """A main medicines file cut mid-line at 50 % used to go live (15,799 -> 7,846
     medicines, exit 0). Now `build` stops at the CIS-drop gate (exit 3) and keeps

@@ -107,6 +107,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_views_formatted_from_many_threads_at_once_never_hang(real_prepared):
     """Eight threads on one shared store: three convert shared frames to Arrow while
     five build our pages' tables and charts. In a child process, so that a deadlock

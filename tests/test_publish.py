@@ -427,6 +427,7 @@ def _withhold_female_cell(folder: Path, female_cases: int | None = None) -> str:
     return ei_id
 
 
+@pytest.mark.slow
 def test_scan_leaves_a_withheld_count_known_to_be_large(real_copy):
     # F = total - M exactly, but F is large: it reveals no small count (docs/disclosure.md)
     ei_id = _withhold_female_cell(real_copy)
@@ -434,6 +435,7 @@ def test_scan_leaves_a_withheld_count_known_to_be_large(real_copy):
     assert not [leak for leak in leaks if ei_id in leak], leaks
 
 
+@pytest.mark.slow
 def test_scan_catches_a_small_count_recoverable_by_subtraction(real_copy):
     ei_id = _withhold_female_cell(real_copy, female_cases=5)
     leaks = scan(real_copy, threshold_of(real_copy))

@@ -7,6 +7,9 @@ visit to a URL equal to a file name in pages/ would bypass app.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+FAVICON = Path(__file__).with_name("favicon.png")  # served by Streamlit itself: no other host
 
 
 @dataclass(frozen=True)
