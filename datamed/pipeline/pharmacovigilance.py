@@ -1,16 +1,19 @@
-"""Pharmacovigilance step of the build: read, link, compute, then mask.
+"""Pharmacovigilance step of the build: read, link, compute, then protect.
 
-Indicators are computed on the source counts, then every count below the
-disclosure threshold, and every figure that would reveal one, is masked here,
-before anything is written. The prepared ``ei_*`` datasets hold masked values
-only: no page, download or release can leak a small count.
+Indicators are computed on the source counts; then ``_level_datasets`` protects
+them before anything is written (docs/disclosure.md):
 
-Breakdowns protected (each one a partition of a published total):
-- per substance: cases and exposure by year, by age class, by sex;
-- per substance and SOC: {cases with an effect in the SOC, the other cases};
-- per substance and SOC: cases by age class and by sex (children of the SOC
-  total: all masked when the SOC total is masked);
-- national series: the same over all substances.
+- organ-class crossings (organ class x age class or sex) are listed from the
+  threshold (``ProtectionRule.published_floor``); organ-class counts are the sums
+  of the listed age rows, so none of them is ever withheld;
+- the joint suppression (``pipeline.suppression``) chooses the withheld counts
+  over a substance's linked tables (cases and exposure by year, age class and sex,
+  its total), all with the one status "masqué";
+- every value computed from a withheld count is emptied with it;
+- national series are sums of the published cells.
+
+The prepared ``ei_*`` datasets hold protected values only, and the build's
+independent audit (``datamed.audit``) checks them before they are written.
 """
 
 from __future__ import annotations
@@ -55,10 +58,6 @@ def slug(name: str) -> str:
     return normalise(name).replace(" ", "-")[:80] or "sans-nom"
 
 
-def _status_cols(value: str) -> list[str]:
-    return [value, f"{value}_statut"]
-
-
 def protect(df: pl.DataFrame, value: str, by: list[str], total: str | None, threshold: int) -> pl.DataFrame:
     """disclosure.protect_frame over the rows where ``value`` is known.
 
@@ -99,7 +98,6 @@ def mask_children(df: pl.DataFrame, value: str, parent_status: str) -> pl.DataFr
 
 
 # columns derived from a count, masked with it: declared once, in the registry
-STRATUM_DERIVED = {"n_cas": list(registry.get(DS.EI_ANNEE).disclosure.derived["n_cas"])}
 SOC_MEASURES = list(registry.get(DS.EI_SOC).disclosure.derived["n_cas"])
 RATES = ["taux", "taux_ic_bas", "taux_ic_haut"]
 
@@ -131,12 +129,6 @@ def _withhold(frame: pl.DataFrame, table: str, withheld: set, keys: list[str]) -
 def _hide_where(frame: pl.DataFrame, columns: list[str], condition: pl.Expr) -> pl.DataFrame:
     present = [c for c in columns if c in frame.columns]
     return frame.with_columns(pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in present)
-
-
-def _published_total(frame: pl.DataFrame, substances: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with ``_total_ok``: the substance's total cases are published."""
-    ok = substances.select("ei_id", pl.col("n_cas_statut").is_null().alias("_total_ok"))
-    return frame.join(ok, on="ei_id", how="left").with_columns(pl.col("_total_ok").fill_null(False))
 
 
 def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataFrame) -> PvResult:
