@@ -25,18 +25,24 @@ from streamlit.web import cli
 
 from datamed.core import config
 from datamed.core.config import REPO_ROOT
+from datamed.core.folders import recover
 from datamed.datasets import MANIFEST
 
 
 def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> str | None:
     """Build the prepared folder from ``raw`` if it holds no manifest; return an
     error line (English, for the terminal) when that fails, else None."""
+    prepared = Path(prepared or config.prepared_dir())
+    try:  # a swap killed half-way: the last good data comes back, never the demo instead
+        for line in recover(prepared):
+            print(line, file=sys.stderr)
+    except OSError as exc:
+        return f"error: cannot check the prepared folder {prepared}: {exc}"
+    if (prepared / MANIFEST).exists():
+        return None
     # the build side (~2 s of imports) is loaded only when there is nothing to serve yet
     from datamed.pipeline.build import BuildError, build  # noqa: PLC0415
 
-    prepared = Path(prepared or config.prepared_dir())
-    if (prepared / MANIFEST).exists():
-        return None
     raw = Path(raw or config.raw_dir())
     print(f"No prepared data in {prepared}: building it from {raw} ...", file=sys.stderr)
     try:

@@ -291,3 +291,34 @@ def test_each_dataset_is_made_by_one_step():
         prep.add("derive", StepResult(datasets={DS.ATC: pl.DataFrame()}))
     with pytest.raises(UnknownDataset):
         prep.add("derive", StepResult(datasets={"atc_typo": pl.DataFrame()}))
+
+
+def test_a_swap_killed_half_way_is_undone_at_the_next_start(demo_prepared, tmp_path, capsys):
+    """Killed between the two renames of the swap, a build leaves no prepared folder and
+    a backup of the last good data. The next start puts the backup back (the app then
+    serves it, never the demo data instead), and removes what dead builds left."""
+    import os
+    import time
+
+    from datamed.core.folders import recover
+    from datamed.serve import ensure_prepared
+
+    out = tmp_path / "prepared"
+    dead = tmp_path / ".prepared.old-999999"  # no process has this id
+    shutil.copytree(demo_prepared, dead)
+    manifest = (dead / "manifest.json").read_bytes()
+    left = tmp_path / ".prepared.tmp-abc123"
+    left.mkdir()
+    fresh = tmp_path / ".prepared.tmp-live"  # a build running right now: kept
+    fresh.mkdir()
+    hour_ago = time.time() - 2 * 3600
+    os.utime(left, (hour_ago, hour_ago))
+    assert ensure_prepared(out, raw=tmp_path / "no-raw") is None  # restored: nothing to build
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert not dead.exists() and not left.exists() and fresh.exists()
+    assert "restored from .prepared.old-999999" in capsys.readouterr().err
+    assert recover(out) == []  # nothing left to do
+    # a backup whose swap is still running (a live process id) is left alone
+    live = tmp_path / f".prepared.old-{os.getpid()}"
+    live.mkdir()
+    assert recover(out) == [] and live.exists()

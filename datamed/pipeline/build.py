@@ -42,6 +42,7 @@ import polars as pl
 
 from datamed import __version__, audit
 from datamed.core import disclosure
+from datamed.core.folders import recover
 from datamed.core.rule import ProtectionRule
 from datamed.datasets import DS, registry
 from datamed.pipeline import linking, quality, shortages
@@ -808,6 +809,10 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
     check_out(out)
+    try:
+        recovered = recover(out)
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot tidy the prepared folder's parent ({_write_problem(exc)})") from exc
     if previous is None and (out / MANIFEST).exists():
         previous = out
     started = time.perf_counter()
@@ -875,6 +880,7 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
             "rejected_lines": len(rejects) - corrected_values,
             "corrected_values": corrected_values,
             "ignored": prep.ignored,
+            "recovered": recovered,
             "missing_sources": prep.missing,
             "disclosure_threshold": threshold,
             **prep.report,
