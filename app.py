@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed.ui import routes
+from datamed.ui import routes, runlog
 
 # the favicon is our own file: a Material icon here would be fetched from Google's servers
 st.set_page_config(page_title="DataMed", page_icon=str(routes.FAVICON), layout="wide")
@@ -25,4 +25,5 @@ for section in routes.SECTIONS:
         nav[section.title] = [_page(r) for r in section.routes]
 nav["Médicaments"] += [_page(routes.MEDICINE), _page(routes.SUBSTANCE)]
 
-st.navigation(nav).run()
+page = st.navigation(nav)
+runlog.timed(page.url_path or routes.HOME.url_path, page.run)  # one JSON log line per page run

@@ -597,3 +597,33 @@ def test_data_page_dataset_deep_link(monkeypatch, real_prepared):
     assert labels == ["Télécharger en CSV", "Télécharger en Parquet"]
     at = open_page(monkeypatch, real_prepared, routes.DATA.file, jeu="rejets")
     assert any("n'existe pas ou n'est pas publié" in w.body for w in at.warning)
+
+
+def test_every_page_run_writes_one_structured_log_line(monkeypatch, real_prepared):
+    import json
+    import logging
+
+    from datamed.ui import runlog
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    runlog.LOGGER.addHandler(handler)
+    try:
+        # the default page (AppTest's switch_page runs a page without app.py's navigation)
+        open_page(monkeypatch, real_prepared, q="60002283")
+    finally:
+        runlog.LOGGER.removeHandler(handler)
+    entries = [json.loads(line) for line in lines]
+    assert [e["page"] for e in entries] == ["accueil"]
+    assert entries[0]["outcome"] == "ok" and entries[0]["ms"] > 0 and "60002283" not in lines[0]
+    # an error is logged with its type only (a message may quote data), then raised
+    lines.clear()
+    runlog.LOGGER.addHandler(handler)
+    try:
+        with pytest.raises(KeyError):
+            runlog.timed("recherche", lambda: {}["doliprane"])
+    finally:
+        runlog.LOGGER.removeHandler(handler)
+    entry = json.loads(lines[0])
+    assert entry["outcome"] == "error" and entry["error"] == "KeyError" and "doliprane" not in lines[0]
