@@ -388,3 +388,24 @@ def test_cli_refresh_end_to_end(server, tmp_path):
     assert "max_cis_drop" in third.stderr
     assert (env.releases / "LATEST").read_text(encoding="utf-8").strip() == version
     assert env.last_refresh()["status"] == "quality_gate"
+
+
+def test_a_full_disk_during_publish_ends_in_one_logged_line(env, monkeypatch):
+    """No space left while the release is written: no traceback; one line on the
+    result, in refresh.log and in last_refresh.json; previous data and release kept."""
+    import errno
+
+    from datamed.release import refresh as refresh_module
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(env.releases / ".release-tmp-x"))
+
+    monkeypatch.setattr(refresh_module, "publish", full_disk)
+    before = env.state()
+    result = env.run(closed_port_url(), download=False)
+    assert (result.exit_code, result.status) == (1, "error")
+    assert "No space left on device" in result.message and "previous data and release kept" in result.message
+    assert "\n" not in result.message
+    assert env.last_refresh()["status"] == "error"
+    assert any("ERROR refresh error: file system error" in line for line in env.log_lines())
+    assert_kept(env, before)

@@ -214,92 +214,103 @@ def refresh(
             setattr(result, k, v)
         say(f"refresh {status}: {message}", logging.INFO if result.exit_code == 0 else logging.ERROR)
         record = asdict(result)
-        (releases / "logs" / "last_refresh.json").write_text(
-            json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        try:
+            (releases / "logs" / "last_refresh.json").write_text(
+                json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+        except OSError as exc:  # the disk that failed the refresh may fail this too
+            say(f"cannot write last_refresh.json ({exc.strerror or exc})", logging.ERROR)
         return result
 
     with _Lock(releases / LOCK) as lock:
         if not lock.held:
             return finish("locked", f"another refresh holds {releases / LOCK}")
         say(f"refresh started: raw={raw} prepared={prepared} releases={releases}")
-        t = time.perf_counter()
-        if download:
-            try:
-                got = fetch(raw, url=url, timeout=timeout)
-            except DownloadError as exc:
-                steps["download"] = round(time.perf_counter() - t, 3)
-                return finish("error", f"download failed, nothing changed: {exc}")
-            say(
-                f"downloaded {len(got.files)} file(s) into {got.folder}"
-                + (f"; not available: {', '.join(got.missing)}" if got.missing else "")
-            )
-        steps["download"] = round(time.perf_counter() - t, 3)
-
-        t = time.perf_counter()
-        staging = prepared.with_name(f".{prepared.name}.staging")
-        if staging.exists():
-            shutil.rmtree(staging)
         try:
-            manifest = build(raw, staging, previous=prepared if prepared.exists() else None)
-        except BuildError as exc:
-            steps["build"] = round(time.perf_counter() - t, 3)
-            shutil.rmtree(staging, ignore_errors=True)
-            return finish("error", f"build failed, previous data and release kept: {exc}")
-        steps["build"] = round(time.perf_counter() - t, 3)
-        say(
-            f"built {len(manifest['datasets'])} datasets in {manifest['build_seconds']:.2f} s ({manifest['rejected_lines']} rejected line(s))"
-        )
-
-        t = time.perf_counter()
-
-        reference = prepared if (prepared / "manifest.json").exists() else None
-        verdicts = evaluate_gates(staging, reference, gates)
-        steps["quality_gate"] = round(time.perf_counter() - t, 3)
-        for v in verdicts:
-            say(
-                f"gate {v['gate']}: {v['value']} (limit {v['limit']}) {'ok' if v['passed'] else 'FAILED'} - {v['detail']}"
-            )
-        failed = [v for v in verdicts if not v["passed"]]
-        if failed:
-            shutil.rmtree(staging, ignore_errors=True)
-            last = latest_release(releases)
-            kept = f"last good release {last.name} kept" if last else "no release published"
-            return finish(
-                "quality_gate",
-                f"{', '.join(v['gate'] for v in failed)} failed; previous data and {kept}",
-                gates=verdicts,
-            )
-
-        t = time.perf_counter()
-        try:
-            release = publish(staging, releases, threshold=manifest.get("disclosure_threshold"))
-        except DisclosureLeak as exc:
-            steps["publish"] = round(time.perf_counter() - t, 3)
-            shutil.rmtree(staging, ignore_errors=True)
-            return finish("disclosure_gate", str(exc), gates=verdicts)
-        except PublishError as exc:
-            steps["publish"] = round(time.perf_counter() - t, 3)
-            shutil.rmtree(staging, ignore_errors=True)
-            return finish("error", f"publish failed, previous data and release kept: {exc}", gates=verdicts)
-        steps["publish"] = round(time.perf_counter() - t, 3)
-        if validate and release.created:
             t = time.perf_counter()
-            errors = validate_release(release.folder)
-            steps["validate"] = round(time.perf_counter() - t, 3)
-            if errors:
-                say(f"frictionless: {len(errors)} error(s), first: {errors[0]}", logging.ERROR)
+            if download:
+                try:
+                    got = fetch(raw, url=url, timeout=timeout)
+                except DownloadError as exc:
+                    steps["download"] = round(time.perf_counter() - t, 3)
+                    return finish("error", f"download failed, nothing changed: {exc}")
+                say(
+                    f"downloaded {len(got.files)} file(s) into {got.folder}"
+                    + (f"; not available: {', '.join(got.missing)}" if got.missing else "")
+                )
+            steps["download"] = round(time.perf_counter() - t, 3)
+
+            t = time.perf_counter()
+            staging = prepared.with_name(f".{prepared.name}.staging")
+            if staging.exists():
+                shutil.rmtree(staging)
+            try:
+                manifest = build(raw, staging, previous=prepared if prepared.exists() else None)
+            except BuildError as exc:
+                steps["build"] = round(time.perf_counter() - t, 3)
+                shutil.rmtree(staging, ignore_errors=True)
+                return finish("error", f"build failed, previous data and release kept: {exc}")
+            steps["build"] = round(time.perf_counter() - t, 3)
+            say(
+                f"built {len(manifest['datasets'])} datasets in {manifest['build_seconds']:.2f} s ({manifest['rejected_lines']} rejected line(s))"
+            )
+
+            t = time.perf_counter()
+
+            reference = prepared if (prepared / "manifest.json").exists() else None
+            verdicts = evaluate_gates(staging, reference, gates)
+            steps["quality_gate"] = round(time.perf_counter() - t, 3)
+            for v in verdicts:
+                say(
+                    f"gate {v['gate']}: {v['value']} (limit {v['limit']}) {'ok' if v['passed'] else 'FAILED'} - {v['detail']}"
+                )
+            failed = [v for v in verdicts if not v["passed"]]
+            if failed:
+                shutil.rmtree(staging, ignore_errors=True)
+                last = latest_release(releases)
+                kept = f"last good release {last.name} kept" if last else "no release published"
                 return finish(
-                    "error",
-                    f"release {release.version} does not validate ({len(errors)} errors)",
+                    "quality_gate",
+                    f"{', '.join(v['gate'] for v in failed)} failed; previous data and {kept}",
                     gates=verdicts,
-                    version=release.version,
                 )
 
-        t = time.perf_counter()
-        swap_in(staging, prepared)
-        steps["swap"] = round(time.perf_counter() - t, 3)
-        say(f"prepared data updated in {prepared}")
-        return finish(
-            "published" if release.created else "unchanged", release.message, gates=verdicts, version=release.version
-        )
+            t = time.perf_counter()
+            try:
+                release = publish(staging, releases, threshold=manifest.get("disclosure_threshold"))
+            except DisclosureLeak as exc:
+                steps["publish"] = round(time.perf_counter() - t, 3)
+                shutil.rmtree(staging, ignore_errors=True)
+                return finish("disclosure_gate", str(exc), gates=verdicts)
+            except PublishError as exc:
+                steps["publish"] = round(time.perf_counter() - t, 3)
+                shutil.rmtree(staging, ignore_errors=True)
+                return finish("error", f"publish failed, previous data and release kept: {exc}", gates=verdicts)
+            steps["publish"] = round(time.perf_counter() - t, 3)
+            if validate and release.created:
+                t = time.perf_counter()
+                errors = validate_release(release.folder)
+                steps["validate"] = round(time.perf_counter() - t, 3)
+                if errors:
+                    say(f"frictionless: {len(errors)} error(s), first: {errors[0]}", logging.ERROR)
+                    return finish(
+                        "error",
+                        f"release {release.version} does not validate ({len(errors)} errors)",
+                        gates=verdicts,
+                        version=release.version,
+                    )
+
+            t = time.perf_counter()
+            swap_in(staging, prepared)
+            steps["swap"] = round(time.perf_counter() - t, 3)
+            say(f"prepared data updated in {prepared}")
+            return finish(
+                "published" if release.created else "unchanged",
+                release.message,
+                gates=verdicts,
+                version=release.version,
+            )
+        except OSError as exc:  # a full disk, a folder turned read-only: one line, logged, nothing swapped
+            shutil.rmtree(prepared.with_name(f".{prepared.name}.staging"), ignore_errors=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            return finish("error", f"file system error ({where}{exc.strerror or exc}); previous data and release kept")
