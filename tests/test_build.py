@@ -322,3 +322,53 @@ def test_a_swap_killed_half_way_is_undone_at_the_next_start(demo_prepared, tmp_p
     live = tmp_path / f".prepared.old-{os.getpid()}"
     live.mkdir()
     assert recover(out) == [] and live.exists()
+
+
+@pytest.mark.slow
+def test_the_build_worker_dies_with_the_build(tmp_path):
+    """Killed (SIGKILL, no clean-up possible), a build takes its risk-model worker
+    process with it: the kernel ends the worker (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import time
+
+    build_proc = subprocess.Popen(
+        [sys.executable, "-m", "datamed", "build", "--raw", "data/demo", "--out", str(tmp_path / "p")],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def children() -> list[int]:
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() == str(build_proc.pid):
+                found.append(int(fields["Pid"]))
+        return found
+
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while time.monotonic() < deadline and build_proc.poll() is None:
+        workers = [pid for pid in children() if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        if workers:
+            break
+        time.sleep(0.05)
+    assert workers, "the build started no worker process"
+    os.kill(build_proc.pid, signal.SIGKILL)
+    build_proc.wait(timeout=10)
+    deadline = time.monotonic() + 30  # a worker still importing ends once its initializer runs
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    alive = []
+    for pid in workers:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if "State:\tZ" not in state:  # a zombie waiting for init is dead
+            alive.append(pid)
+    assert alive == [], alive

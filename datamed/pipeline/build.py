@@ -22,12 +22,14 @@ previous prepared data untouched.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -488,12 +490,30 @@ def _risk_in_worker(inputs: dict[str, pl.DataFrame]) -> tuple[str, dict[str, pl.
     return risk_step(inputs)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: on Linux, ask the kernel to kill this process when the
+    build that started it dies (even by SIGKILL), so no orphan keeps computing. A
+    build that died while the worker was still importing is caught here too."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own pipes end it soon after
+        pass
+    if os.getppid() != parent:  # the build is already gone
+        os._exit(1)
+
+
 class _risk_worker:
     """A one-process pool (spawned, warmed up), or None where processes cannot start."""
 
     def __enter__(self):
         try:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
             self.pool.submit(_warm_up)
         except (OSError, ValueError, RuntimeError):
             self.pool = None
