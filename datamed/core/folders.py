@@ -14,7 +14,8 @@ from pathlib import Path
 STALE_SECONDS = 3600  # a temporary build folder untouched this long belongs to a build that died
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -41,7 +42,7 @@ def recover(out: Path) -> list[str]:
     backups = []
     for path in parent.glob(f".{out.name}.old-*"):
         pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             backups.append(path)
     backups.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     if backups and not out.exists():

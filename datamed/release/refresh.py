@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from datamed.core.folders import pid_alive
 from datamed.datasets import quality
 from datamed.pipeline.build import BuildError, build, swap_in
 from datamed.release.publish import DisclosureLeak, PublishError, latest_release, publish
@@ -94,7 +95,7 @@ class _Lock:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             pid = self.path.read_text(encoding="utf-8").strip() if self.path.exists() else ""
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 self.path.unlink(missing_ok=True)  # stale lock of a dead run
                 return self.__enter__()
             return self
@@ -106,16 +107,6 @@ class _Lock:
     def __exit__(self, *exc):
         if self.held:
             self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def evaluate_gates(staging: Path, reference: Path | None, gates: Gates) -> list[dict]:
