@@ -3,8 +3,8 @@
 Each ``Dataset`` says what the dataset holds (French title, description, column
 docs), where it comes from (source families, raw files its quality checks point
 at), its keys and required columns, whether it is published (and why not when
-it is internal) and its disclosure class (counts masked under the threshold and
-the breakdowns an attacker could add up).
+it is internal) and its disclosure class (counts masked under the threshold, the
+values computed from them, and whether a series sums the published cells only).
 
 Readers and pipeline steps write datasets under their ``DS`` name; the build
 writes each one with its registry description; the store refuses unknown names;
@@ -32,24 +32,9 @@ from datamed.datasets.names import DS
 
 
 @dataclass(frozen=True)
-class Breakdown:
-    """Cells of ``by`` groups that add up to a published (or derivable) total.
-
-    ``total`` = (dataset, key columns, count column) of the published total; when
-    None the total is derived, as an attacker would, from a published count and
-    its published share (``share``, in %), or is unknown.
-    """
-
-    by: tuple[str, ...]
-    total: tuple[str, tuple[str, ...], str] | None = None
-    share: str | None = "part_cas"
-
-
-@dataclass(frozen=True)
 class Disclosure:
     counts: tuple[str, ...]  # counts subject to the threshold
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # count -> columns computed from it
-    breakdowns: tuple[tuple[str, Breakdown], ...] = ()  # (count, one breakdown it belongs to)
     # each count is the sum of the *published* cells it covers (national series): it
     # adds no equation on a withheld cell
     sums_of_published: bool = False
@@ -104,10 +89,6 @@ def _stratified(stratum: str) -> Disclosure:
     return Disclosure(
         counts=("n_cas", "n_conso"),
         derived={"n_cas": _RATES + ("part_cas",), "n_conso": _RATES},
-        breakdowns=(
-            ("n_cas", Breakdown(("ei_id",), (DS.EI_SUBSTANCES, ("ei_id",), "n_cas"))),
-            ("n_cas", Breakdown((stratum,), (DS.of(f"ei_national_{stratum}"), (stratum,), "n_cas"), share=None)),
-        ),
     )
 
 
@@ -352,7 +333,6 @@ REGISTRY: tuple[Dataset, ...] = (
         disclosure=Disclosure(
             counts=("n_cas", "patients_par_an"),
             derived={"n_cas": ("taux", "taux_ic_bas", "taux_ic_haut")},
-            breakdowns=(("n_cas", Breakdown(by=(), total=(DS.EI_NATIONAL_ANNEE, (), "n_cas"), share=None)),),
         ),
     ),
     Dataset(
@@ -408,9 +388,6 @@ REGISTRY: tuple[Dataset, ...] = (
                     "signal_ic",
                 )
             },
-            breakdowns=(
-                ("n_cas", Breakdown(by=("soc_code",), total=(DS.EI_NATIONAL_SOC, ("soc_code",), "n_cas"), share=None)),
-            ),
         ),
     ),
     Dataset(
@@ -423,12 +400,6 @@ REGISTRY: tuple[Dataset, ...] = (
         disclosure=Disclosure(
             counts=("n_cas",),
             derived={"n_cas": ("part_cas",)},
-            breakdowns=(
-                (
-                    "n_cas",
-                    Breakdown(by=("ei_id", "soc_code"), total=(DS.EI_SOC, ("ei_id", "soc_code"), "n_cas"), share=None),
-                ),
-            ),
         ),
     ),
     Dataset(
@@ -438,7 +409,7 @@ REGISTRY: tuple[Dataset, ...] = (
         sources=("Pharmacovigilance", "MedDRA"),
         primary_key=("ei_id", "soc_code", "sexe"),
         foreign_keys=(("ei_id", DS.EI_SUBSTANCES, "ei_id"),),
-        disclosure=Disclosure(counts=("n_cas",), derived={"n_cas": ("part_cas",)}, breakdowns=()),
+        disclosure=Disclosure(counts=("n_cas",), derived={"n_cas": ("part_cas",)}),
     ),
     Dataset(
         DS.EI_NOTIF_AGE,
@@ -501,7 +472,7 @@ REGISTRY: tuple[Dataset, ...] = (
         description="Substances de pharmacovigilance sans correspondance dans la BDPM, avec des suggestions.",
         sources=("Pharmacovigilance", "BDPM"),
         primary_key=("ei_id",),
-        disclosure=Disclosure(counts=("n_cas",), derived={}, breakdowns=()),
+        disclosure=Disclosure(counts=("n_cas",), derived={}),
     ),
     Dataset(
         DS.EI_PRODUIT_SUBSTANCES,
@@ -719,7 +690,6 @@ __all__ = [
     "INTERNAL_COLUMNS",
     "PUBLIC",
     "REGISTRY",
-    "Breakdown",
     "Dataset",
     "Disclosure",
     "get",

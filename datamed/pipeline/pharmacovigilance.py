@@ -412,7 +412,6 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
             g = g.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas").sum()).alias("part_cas"))
             nat[DS.of(f"ei_national_{table}")] = g.sort(strata_name)
         if soc is not None:
-            grand = int(head.filter(pl.col("n_cas_statut").is_null())["n_cas"].sum() or 0)
             g = soc.group_by("soc_code").agg(pl.col("n_cas").sum())
             g = g.with_columns(
                 stats.share(pl.col("n_cas"), pl.lit(grand)).alias("part_cas"),
