@@ -86,7 +86,7 @@ def cmd_build(args) -> int:
         staging = out.with_name(f".{out.name}.staging")
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            manifest = build(Path(args.raw), staging, previous=previous)
+            manifest = build(Path(args.raw), staging, previous=previous, staging=True)
             failed = [v for v in evaluate_gates(staging, previous, Gates()) if not v["passed"]]
             if failed:
                 details = "; ".join(f"{v['gate']}: {v['detail']}" for v in failed)

@@ -11,12 +11,14 @@ dialog before app.py's ``st.navigation`` takes over. DataMed always uses
 Before the server starts, when the prepared folder holds no data yet (a fresh
 clone), the launcher builds it from the raw folder (``DATAMED_RAW``, by default
 the bundled demo data). The app itself never builds: without prepared data it
-shows a maintenance message.
+shows a maintenance message. Clients cannot clear the server's caches
+(``refuse_client_cache_clearing``).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -78,6 +80,25 @@ def preload() -> None:
         importlib.import_module(name)
 
 
+def refuse_client_cache_clearing() -> None:
+    """Any websocket client can send Streamlit's "clear cache" message, which empties
+    every cache of the process for everyone (the prepared data, the search index, the
+    charts), a cheap way to load a server. Streamlit has no setting to refuse it, so the
+    handler is replaced: the message is logged and ignored. (Operators restart a process
+    or refresh the data instead; a new data version is picked up by itself.)"""
+    from streamlit.runtime.app_session import AppSession  # noqa: PLC0415
+
+    from datamed.ui import runlog  # noqa: PLC0415
+
+    if not hasattr(AppSession, "_handle_clear_cache_request"):  # a Streamlit upgrade moved it
+        raise RuntimeError("streamlit: AppSession._handle_clear_cache_request is gone; update datamed/serve.py")
+
+    def _refused(self) -> None:
+        runlog.event("cache_clear_refused", level=logging.WARNING)
+
+    AppSession._handle_clear_cache_request = _refused
+
+
 def main(args: list[str] | None = None) -> int:
     options = sys.argv[1:] if args is None else args
     helping = bool({"-h", "--help"} & set(options))
@@ -87,6 +108,7 @@ def main(args: list[str] | None = None) -> int:
         return 1
     if not helping:
         preload()
+        refuse_client_cache_clearing()
 
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *options]

@@ -23,7 +23,9 @@ class DataUnavailable(Exception):
 
 class Store:
     def __init__(self, folder: Path):
-        self.folder = Path(folder)
+        # the version folder behind the `prepared` link, resolved once: every dataset of
+        # this store comes from the same version even if a refresh switches the link
+        self.folder = Path(folder).resolve()
         path = self.folder / MANIFEST
         if not path.exists():
             raise DataUnavailable(f"{self.folder}: no {MANIFEST}; run `python3 -m datamed build --raw DIR`")
@@ -31,6 +33,16 @@ class Store:
         self._frames: dict[str, pl.DataFrame] = {}
         self._lock = threading.Lock()
         self._cache: dict = {}
+        self._released = False
+
+    def release(self) -> None:
+        """Drop the datasets and derived values held in memory (the app calls this when
+        the version is evicted from its cache). A page run still using the store keeps
+        working: it reads from disk, without keeping what it reads."""
+        with self._lock:
+            self._released = True
+            self._frames.clear()
+            self._cache.clear()
 
     # --- datasets -------------------------------------------------------------
     def has(self, name: DS | str) -> bool:
@@ -46,8 +58,12 @@ class Store:
                 frame = self._frames.get(name)
                 if frame is None:
                     entry = self.manifest.get("datasets", {}).get(name)
-                    frame = pl.read_parquet(self.folder / entry["file"]) if entry else pl.DataFrame()
-                    self._frames[name] = frame
+                    try:
+                        frame = pl.read_parquet(self.folder / entry["file"]) if entry else pl.DataFrame()
+                    except FileNotFoundError as exc:  # a version pruned under a page that still read it
+                        raise DataUnavailable(f"{self.folder}: {entry['file']} is gone") from exc
+                    if not self._released:
+                        self._frames[name] = frame
         return frame
 
     def memo(self, key, compute):
@@ -55,6 +71,8 @@ class Store:
         if key not in self._cache:
             value = compute()
             with self._lock:
+                if self._released:
+                    return value
                 self._cache.setdefault(key, value)
         return self._cache[key]
 

@@ -20,7 +20,7 @@ atc_choice = common.url_selectbox(
     "Classe ATC",
     atc_options,
     "atc",
-    format_func=lambda c: f"{c} — {labels.get(c, '')}",
+    format_func=common.OptionLabels({c: labels.get(c, "") for c in atc_options}, "{key} — {label}"),
     placeholder="Toutes les classes",
     container=cols[0],
 )

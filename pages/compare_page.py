@@ -7,7 +7,7 @@ from datamed.core import disclosure
 from datamed.core.text import fr_column
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import common
+from datamed.ui import charting, common
 from datamed.ui.adverse_sections import METHOD_FR
 from datamed.views import adverse
 
@@ -29,7 +29,7 @@ selected = common.url_multiselect(
     "Substances (2 à 5)",
     list(choices),
     "s",
-    format_func=lambda i: choices.get(i, i),
+    format_func=common.OptionLabels(choices),
     max_selections=adverse.MAX_COMPARE,
     placeholder="Tapez le nom d'une substance…",
 )
@@ -82,8 +82,15 @@ with tabs[0]:
         )
         data = soc.filter(pl.col("soc").is_in(top.implode()))
         desc = f"Part des cas par classe d'organes, comparée entre {names}."
-        st.altair_chart(
-            charts.grouped_bars(data, "soc", "part_cas", "substance", desc, "Part des cas (%)", domain=labels),
+        charting.show(
+            charts.grouped_bars,
+            data,
+            "soc",
+            "part_cas",
+            "substance",
+            desc,
+            "Part des cas (%)",
+            domain=labels,
             alt=desc,
             key="cmp_soc",
         )
@@ -93,14 +100,14 @@ with tabs[1]:
         st.info("Taux non publiables pour ces substances.")
     else:
         desc = f"Cas déclarés pour 100 000 patients traités par an, 2014-2018 : {names}."
-        st.altair_chart(charts.strata_bars(rates, "substance", desc), alt=desc, key="cmp_rates")
+        charting.show(charts.strata_bars, rates, "substance", desc, alt=desc, key="cmp_rates")
     yearly = pl.concat(
         [p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()],
         how="diagonal_relaxed",
     )
     if not yearly.is_empty() and not yearly["taux"].drop_nulls().is_empty():
         desc = f"Évolution annuelle du taux de déclaration pour 100 000 patients traités : {names}."
-        st.altair_chart(charts.trend(yearly, desc, series="substance", domain=labels), alt=desc, key="cmp_trend")
+        charting.show(charts.trend, yearly, desc, series="substance", domain=labels, alt=desc, key="cmp_trend")
 with tabs[2]:
     cols = st.columns(2)
     for col, frame, label in ((cols[0], comp.age, "Classe d'âge"), (cols[1], comp.sexe, "Sexe")):
@@ -109,8 +116,15 @@ with tabs[2]:
                 st.info(f"{label} : taux non publiables.")
                 continue
             desc = f"Cas pour 100 000 patients traités par {label.lower()}, comparés entre {names}."
-            st.altair_chart(
-                charts.grouped_bars(frame, "classe", "taux", "substance", desc, "Cas pour 100 000", domain=labels),
+            charting.show(
+                charts.grouped_bars,
+                frame,
+                "classe",
+                "taux",
+                "substance",
+                desc,
+                "Cas pour 100 000",
+                domain=labels,
                 alt=desc,
                 key=f"cmp_{label}",
             )
@@ -132,7 +146,7 @@ with tabs[3]:
             f"Diagramme en forêt : rapport de cotes de déclaration (ROR) et intervalle de confiance à 95 % par classe "
             f"d'organes pour {names} ; une valeur au-dessus de 1 signifie une classe plus souvent citée qu'avec les autres substances."
         )
-        st.altair_chart(charts.forest(soc, desc, domain=labels), alt=desc, key="cmp_forest")
+        charting.show(charts.forest, soc, desc, domain=labels, alt=desc, key="cmp_forest")
         st.caption(
             "Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique."
         )

@@ -45,7 +45,7 @@ choice = common.url_selectbox(
     "Fiche d'un jeu de données",
     names,
     "jeu",
-    format_func=lambda n: f"{titles.get(n, n)} ({n})",
+    format_func=common.OptionLabels(titles, "{label} ({key})"),
     placeholder="Choisissez un jeu de données",
 )
 if choice:
@@ -75,7 +75,7 @@ if choice:
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button(
         "Télécharger en CSV",
-        data=lambda: datainfo.export_bytes(store, choice, "csv"),
+        data=common.WithStore(datainfo.export_bytes, choice, "csv"),
         file_name=f"{choice}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -83,7 +83,7 @@ if choice:
     )
     d2.download_button(
         "Télécharger en Parquet",
-        data=lambda: datainfo.export_bytes(store, choice, "parquet"),
+        data=common.WithStore(datainfo.export_bytes, choice, "parquet"),
         file_name=f"{choice}.parquet",
         mime="application/vnd.apache.parquet",
         icon=":material/download:",

@@ -6,7 +6,7 @@ from datamed.core.text import fr_date, fr_int, fr_number
 from datamed.datasets import DS
 from datamed.present import charts, display, maps
 from datamed.present.display import md_escape
-from datamed.ui import adverse_sections, common, routes
+from datamed.ui import adverse_sections, charting, common, routes
 from datamed.views import adverse, catalogue, shortages, sites
 
 store = common.open_page()
@@ -260,8 +260,8 @@ if not episodes.is_empty():
     dated = episodes.filter(episodes["date_debut"].is_not_null())
     if not dated.is_empty():
         desc = f"Chronologie des épisodes de rupture ou de tension de {ident['denomination']}, du début à la remise à disposition."
-        st.altair_chart(
-            charts.episode_timeline(dated, med.snapshots.get(DS.DISPONIBILITES), desc), alt=desc, key="med_timeline"
+        charting.show(
+            charts.episode_timeline, dated, med.snapshots.get(DS.DISPONIBILITES), desc, alt=desc, key="med_timeline"
         )
     with st.expander(f"Historique des épisodes ({episodes.height})"):
         common.dataframe(

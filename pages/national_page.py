@@ -5,7 +5,7 @@ import streamlit as st
 from datamed.core import disclosure
 from datamed.core.text import fr_column, fr_int
 from datamed.present import charts
-from datamed.ui import common, routes
+from datamed.ui import charting, common, routes
 from datamed.views import adverse
 
 store = common.open_page()
@@ -25,7 +25,7 @@ st.caption(adverse.CAUSALITY_FR)
 tabs = st.tabs(["Par année", "Par classe d'organes", "Âge et sexe", "Substances les plus citées"])
 with tabs[0]:
     desc = "Nombre de paires cas-substance déclarées par année, de 2014 à 2018, toutes substances confondues."
-    st.altair_chart(charts.cases_by_year(nat.annee, desc), alt=desc, key="nat_year")
+    charting.show(charts.cases_by_year, nat.annee, desc, alt=desc, key="nat_year")
     with st.expander("Tableau"):
         common.dataframe(
             nat.annee.select(
@@ -37,7 +37,7 @@ with tabs[0]:
         )
 with tabs[1]:
     desc = "Part des paires cas-substance par classe d'organes (SOC), toutes substances confondues."
-    st.altair_chart(charts.soc_bars(nat.soc, desc, limit=27), alt=desc, key="nat_soc")
+    charting.show(charts.soc_bars, nat.soc, desc, limit=27, alt=desc, key="nat_soc")
     with st.expander("Tableau"):
         common.dataframe(
             nat.soc.select(
@@ -53,8 +53,13 @@ with tabs[2]:
     for col, frame, label in ((cols[0], nat.age, "Classe d'âge"), (cols[1], nat.sexe, "Sexe")):
         with col:
             desc = f"Part des paires cas-substance par {label.lower()}, toutes substances confondues."
-            st.altair_chart(
-                charts.strata_bars(frame, "classe", desc, value="part_cas", title="Part des cas (%)"),
+            charting.show(
+                charts.strata_bars,
+                frame,
+                "classe",
+                desc,
+                value="part_cas",
+                title="Part des cas (%)",
                 alt=desc,
                 key=f"nat_{label}",
             )

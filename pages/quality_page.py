@@ -6,7 +6,7 @@ from datamed.core.text import fr_int, fr_number
 from datamed.datasets import quality
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import common
+from datamed.ui import charting, common
 from datamed.views import quality as qv
 from datamed.views import quality_report as report
 
@@ -25,7 +25,7 @@ if scores.is_empty():
 else:
     st.header("Score par source", divider="gray")
     desc = "Score de qualité sur 100 de chaque source, du plus faible au plus élevé"
-    st.altair_chart(charts.score_bars(scores, "source", "score", desc, "Score sur 100", 100), alt=desc, key="scores")
+    charting.show(charts.score_bars, scores, "source", "score", desc, "Score sur 100", 100, alt=desc, key="scores")
     with st.expander("Tableau des scores"):
         common.dataframe(
             qv.scores_display(scores),
@@ -62,7 +62,7 @@ else:
         "Lignes en échec d'un contrôle",
         list(labels),
         "controle",
-        format_func=lambda k: labels[k],
+        format_func=common.OptionLabels(labels),
         placeholder="Choisissez un contrôle",
     )
     if chosen:
@@ -117,10 +117,14 @@ if links.is_empty():
     st.info("Aucune liaison mesurée dans les données préparées.")
 else:
     desc = "Couverture de chaque liaison entre bases, en pourcentage des éléments reliés"
-    st.altair_chart(
-        charts.score_bars(
-            links.with_columns(pl_cov=links["couverture"] * 100), "libelle", "pl_cov", desc, "Éléments reliés (%)", 100
-        ),
+    charting.show(
+        charts.score_bars,
+        links.with_columns(pl_cov=links["couverture"] * 100),
+        "libelle",
+        "pl_cov",
+        desc,
+        "Éléments reliés (%)",
+        100,
         alt=desc,
         key="links",
     )
@@ -132,7 +136,7 @@ else:
         "Détail d'une liaison",
         list(names),
         "lien",
-        format_func=lambda k: names[k],
+        format_func=common.OptionLabels(names),
         placeholder="Choisissez une liaison",
     )
     if lien:
@@ -144,7 +148,8 @@ else:
         bands = qv.link_bands(store, lien)
         if not bands.is_empty() and bands["n"].sum() > 0:
             desc = f"Nombre d'éléments reliés par tranche de score : {info['libelle']}"
-            chart = charts.score_bars(
+            charting.show(
+                charts.score_bars,
                 bands.with_columns(bands["n"].cast(float)),
                 "tranche",
                 "n",
@@ -152,8 +157,9 @@ else:
                 "Éléments reliés",
                 decimals=0,
                 keep_order=True,
+                alt=desc,
+                key="bands",
             )
-            st.altair_chart(chart, alt=desc, key="bands")
             with st.expander("Tableau des tranches de score"):
                 common.dataframe(
                     bands.select("tranche", "n").rename({"tranche": "Tranche de score", "n": "Éléments"}),
@@ -174,7 +180,7 @@ else:
 d1, d2, _ = st.columns([1, 1, 2])
 d1.download_button(
     "Rapport (HTML)",
-    data=lambda: report.cached(store)[1],
+    data=common.WithStore(report.cached_html),
     file_name="rapport_qualite.html",
     mime="text/html",
     icon=":material/download:",
@@ -182,7 +188,7 @@ d1.download_button(
 )
 d2.download_button(
     "Rapport (Markdown)",
-    data=lambda: report.cached(store)[0],
+    data=common.WithStore(report.cached_markdown),
     file_name="rapport_qualite.md",
     mime="text/markdown",
     icon=":material/download:",

@@ -5,7 +5,7 @@ import streamlit as st
 
 from datamed.core.text import fr_column, fr_date, fr_int, fr_number, fr_plural
 from datamed.present import charts
-from datamed.ui import common, routes
+from datamed.ui import charting, common, routes
 from datamed.views import shortages
 
 store = common.open_page()
@@ -50,7 +50,7 @@ with st.container(border=True):
         "Classe ATC",
         list(atc_labels),
         "atc",
-        format_func=lambda a: f"{a} — {atc_labels[a]}",
+        format_func=common.OptionLabels(atc_labels, "{key} — {label}"),
         placeholder="Toutes",
         container=f2,
     )
@@ -96,8 +96,8 @@ if tabs[0].open:
                 st.info("Aucun médicament pour ces filtres.")
                 continue
             desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
-            st.altair_chart(
-                charts.count_bars(data, "categorie", "medicaments", desc, "Médicaments"), alt=desc, key=f"bd_{column}"
+            charting.show(
+                charts.count_bars, data, "categorie", "medicaments", desc, "Médicaments", alt=desc, key=f"bd_{column}"
             )
             with st.expander("Tableau"):
                 common.dataframe(
@@ -110,7 +110,7 @@ if tabs[1].open:
             st.info("Aucun épisode pour ces filtres.")
         else:
             desc = "Nombre d'épisodes commencés par mois ; en gris, les mois où la date connue est une date de mise à jour."
-            st.altair_chart(charts.monthly_bars(months, desc), alt=desc, key="months")
+            charting.show(charts.monthly_bars, months, desc, alt=desc, key="months")
             with st.expander("Tableau"):
                 common.dataframe(
                     months.select(
@@ -148,7 +148,7 @@ if tabs[2].open:
                     "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
                 )
             desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
-            st.altair_chart(charts.km_curve(km.frame(), desc), alt=desc, key="km")
+            charting.show(charts.km_curve, km.frame(), desc, alt=desc, key="km")
             with st.expander("Tableau"):
                 common.dataframe(
                     km.frame().rename(
@@ -222,7 +222,7 @@ if tabs[4].open:
                 (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
             )
             desc = "Signalements de ruptures par année de 2014 à 2020 pour les six classes ATC les plus concernées."
-            st.altair_chart(charts.class_trend(data, desc), alt=desc, key="classes")
+            charting.show(charts.class_trend, data, desc, alt=desc, key="classes")
             unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
             if unmapped:
                 st.caption(

@@ -6,7 +6,7 @@ import streamlit as st
 from datamed.core.text import fr_column, fr_int, fr_number, fr_plural
 from datamed.datasets import DS
 from datamed.present import charts, maps
-from datamed.ui import common
+from datamed.ui import charting, common
 from datamed.views import sites
 
 store = common.open_page()
@@ -41,7 +41,7 @@ company = common.url_selectbox(
     "Entreprise titulaire de médicaments",
     list(companies),
     "entreprise",
-    format_func=lambda c: f"{c} ({fr_plural(companies[c], 'médicament')})",
+    format_func=common.OptionLabels({c: fr_plural(n, "médicament") for c, n in companies.items()}, "{key} ({label})"),
     placeholder="Toutes les entreprises",
 )
 if company:
@@ -135,8 +135,13 @@ if tabs[2].open:
                 )
             top = world.filter(pl.col("n_api_manufacture") > 0).sort("n_api_manufacture", descending=True).head(15)
             desc_w = "Les 15 pays comptant le plus d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
-            st.altair_chart(
-                charts.count_bars(top, "country_name", "n_api_manufacture", desc_w, "Établissements (principe actif)"),
+            charting.show(
+                charts.count_bars,
+                top,
+                "country_name",
+                "n_api_manufacture",
+                desc_w,
+                "Établissements (principe actif)",
                 alt=desc_w,
                 key="monde",
             )

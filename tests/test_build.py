@@ -20,6 +20,7 @@ from datamed.core.config import REPO_ROOT
 from datamed.datasets import DS, UnknownDataset
 from datamed.pipeline.build import BuildError, Prepared, StepResult, build
 from datamed.sources.download import DownloadError, download
+from datamed.store import DataUnavailable
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -294,34 +295,87 @@ def test_each_dataset_is_made_by_one_step():
 
 
 def test_a_swap_killed_half_way_is_undone_at_the_next_start(demo_prepared, tmp_path, capsys):
-    """Killed between the two renames of the swap, a build leaves no prepared folder and
-    a backup of the last good data. The next start puts the backup back (the app then
-    serves it, never the demo data instead), and removes what dead builds left."""
+    """Killed between moving the old plain folder aside and linking the new version, a
+    build leaves no prepared folder but complete versions. The next start links the
+    newest one (the app then serves it, never the demo data instead), and removes what
+    dead builds left."""
     import os
     import time
 
-    from datamed.core.folders import recover
+    from datamed.core.folders import recover, versions_dir
     from datamed.serve import ensure_prepared
 
     out = tmp_path / "prepared"
-    dead = tmp_path / ".prepared.old-999999"  # no process has this id
-    shutil.copytree(demo_prepared, dead)
-    manifest = (dead / "manifest.json").read_bytes()
+    older, newer = versions_dir(out) / "20260101T000000000000Z-1", versions_dir(out) / "20260102T000000000000Z-1"
+    shutil.copytree(demo_prepared, older)
+    shutil.copytree(demo_prepared, newer)
+    (versions_dir(out) / "20260103T000000000000Z-1").mkdir()  # incomplete (no manifest): never linked
+    dead_link = tmp_path / ".prepared.link-999999"  # no process has this id
+    dead_link.symlink_to("nowhere")
     left = tmp_path / ".prepared.tmp-abc123"
     left.mkdir()
     fresh = tmp_path / ".prepared.tmp-live"  # a build running right now: kept
     fresh.mkdir()
     hour_ago = time.time() - 2 * 3600
     os.utime(left, (hour_ago, hour_ago))
-    assert ensure_prepared(out, raw=tmp_path / "no-raw") is None  # restored: nothing to build
-    assert (out / "manifest.json").read_bytes() == manifest
-    assert not dead.exists() and not left.exists() and fresh.exists()
-    assert "restored from .prepared.old-999999" in capsys.readouterr().err
+    assert ensure_prepared(out, raw=tmp_path / "no-raw") is None  # relinked: nothing to build
+    assert out.is_symlink() and out.resolve() == newer.resolve()
+    assert (out / "manifest.json").read_bytes() == (demo_prepared / "manifest.json").read_bytes()
+    assert not dead_link.is_symlink() and not left.exists() and fresh.exists()
+    assert f"pointed at {newer.name}" in capsys.readouterr().err
     assert recover(out) == []  # nothing left to do
-    # a backup whose swap is still running (a live process id) is left alone
-    live = tmp_path / f".prepared.old-{os.getpid()}"
-    live.mkdir()
-    assert recover(out) == [] and live.exists()
+    # a dangling link (its version removed by hand) is pointed at the newest left
+    shutil.rmtree(newer)
+    assert not out.exists() and recover(out) == [f"{out}: pointed at {older.name} (a swap was interrupted)"]
+    assert out.resolve() == older.resolve()
+
+
+def test_builds_switch_a_link_atomically_and_keep_three_versions(demo_raw, tmp_path):
+    """Each build is a new version folder; `prepared` is a relative link switched by
+    one rename, the previous versions stay readable (a page still on one finishes on
+    it), and only the newest three are kept. A plain folder from before becomes a
+    version."""
+    import os
+
+    from datamed.core.folders import KEEP_VERSIONS, install, versions, versions_dir
+    from datamed.store import Store
+
+    out = tmp_path / "data" / "prepared"
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text("{}")  # the layout before versions: a plain folder
+    build(demo_raw, out)
+    assert out.is_symlink() and not os.path.isabs(os.readlink(out))
+    first = out.resolve()
+    assert [p.name.endswith("-previous") for p in versions(out)] == [True, False]
+    store = Store(out)
+    assert store.folder == first
+    for i in range(KEEP_VERSIONS):  # later builds: the same install step (core.folders.install)
+        shutil.copytree(first, tmp_path / f"copy{i}")
+        install(tmp_path / f"copy{i}", out)
+    kept = sorted(versions_dir(out).iterdir())
+    assert len(kept) == KEEP_VERSIONS and out.resolve() == kept[-1]
+    assert first not in kept  # pruned; the store of a pruned version says so
+    with pytest.raises(DataUnavailable):
+        store.table(DS.SPECIALITES)
+
+
+def test_a_failed_install_keeps_the_current_version(demo_prepared, demo_raw, tmp_path, monkeypatch):
+    from datamed.core import folders
+
+    out = tmp_path / "prepared"
+    shutil.copytree(demo_prepared, tmp_path / "copy")
+    folders.install(tmp_path / "copy", out)
+    before = out.resolve()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folders.Path, "symlink_to", broken)
+    with pytest.raises(BuildError, match="No space left"):
+        build(demo_raw, out)
+    assert out.resolve() == before and (out / "manifest.json").exists()
+    assert folders.versions(out) == [before]  # the new version went with its temporary folder
+    assert not list(tmp_path.glob(".prepared.tmp-*"))
 
 
 @pytest.mark.slow

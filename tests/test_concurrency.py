@@ -150,3 +150,76 @@ def test_cached_data_versions_are_evicted(demo_prepared):
     assert len(alive) == common.CACHED_VERSIONS
     assert refs[-1]() is not None and refs[0]() is None  # the newest kept, the oldest gone
     common._open_store.clear()
+
+
+def test_production_settings_skip_the_file_watcher_and_the_forced_collection():
+    """Under load, watching the sources and a full garbage collection after every page
+    run took about half of the server's CPU (issue 12)."""
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["runner"]["postScriptGC"] is False
+
+
+WIDGET_CALLBACKS = {"format_func", "on_change", "on_click", "data"}
+
+
+def _page_closures(path: Path) -> list[str]:
+    """Lambdas and functions of a page script handed to a widget: the session keeps
+    them, and with them the page's globals (the store and its frames)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in WIDGET_CALLBACKS and (
+                    isinstance(kw.value, ast.Lambda) or (isinstance(kw.value, ast.Name) and kw.value.id in defined)
+                ):
+                    found.append(f"{path.name}:{node.lineno} {kw.arg}=")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_pages_hand_no_closure_to_a_widget(path):
+    assert not _page_closures(path), _page_closures(path)
+
+
+def test_the_closure_guard_sees_one(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("st.selectbox('x', opts, format_func=lambda k: labels[k])\ndef f(): pass\nst.button('b', on_click=f)\n")
+    assert _page_closures(bad) == ["bad.py:1 format_func=", "bad.py:3 on_click="]
+
+
+def test_an_evicted_version_lets_its_frames_go(demo_prepared):
+    """The cache's release hook empties an evicted store: a session still holding it
+    keeps a shell, not the data; a page run in flight still reads (from disk)."""
+    import gc
+    import weakref
+
+    from datamed.datasets import DS
+    from datamed.ui import common
+
+    common._open_store.clear()
+    first = common._open_store(str(demo_prepared), 0.0)
+    frame = weakref.ref(first.table(DS.SPECIALITES))
+    first.memo(("x",), lambda: [1])
+    for stamp in (1.0, 2.0):
+        common._open_store(str(demo_prepared), stamp)
+    gc.collect()
+    assert frame() is None and first._frames == {} and first._cache == {}
+    assert first.table(DS.SPECIALITES).height > 0 and first._frames == {}  # read through, not kept
+    common._open_store.clear()
+
+
+def test_widget_helpers_hold_no_store(demo_prepared, monkeypatch):
+    from datamed.ui import common
+
+    monkeypatch.setenv("DATAMED_PREPARED", str(demo_prepared))
+    labels = common.OptionLabels({"N02": "Analgésiques"}, "{key} — {label}")
+    assert labels("N02") == "N02 — Analgésiques" and labels("Z99") == "Z99 — Z99"
+    deferred = common.WithStore(lambda store, n: store.table("specialites").height + n, 1)
+    assert deferred.version[0] == str(demo_prepared.resolve())
+    assert not any(isinstance(v, common.Store) for v in vars(deferred).values())
+    assert deferred() > 1

@@ -159,8 +159,9 @@ def test_first_refresh_publishes(first):
     paths = {s["path"] for s in manifest["sources"]}
     assert f"bdpm/{snapshot.name}/CIS_bdpm.txt" in paths
     assert manifest["demo"] is True
-    # no staging folder, lock or temporary folder left
-    assert sorted(p.name for p in env.root.iterdir()) == ["prepared", "raw", "releases"]
+    # no staging folder, lock or temporary folder left; the prepared data is a version
+    assert sorted(p.name for p in env.root.iterdir()) == [".prepared.versions", "prepared", "raw", "releases"]
+    assert env.prepared.is_symlink() and env.prepared.resolve().parent.name == ".prepared.versions"
     assert not (env.releases / LOCK).exists()
     assert sorted(p.name for p in env.releases.iterdir()) == sorted([result.version, "LATEST", "history.json", "logs"])
     # steps and gates
@@ -226,7 +227,7 @@ def test_refresh_without_download_rebuilds_from_raw(env):
 def assert_kept(env: Env, before: dict) -> None:
     assert env.state() == before
     assert not (env.releases / LOCK).exists()
-    assert not any(p.name.startswith(".") for p in env.root.iterdir())  # no staging folder
+    assert not any(p.name.startswith(".") and p.name != ".prepared.versions" for p in env.root.iterdir())  # no staging
     assert not any(p.name.startswith(".") for p in env.releases.iterdir())  # no release temp folder
 
 

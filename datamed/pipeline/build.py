@@ -44,7 +44,7 @@ import polars as pl
 
 from datamed import __version__, audit
 from datamed.core import disclosure
-from datamed.core.folders import recover
+from datamed.core.folders import install, recover
 from datamed.core.rule import ProtectionRule
 from datamed.datasets import DS, registry
 from datamed.pipeline import linking, quality, shortages
@@ -804,27 +804,29 @@ def check_out(out: Path) -> None:
         raise BuildError(f"{out}: cannot write the prepared folder ({_write_problem(exc)})") from exc
 
 
-def swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with renames; restore ``out`` on failure."""
-    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-    had_old = out.exists()
-    if had_old:
-        os.replace(out, backup)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        if had_old:
-            os.replace(backup, out)
-        raise
-    if had_old:
-        shutil.rmtree(backup, ignore_errors=True)
+def swap_in(tmp: Path, out: Path, *, staging: bool = False) -> None:
+    """Make the complete folder ``tmp`` the data of ``out``: a new version behind the
+    link ``out`` (``core.folders.install``), or, for a ``staging`` folder that gates
+    will check before it is installed, a plain folder in its place."""
+    if not staging:
+        install(tmp, out)
+        return
+    if out.is_symlink() or out.is_file():
+        out.unlink()
+    elif out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
 
 
-def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | None = None) -> dict:
+def build(
+    raw: Path, out: Path, threshold: int | None = None, previous: Path | None = None, *, staging: bool = False
+) -> dict:
     """Build prepared datasets from ``raw`` into ``out`` atomically; return the manifest.
 
-    ``previous`` is the prepared data the quality checks compare with (default:
-    what ``out`` holds before the build)."""
+    ``out`` becomes a link to a new version (``core.folders``); with ``staging``, a plain
+    folder that the caller checks and then installs with ``swap_in``. ``previous`` is
+    the prepared data the quality checks compare with (default: what ``out`` holds
+    before the build)."""
     raw, out = Path(raw), Path(out)
     if not raw.is_dir():
         raise BuildError(f"{raw}: raw folder not found")
@@ -834,7 +836,7 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
     except OSError as exc:
         raise BuildError(f"{out}: cannot tidy the prepared folder's parent ({_write_problem(exc)})") from exc
     if previous is None and (out / MANIFEST).exists():
-        previous = out
+        previous = out.resolve()  # the version read now, not the link the build will switch
     started = time.perf_counter()
     steps: dict[str, float] = {}
 
@@ -909,7 +911,7 @@ def build(raw: Path, out: Path, threshold: int | None = None, previous: Path | N
             "step_seconds": steps,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        swap_in(tmp, out)
+        swap_in(tmp, out, staging=staging)
     except OSError as exc:  # e.g. a full disk: the previous prepared data is kept
         raise BuildError(f"{out}: cannot write the prepared data ({_write_problem(exc)})") from exc
     finally:

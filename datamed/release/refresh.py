@@ -236,7 +236,7 @@ def refresh(
             if staging.exists():
                 shutil.rmtree(staging)
             try:
-                manifest = build(raw, staging, previous=prepared if prepared.exists() else None)
+                manifest = build(raw, staging, previous=prepared if prepared.exists() else None, staging=True)
             except BuildError as exc:
                 steps["build"] = round(time.perf_counter() - t, 3)
                 shutil.rmtree(staging, ignore_errors=True)

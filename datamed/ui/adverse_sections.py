@@ -8,7 +8,7 @@ from datamed.core import disclosure
 from datamed.core.text import fr_int
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import common, routes
+from datamed.ui import charting, common, routes
 from datamed.views import adverse
 
 METHOD_FR = (
@@ -55,7 +55,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             st.info("Aucune classe d'organes n'atteint le seuil de publication pour cette substance.")
         else:
             desc = f"Part des cas par classe d'organes pour {p.label}, de la plus fréquente à la moins fréquente."
-            st.altair_chart(charts.soc_bars(p.soc, desc), alt=desc, key=f"{key}_soc")
+            charting.show(charts.soc_bars, p.soc, desc, alt=desc, key=f"{key}_soc")
         with st.expander("Tableau (toutes les classes, avec disproportionnalité)"):
             common.dataframe(adverse.soc_table(p), hide_index=True, alt=f"Cas par classe d'organes pour {p.label}")
     with tabs[1]:
@@ -66,7 +66,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
                     st.info(f"{label} : taux non publiables (effectifs sous le seuil).")
                 else:
                     desc = f"Cas pour 100 000 patients traités par {label.lower()} pour {p.label}."
-                    st.altair_chart(charts.strata_bars(frame, "classe", desc), alt=desc, key=f"{key}_{label}")
+                    charting.show(charts.strata_bars, frame, "classe", desc, alt=desc, key=f"{key}_{label}")
                 with st.expander("Tableau"):
                     common.dataframe(
                         adverse.strata_table(frame, label, p.seuil), hide_index=True, alt=f"{label} : cas et taux"
@@ -76,7 +76,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             st.info("Évolution non publiable (effectifs sous le seuil).")
         else:
             desc = f"Taux de cas déclarés pour 100 000 patients traités, par année de 2014 à 2018, pour {p.label}, avec intervalle de confiance."
-            st.altair_chart(charts.trend(p.annee, desc), alt=desc, key=f"{key}_trend")
+            charting.show(charts.trend, p.annee, desc, alt=desc, key=f"{key}_trend")
         with st.expander("Tableau"):
             common.dataframe(
                 adverse.strata_table(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from datamed.core.text import fr_date, fr_snapshot
 from datamed.datasets import DS, MANIFEST
 from datamed.present.display import md_escape
 from datamed.store import DataUnavailable, Store
-from datamed.ui import routes
+from datamed.ui import routes, runlog
 from datamed.views.search import SearchIndex
 
 DEMO_BANNER = (
@@ -29,15 +32,37 @@ MAINTENANCE = (
 )
 
 
-# keyed on the data version (the manifest's time stamp); after a refresh the new
+# keyed on the data version (the version folder behind the `prepared` link, and its
+# manifest's time stamp for a plain folder); after a refresh the new
 # version is opened and, beyond the last two (the one pages are still reading while
 # the new one loads), older ones are evicted: memory stays flat over refreshes
 CACHED_VERSIONS = 2
 
 
-@st.cache_resource(show_spinner="Chargement des données…", max_entries=CACHED_VERSIONS)
+def _release_store(store: Store) -> None:
+    # an evicted version may still be referenced (a page run in flight, a session's
+    # last run): its frames go now, not when the last reference does; and the memory
+    # freed goes back to the system (glibc keeps freed pages otherwise)
+    store.release()
+    gc.collect()
+    trim_memory()
+
+
+def trim_memory() -> bool:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``); False
+    where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+@st.cache_resource(show_spinner="Chargement des données…", max_entries=CACHED_VERSIONS, on_release=_release_store)
 def _open_store(prepared: str, stamp: float) -> Store:
-    return Store(Path(prepared))
+    store = Store(Path(prepared))
+    runlog.event("data_opened", version=store.folder.name, built_at=store.manifest.get("built_at"))
+    return store
 
 
 @st.cache_resource(show_spinner="Construction de l'index de recherche…", max_entries=CACHED_VERSIONS)
@@ -46,9 +71,9 @@ def _open_index(prepared: str, stamp: float) -> SearchIndex:
 
 
 def _key() -> tuple[str, float]:
-    prepared = config.prepared_dir()
-    manifest = prepared / MANIFEST
-    return str(prepared), manifest.stat().st_mtime if manifest.exists() else 0.0
+    version = config.prepared_dir().resolve()
+    manifest = version / MANIFEST
+    return str(version), manifest.stat().st_mtime if manifest.exists() else 0.0
 
 
 def get_store() -> Store | None:
@@ -65,6 +90,36 @@ def get_store() -> Store | None:
 
 def get_index() -> SearchIndex:
     return _open_index(*_key())
+
+
+# Widgets keep their callbacks (format_func, on_change, a download's data function) in
+# the session's widget state for the life of the session. A lambda written in a page
+# script closes over the page's globals (the store, the search index, its frames): one
+# session idle on a page kept a whole data version alive after a refresh (issue 12).
+# Pages pass these small objects instead, which hold only what they need.
+
+
+class OptionLabels:
+    """``format_func`` for a widget: ``template`` filled with the option (``key``) and
+    its label from ``labels`` (``label``; the option itself when it has none)."""
+
+    def __init__(self, labels: dict, template: str = "{label}"):
+        self.labels = dict(labels)
+        self.template = template
+
+    def __call__(self, key) -> str:
+        return self.template.format(key=key, label=self.labels.get(key, key))
+
+
+class WithStore:
+    """A download's deferred ``data``: ``function(store, *args)`` run on click, on the
+    data version the page showed (by its key, not by holding the store)."""
+
+    def __init__(self, function, *args):
+        self.function, self.args, self.version = function, args, _key()
+
+    def __call__(self):
+        return self.function(_open_store(*self.version), *self.args)
 
 
 def open_page(*, search: bool = True) -> Store:

@@ -1,4 +1,5 @@
-"""One structured log line per page run: page, duration, outcome (issue 12).
+"""One structured log line per page run: page, duration, outcome (issue 12); and one
+per server event (a data version opened, a client's cache clearing refused).
 
 Written as JSON on the ``datamed.pages`` logger (stderr by default), so that a log
 collector behind the proxy can count page runs, their times and their errors per
@@ -22,20 +23,20 @@ if not LOGGER.handlers:
     LOGGER.propagate = False
 
 
+def event(name: str, level: int = logging.INFO, **fields) -> dict:
+    """Log one JSON line ``{"event": name, **fields, "pid": ...}``."""
+    entry = {"event": name, **fields, "pid": os.getpid()}
+    LOGGER.log(level, json.dumps(entry, ensure_ascii=False))
+    return entry
+
+
 def record(page: str, seconds: float, error: BaseException | None = None, control: str | None = None) -> dict:
-    entry = {
-        "event": "page_run",
-        "page": page,
-        "ms": round(seconds * 1000, 1),
-        "pid": os.getpid(),
-        "outcome": "error" if error is not None else "ok",
-    }
+    entry = {"page": page, "ms": round(seconds * 1000, 1), "outcome": "error" if error is not None else "ok"}
     if error is not None:
         entry["error"] = type(error).__name__  # the type only: a message may quote data
     if control is not None:
         entry["control"] = control  # the page ended through Streamlit (st.stop, a rerun)
-    LOGGER.log(logging.ERROR if error is not None else logging.INFO, json.dumps(entry, ensure_ascii=False))
-    return entry
+    return event("page_run", logging.ERROR if error is not None else logging.INFO, **entry)
 
 
 def timed(page: str, run: Callable[[], object]) -> None:

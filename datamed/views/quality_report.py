@@ -234,3 +234,11 @@ def render(store: Store) -> tuple[str, str]:
 def cached(store: Store) -> tuple[str, str]:
     """``render`` once per store (the page's download buttons ask for it lazily)."""
     return store.memo(("rapport_qualite",), lambda: render(store))
+
+
+def cached_markdown(store: Store) -> str:
+    return cached(store)[0]
+
+
+def cached_html(store: Store) -> str:
+    return cached(store)[1]

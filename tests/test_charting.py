@@ -1,0 +1,45 @@
+"""Chart specs built once per distinct input (datamed.ui.charting, issue 12)."""
+
+from __future__ import annotations
+
+import polars as pl
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+from datamed.present import charts
+from datamed.ui import charting
+
+
+def _soc() -> pl.DataFrame:
+    return pl.DataFrame({"soc": ["Peau", "Foie", "Cœur"], "part_cas": [40.0, 35.5, 24.5]})
+
+
+def test_the_cached_spec_is_streamlits_own_conversion():
+    charting.SPECS = charting.SpecCache()
+    frame = _soc()
+    expected = _convert_altair_to_vega_lite_spec(charts.soc_bars(frame, "desc"))
+    first = charting.spec(charts.soc_bars, frame, "desc")
+    again = charting.spec(charts.soc_bars, frame.clone(), "desc")
+    assert first == expected and again == expected
+    assert (charting.SPECS.misses, charting.SPECS.hits) == (1, 1)
+    first["datasets"].clear()  # a caller changing its copy changes nothing cached
+    assert charting.spec(charts.soc_bars, frame, "desc") == expected
+
+
+def test_other_inputs_give_other_charts():
+    charting.SPECS = charting.SpecCache()
+    frame = _soc()
+    a = charting.spec(charts.soc_bars, frame, "desc")
+    b = charting.spec(charts.soc_bars, frame.with_columns(pl.col("part_cas") + 1), "desc")
+    c = charting.spec(charts.soc_bars, frame, "autre description")
+    d = charting.spec(charts.soc_bars, frame, "desc", limit=2)
+    assert len({str(x) for x in (a, b, c, d)}) == 4 and charting.SPECS.misses == 4
+    # same rows in another order is another input (a line chart draws them in order)
+    assert charting.fingerprint(frame) != charting.fingerprint(frame.reverse())
+    assert charting.fingerprint(frame) == charting.fingerprint(frame.clone())
+
+
+def test_the_cache_is_bounded():
+    cache = charting.SpecCache(maxsize=3)
+    for i in range(5):
+        cache.put((i,), ("{}", {}))
+    assert len(cache) == 3 and cache.get((0,)) is None and cache.get((4,)) is not None
