@@ -330,26 +330,27 @@ def test_a_swap_killed_half_way_is_undone_at_the_next_start(demo_prepared, tmp_p
     assert out.resolve() == older.resolve()
 
 
-def test_builds_switch_a_link_atomically_and_keep_three_versions(demo_raw, tmp_path):
-    """Each build is a new version folder; `prepared` is a relative link switched by
-    one rename, the previous versions stay readable (a page still on one finishes on
-    it), and only the newest three are kept. A plain folder from before becomes a
-    version."""
+def test_installs_switch_a_link_atomically_and_keep_three_versions(demo_prepared, tmp_path):
+    """Each build is a new version folder (`build` ends with `core.folders.install`;
+    tests/test_refresh.py sees the layout after real builds); `prepared` is a relative
+    link switched by one rename, the previous versions stay readable (a page still on
+    one finishes on it), and only the newest three are kept. A plain folder from
+    before becomes a version."""
     import os
 
     from datamed.core.folders import KEEP_VERSIONS, install, versions, versions_dir
     from datamed.store import Store
 
     out = tmp_path / "data" / "prepared"
-    out.mkdir(parents=True)
-    (out / "manifest.json").write_text("{}")  # the layout before versions: a plain folder
-    build(demo_raw, out)
+    shutil.copytree(demo_prepared.resolve(), out)  # the layout before versions: a plain folder
+    shutil.copytree(demo_prepared.resolve(), tmp_path / "new")
+    install(tmp_path / "new", out)
     assert out.is_symlink() and not os.path.isabs(os.readlink(out))
     first = out.resolve()
     assert [p.name.endswith("-previous") for p in versions(out)] == [True, False]
     store = Store(out)
     assert store.folder == first
-    for i in range(KEEP_VERSIONS):  # later builds: the same install step (core.folders.install)
+    for i in range(KEEP_VERSIONS):
         shutil.copytree(first, tmp_path / f"copy{i}")
         install(tmp_path / f"copy{i}", out)
     kept = sorted(versions_dir(out).iterdir())
@@ -359,11 +360,11 @@ def test_builds_switch_a_link_atomically_and_keep_three_versions(demo_raw, tmp_p
         store.table(DS.SPECIALITES)
 
 
-def test_a_failed_install_keeps_the_current_version(demo_prepared, demo_raw, tmp_path, monkeypatch):
+def test_a_failed_install_keeps_the_current_version(demo_prepared, tmp_path, monkeypatch):
     from datamed.core import folders
 
     out = tmp_path / "prepared"
-    shutil.copytree(demo_prepared, tmp_path / "copy")
+    shutil.copytree(demo_prepared.resolve(), tmp_path / "copy")
     folders.install(tmp_path / "copy", out)
     before = out.resolve()
 
@@ -371,11 +372,12 @@ def test_a_failed_install_keeps_the_current_version(demo_prepared, demo_raw, tmp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(folders.Path, "symlink_to", broken)
-    with pytest.raises(BuildError, match="No space left"):
-        build(demo_raw, out)
+    shutil.copytree(demo_prepared.resolve(), tmp_path / "next")
+    with pytest.raises(OSError, match="No space left"):
+        folders.install(tmp_path / "next", out)
     assert out.resolve() == before and (out / "manifest.json").exists()
-    assert folders.versions(out) == [before]  # the new version went with its temporary folder
-    assert not list(tmp_path.glob(".prepared.tmp-*"))
+    assert folders.versions(out) == [before]  # the new version went back to its temporary folder
+    assert (tmp_path / "next" / "manifest.json").exists()
 
 
 @pytest.mark.slow

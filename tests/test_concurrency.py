@@ -188,7 +188,9 @@ def test_pages_hand_no_closure_to_a_widget(path):
 
 def test_the_closure_guard_sees_one(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("st.selectbox('x', opts, format_func=lambda k: labels[k])\ndef f(): pass\nst.button('b', on_click=f)\n")
+    bad.write_text(
+        "st.selectbox('x', opts, format_func=lambda k: labels[k])\ndef f(): pass\nst.button('b', on_click=f)\n"
+    )
     assert _page_closures(bad) == ["bad.py:1 format_func=", "bad.py:3 on_click="]
 
 

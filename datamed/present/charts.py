@@ -69,7 +69,7 @@ def soc_bars(soc: pl.DataFrame, description: str, value: str = "part_cas", limit
         tooltip=[alt.Tooltip("soc:N", title="Classe d'organes"), alt.Tooltip("etiquette:N", title="Part des cas (%)")],
     )
     bars = base.mark_bar(color=PALETTE[0])
-    text = base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+    text = base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
     return _finish((bars + text).properties(height=alt.Step(24)))
 
 
@@ -89,7 +89,7 @@ def strata_bars(
     return _finish(
         (
             base.mark_bar(color=PALETTE[0], width={"band": 0.6})
-            + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")
+            + base.mark_text(dy=-6, font=FONT).encode(text=alt.Text("etiquette:N"))
         ).properties(height=260)
     )
 
@@ -119,7 +119,7 @@ def trend(
     band = base.mark_area(opacity=0.15).encode(
         x=enc["x"],
         y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients", scale=y_scale),
-        y2="taux_ic_haut:Q",
+        y2=alt.Y2("taux_ic_haut:Q"),
         **({"color": alt.Color(f"{series}:N", scale=_colours(domain), legend=None)} if series else {}),
     )
     line = base.mark_line(point=True).encode(**enc, tooltip=tooltip)
@@ -138,7 +138,7 @@ def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
     return _finish(
         (
             base.mark_bar(color=PALETTE[0], width={"band": 0.6})
-            + base.mark_text(dy=-6, font=FONT).encode(text="etiquette:N")
+            + base.mark_text(dy=-6, font=FONT).encode(text=alt.Text("etiquette:N"))
         ).properties(height=240)
     )
 
@@ -171,7 +171,7 @@ def grouped_bars(
     )
     # each bar is labelled with its value and substance: colour is never the only key
     text = base.mark_text(align="left", dx=3, font=FONT, fontSize=10).encode(
-        text="etiquette_serie:N", color=alt.value("#333")
+        text=alt.Text("etiquette_serie:N"), color=alt.ColorValue("#333")
     )
     return _finish((base.mark_bar() + text).properties(height=alt.Step(16)))
 
@@ -201,7 +201,7 @@ def forest(
             title="ROR (échelle log) et IC 95 %",
             axis=fr_axis("~g", values=[0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]),
         ),
-        x2="ror_ic_haut:Q",
+        x2=alt.X2("ror_ic_haut:Q"),
         color=colour,
     )
     points = base.mark_point(filled=True, size=60).encode(
@@ -218,7 +218,7 @@ def forest(
             alt.Tooltip("ror_ic_haut_txt:N", title="IC haut"),
         ],
     )
-    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_arrow()).mark_rule(strokeDash=[4, 4], color="#444").encode(x="x:Q")
+    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_arrow()).mark_rule(strokeDash=[4, 4], color="#444").encode(x=alt.X("x:Q"))
     return _finish((rule + points + one).properties(height=alt.Step(14)))
 
 
@@ -235,7 +235,7 @@ def count_bars(frame: pl.DataFrame, category: str, value: str, description: str,
     )
     return _finish(
         (
-            base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+            base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
         ).properties(height=alt.Step(22))
     )
 
@@ -323,9 +323,9 @@ def episode_timeline(frame: pl.DataFrame, end: date, description: str) -> alt.Ch
         ],
     )
     bars = base.mark_bar(height=14, color=PALETTE[1]).encode(
-        x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2="fin_affichee:T"
+        x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2=alt.X2("fin_affichee:T")
     )
-    text = base.mark_text(align="left", dx=4, font=FONT).encode(x="fin_affichee:T", text="parcours:N")
+    text = base.mark_text(align="left", dx=4, font=FONT).encode(x=alt.X("fin_affichee:T"), text=alt.Text("parcours:N"))
     return _finish((bars + text).properties(height=alt.Step(28)))
 
 
@@ -356,5 +356,5 @@ def score_bars(
         tooltip=[alt.Tooltip(f"{label}:N", title=" "), alt.Tooltip("etiquette:N", title=title)],
     )
     bars = base.mark_bar(color=PALETTE[0])
-    text = base.mark_text(align="left", dx=3, font=FONT).encode(text="etiquette:N")
+    text = base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
     return _finish((bars + text).properties(height=alt.Step(24)))

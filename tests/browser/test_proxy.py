@@ -15,6 +15,7 @@ import pytest
 
 from datamed.core.config import REPO_ROOT
 from tests.browser.conftest import VIEWPORT, _free_port, assert_no_exception, wait_for_app
+from tests.browser.test_soak import soak
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 CONFIG = REPO_ROOT / "docs" / "deploy" / "haproxy.cfg"
@@ -101,3 +102,13 @@ def test_two_processes_behind_the_proxy(proxy, browser):
     finally:
         for context in contexts:
             context.close()
+
+
+def test_soak_through_the_proxy(proxy, browser):
+    """The soak (8 browser sessions looping over the pages) through the proxy, for
+    150 s: no hang, no error, bounded memory on both processes, and every session stays
+    on the process that served its first page (sticky cookie)."""
+    url, apps = proxy
+    seen = soak(browser, url, [a.proc.pid for a in apps], lambda: apps[0].log() + apps[1].log(), seconds=150)
+    assert all(len(b) == 1 for b in seen["backends"]), seen["backends"]
+    assert set().union(*seen["backends"]) == {"app1", "app2"}  # and the sessions were spread over both

@@ -52,40 +52,50 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_sessions_loop_over_the_pages_without_hang_error_or_growth(browser, cold_server, real_prepared):
-    server = cold_server(real_prepared)
-    contexts = [browser.new_context(viewport=VIEWPORT, locale="fr-FR") for _ in range(SESSIONS)]
+def soak(browser, url: str, pids: list[int], log, *, sessions: int = SESSIONS, seconds: float = SECONDS) -> dict:
+    """Browser sessions loop over VISIT on ``url`` for ``seconds``; assert no hang, no
+    exception and RSS growth under 20 % (``pids``: the app processes); return what each
+    session saw (``backends``: the X-DataMed-Backend of its pages, behind the proxy)."""
+    contexts = [browser.new_context(viewport=VIEWPORT, locale="fr-FR") for _ in range(sessions)]
+    backends: list[set] = [set() for _ in range(sessions)]
     try:
         pages = [c.new_page() for c in contexts]
         for p in pages:
             p.set_default_timeout(PAGE_TIMEOUT_MS)
         started, rounds, page_runs, slowest = time.monotonic(), 0, 0, 0.0
         rss_warm = None
-        while rounds < len(VISIT) or time.monotonic() - started < SECONDS:
+        while rounds < len(VISIT) or time.monotonic() - started < seconds:
             t0 = time.monotonic()
-            steps = [VISIT[(rounds + k) % len(VISIT)] for k in range(SESSIONS)]  # sessions on different pages
-            for p, (path, _sel, _text) in zip(pages, steps):
-                p.goto(server.url + path, wait_until="commit")  # all start, none waited for yet
+            steps = [VISIT[(rounds + k) % len(VISIT)] for k in range(sessions)]  # sessions on different pages
+            for k, (p, (path, _sel, _text)) in enumerate(zip(pages, steps)):
+                response = p.goto(url + path, wait_until="commit")  # all start, none waited for yet
+                backends[k].add(response.headers.get("x-datamed-backend") if response else None)
             for p, (path, sel, text) in zip(pages, steps):
                 wait_for_app(p, selector=sel, text=text, timeout=PAGE_TIMEOUT_MS)
                 try:
                     assert_no_exception(p)
                 except AssertionError as exc:
-                    raise AssertionError(f"{path} (round {rounds}): {exc}\nserver log:\n{server.log()}") from None
+                    raise AssertionError(f"{path} (round {rounds}): {exc}\nserver log:\n{log()}") from None
             slowest = max(slowest, time.monotonic() - t0)
-            page_runs += SESSIONS
+            page_runs += sessions
             rounds += 1
-            assert server.proc.poll() is None, server.log()
-            assert _healthy(server.url), f"health stopped answering after {rounds} rounds:\n{server.log()}"
+            assert _healthy(url), f"health stopped answering after {rounds} rounds:\n{log()}"
             if rounds == len(VISIT):  # every session has seen every page: caches are warm
-                rss_warm = _rss_kib(server.proc.pid)
-        rss_end = _rss_kib(server.proc.pid)
+                rss_warm = sum(_rss_kib(pid) for pid in pids)
+        rss_end = sum(_rss_kib(pid) for pid in pids)
         print(
-            f"soak: {SESSIONS} sessions, {rounds} rounds, {page_runs} page runs in "
+            f"soak: {sessions} sessions, {rounds} rounds, {page_runs} page runs in "
             f"{time.monotonic() - started:.0f} s; slowest round {slowest:.1f} s; "
             f"server RSS {rss_warm / 1024:.0f} -> {rss_end / 1024:.0f} MiB"
         )
         assert rss_warm and rss_end < 1.2 * rss_warm, (rss_warm, rss_end)
+        return {"rounds": rounds, "page_runs": page_runs, "backends": backends}
     finally:
         for c in contexts:
             c.close()
+
+
+def test_sessions_loop_over_the_pages_without_hang_error_or_growth(browser, cold_server, real_prepared):
+    server = cold_server(real_prepared)
+    soak(browser, server.url, [server.proc.pid], server.log)
+    assert server.proc.poll() is None, server.log()
