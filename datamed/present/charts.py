@@ -218,7 +218,11 @@ def forest(
             alt.Tooltip("ror_ic_haut_txt:N", title="IC haut"),
         ],
     )
-    one = alt.Chart(pl.DataFrame({"x": [1.0]}).to_arrow()).mark_rule(strokeDash=[4, 4], color="#444").encode(x=alt.X("x:Q"))
+    one = (
+        alt.Chart(pl.DataFrame({"x": [1.0]}).to_arrow())
+        .mark_rule(strokeDash=[4, 4], color="#444")
+        .encode(x=alt.X("x:Q"))
+    )
     return _finish((rule + points + one).properties(height=alt.Step(14)))
 
 
@@ -235,7 +239,8 @@ def count_bars(frame: pl.DataFrame, category: str, value: str, description: str,
     )
     return _finish(
         (
-            base.mark_bar(color=PALETTE[0]) + base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
+            base.mark_bar(color=PALETTE[0])
+            + base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
         ).properties(height=alt.Step(22))
     )
 
