@@ -255,11 +255,17 @@ def browser_level(url: str, servers: list[App], exclude: set[int], sessions: int
     return line(label, pages, elapsed, times, failed, s1 - s0, client)
 
 
-def memory_per_session(app: App) -> str:
+def memory_per_session(prepared: Path, work: Path) -> str:
+    """A fresh process, warmed by one visit; then 100 and 200 sessions that each ran
+    the home page and stay open (idle tabs)."""
+    app = App(prepared, work / "app_sessions.log")
     clients: list[Client] = []
     rows = []
     try:
-        for target in (0, 50, 100):
+        with Client(app.url) as c:
+            for page, query in VISIT:
+                c.run(page, query)
+        for target in (0, 100, 200):
             while len(clients) < target:
                 c = Client(app.url)
                 c.run("", "")
@@ -269,6 +275,7 @@ def memory_per_session(app: App) -> str:
     finally:
         for c in clients:
             c.close()
+        app.stop()
     per = (rows[-1][1] - rows[0][1]) / rows[-1][0]
     return "; ".join(f"{n} sessions {mb:.0f} MiB" for n, mb in rows) + f" -> {per:.2f} MiB per idle session"
 
@@ -354,7 +361,7 @@ def main() -> int:
                         )
             if not args.no_memory:
                 print("\n4. memory of one app process")
-                print("per session: " + memory_per_session(apps[0]), flush=True)
+                print("per session: " + memory_per_session(prepared, work), flush=True)
                 print("per refresh: " + memory_per_refresh(apps[0], prepared, work), flush=True)
         finally:
             if proxy:

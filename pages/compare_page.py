@@ -157,7 +157,7 @@ common.dataframe(table, hide_index=True, alt="Comparaison détaillée par substa
 st.download_button(
     "Télécharger le tableau (CSV, valeurs masquées)",
     adverse.comparison_csv(comp, seuil),
-    file_name="datamed-comparaison-" + "-".join(p.ei_id[:20] for p in comp.profiles) + ".csv",
+    file_name=adverse.comparison_filename(comp),
     mime="text/csv",
     icon=":material/download:",
 )

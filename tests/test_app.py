@@ -359,9 +359,15 @@ def test_compare_csv_is_masked(real_store):
 
     comp = adverse.compare(real_store, ["abacavir-sulfate-d", "abacavir-base", "anastrozole"])
     data = adverse.comparison_csv(comp, 11).decode("utf-8-sig")
-    assert data.startswith("# DataMed")
-    rows = [line.split(";") for line in data.splitlines()[2:]]
+    # a plain header row first: any CSV reader takes it as is (issue 13)
+    header = data.splitlines()[0].split(";")
+    assert header == adverse.comparison_table(comp, 11).columns and not data.startswith("#")
+    frame = pl.read_csv(data.encode(), separator=";", infer_schema=False)
+    assert frame.height == adverse.comparison_table(comp, 11).height
+    rows = [line.split(";") for line in data.splitlines()[1:]]
     assert rows and all(not (r[2].isdigit() and int(r[2]) < 11) for r in rows)
+    name = adverse.comparison_filename(comp)
+    assert name.startswith("datamed_comparaison_") and "ANSM-BNPV-2014-2018" in name and name.endswith(".csv")
 
 
 def test_national_page(monkeypatch, real_prepared):

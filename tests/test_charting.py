@@ -43,3 +43,11 @@ def test_the_cache_is_bounded():
     for i in range(5):
         cache.put((i,), ("{}", {}))
     assert len(cache) == 3 and cache.get((0,)) is None and cache.get((4,)) is not None
+
+
+def test_the_national_yearly_axis_names_what_it_counts():
+    """The national series counts case–substance pairs (a case citing two substances
+    counts twice), and the axis and tooltip say so (issue 13)."""
+    frame = pl.DataFrame({"annee": [2014, 2015], "n_cas": [120_000, 130_000]})
+    text = str(charting.spec(charts.cases_by_year, frame, "desc"))
+    assert text.count("Paires cas–substance déclarées") >= 2 and "Cas déclarés" not in text  # axis and tooltip

@@ -126,14 +126,19 @@ def trend(
     return _finish((band + line).properties(height=300))
 
 
-def cases_by_year(frame: pl.DataFrame, description: str) -> alt.Chart:
+PAIRS_TITLE = "Paires cas–substance déclarées"  # a case citing 2 substances counts twice
+
+
+def cases_by_year(frame: pl.DataFrame, description: str, title: str = PAIRS_TITLE) -> alt.Chart:
+    """Bars per year of ``n_cas``; ``title`` names what is counted (national series:
+    case–substance pairs, not cases)."""
     data = _labelled(
         frame.filter(pl.col("n_cas").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "n_cas", 0
     )
     base = _base(data, description).encode(
         x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("n_cas:Q", title="Cas déclarés", axis=fr_axis(",d")),
-        tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Cas")],
+        y=alt.Y("n_cas:Q", title=title, axis=fr_axis(",d")),
+        tooltip=[alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title=title)],
     )
     return _finish(
         (

@@ -379,15 +379,22 @@ def comparison_table(c: Comparison, seuil: int) -> pl.DataFrame:
 
 
 def comparison_csv(c: Comparison, seuil: int) -> bytes:
+    """The comparison table as CSV: a plain header row first (a ``#`` comment line broke
+    simple imports, issue 13), ``;``-separated, UTF-8 with a byte-order mark for
+    spreadsheets. The provenance is in the file name (``comparison_filename``)."""
     buf = io.BytesIO()
     table = comparison_table(c, seuil)
     if table.is_empty():
         return b""
     csv_safe(table).write_csv(buf, separator=";")
-    header = (
-        f"# DataMed - comparaison de profils d'effets indésirables ({PERIOD}) - valeurs masquées sous {seuil} cas\n"
-    )
-    return ("\ufeff" + header).encode("utf-8") + buf.getvalue()
+    return "\ufeff".encode() + buf.getvalue()
+
+
+def comparison_filename(c: Comparison) -> str:
+    """``datamed_comparaison_<substances>_ANSM-BNPV-2014-2018_masque.csv``: source, period
+    and the masking of small counts, readable without opening the file."""
+    subs = "-".join(p.ei_id[:20] for p in c.profiles)
+    return f"datamed_comparaison_{subs}_ANSM-BNPV-{PERIOD}_masque.csv"
 
 
 # --- national view ------------------------------------------------------------------------------
