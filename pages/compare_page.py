@@ -7,7 +7,7 @@ from datamed.core import disclosure
 from datamed.core.text import fr_column
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import charting, common
+from datamed.ui import adverse_sections, charting, common
 from datamed.ui.adverse_sections import METHOD_FR
 from datamed.views import adverse
 
@@ -47,6 +47,7 @@ if len(selected) < 2:
 comp = adverse.compare(store, selected)
 seuil = adverse.threshold(store)
 st.caption(adverse.CAUSALITY_FR)
+adverse_sections.report_link("page")
 
 summary = pl.DataFrame(
     {

@@ -5,7 +5,7 @@ import streamlit as st
 from datamed.core import disclosure
 from datamed.core.text import fr_column, fr_int
 from datamed.present import charts
-from datamed.ui import charting, common, routes
+from datamed.ui import adverse_sections, charting, common, routes
 from datamed.views import adverse
 
 store = common.open_page()
@@ -21,6 +21,7 @@ st.markdown(
     f"**{fr_int(nat.n_substances)} substances**. Un même cas compte pour chacune des substances suspectées."
 )
 st.caption(adverse.CAUSALITY_FR)
+adverse_sections.report_link("page")
 
 tabs = st.tabs(["Par année", "Par classe d'organes", "Âge et sexe", "Substances les plus citées"])
 with tabs[0]:

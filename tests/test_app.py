@@ -633,3 +633,19 @@ def test_every_page_run_writes_one_structured_log_line(monkeypatch, real_prepare
         runlog.LOGGER.removeHandler(handler)
     entry = json.loads(lines[0])
     assert entry["outcome"] == "error" and entry["error"] == "KeyError" and "doliprane" not in lines[0]
+
+
+def test_adverse_effect_pages_link_to_the_official_reporting_portal(monkeypatch, real_prepared):
+    """A visible 'Déclarer un effet indésirable' link to signalement.social-sante.gouv.fr
+    on the substance, comparison and national pages (issue 13)."""
+    for page, params in (
+        (routes.SUBSTANCE.file, {"substance": "02202"}),  # paracétamol
+        (routes.COMPARE.file, {"s": ["anastrozole", "abacavir-sulfate-d"]}),
+        (routes.NATIONAL.file, {}),
+    ):
+        at = open_page(monkeypatch, real_prepared, page, **params)
+        links = [b.proto for b in at.get("link_button")]
+        assert any(
+            link.label == "Déclarer un effet indésirable" and link.url == "https://signalement.social-sante.gouv.fr/"
+            for link in links
+        ), (page, [(link.label, link.url) for link in links])

@@ -28,11 +28,23 @@ METHOD_FR = (
 )
 
 
+def report_link(key: str) -> None:
+    """The way to the official reporting portal (signalement.social-sante.gouv.fr)."""
+    st.link_button(
+        "Déclarer un effet indésirable",
+        adverse.REPORT_URL,
+        icon=":material/campaign:",
+        help=adverse.REPORT_FR,
+        key=f"{key}_declarer",
+    )
+
+
 def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> None:
     if heading:
         st.subheader(f"Effets indésirables déclarés : {p.label}", anchor=False)
     st.markdown(md_escape(adverse.summary_fr(p)))
     st.caption(adverse.CAUSALITY_FR)
+    report_link(key)
     if p.masked:
         st.info(disclosure.explanation_fr(p.seuil), icon=":material/lock:")
         _method(p)

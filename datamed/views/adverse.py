@@ -25,6 +25,13 @@ CAUSALITY_FR = (
     "Une déclaration d'effet indésirable ne prouve pas que le médicament en soit la cause : elle signale "
     "une suspicion, transmise par un professionnel de santé ou un patient."
 )
+# the official portal where patients and professionals report a suspected adverse effect
+REPORT_URL = "https://signalement.social-sante.gouv.fr/"
+REPORT_FR = (
+    "Vous pensez avoir eu un effet indésirable ? Parlez-en à votre médecin ou à votre pharmacien, et "
+    "déclarez-le sur le portail officiel de signalement du ministère de la Santé : chaque déclaration "
+    "aide à mieux connaître les médicaments."
+)
 SOURCE_FR = (
     "Source : ANSM, base nationale de pharmacovigilance (cas déclarés de 2014 à 2018), croisée avec les "
     "patients traités de l'Assurance maladie (Open Medic)."
