@@ -266,7 +266,7 @@ def _step(text: str) -> str:
         return _acid(stem) or stem
     if (m := _BEFORE.match(text)) and m["m"] not in INORGANIC:
         return m["m"]
-    if m := _ADJECTIVE.match(text):
+    if (m := _ADJECTIVE.match(text)) and m["m"] not in _IONS and m["m"] not in MINERAL_ANIONS:
         stem = m["m"]
         return (_acid(stem) or stem) if " " not in stem else stem
     if (m := _FORM_ONLY.match(text)) and m["m"] != text:
@@ -284,3 +284,20 @@ def moiety(name: str) -> str:
             break
         text = after
     return text
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Z0-9]+", text))
+
+
+def plausible_fraction(substance: str, fraction: str) -> bool:
+    """Whether a therapeutic fraction the BDPM links to a substance names its moiety:
+    the fraction's words (but ACIDE) are words of the substance's name, or both give the
+    same moiety by the name rules. The BDPM also links contrast agents to "IODE",
+    acetylcysteine to "CYSTEINE" and calcium salts to "CALCIUM ELEMENT": those are
+    rejected (the name rules decide)."""
+    sub, frac = normalise(substance), moiety(fraction)
+    if frac == moiety(sub):
+        return True
+    words = _words(frac) - {"ACIDE"}
+    return bool(words) and words <= _words(sub)
