@@ -649,3 +649,13 @@ def test_adverse_effect_pages_link_to_the_official_reporting_portal(monkeypatch,
             link.label == "Déclarer un effet indésirable" and link.url == "https://signalement.social-sante.gouv.fr/"
             for link in links
         ), (page, [(link.label, link.url) for link in links])
+
+
+def test_summaries_name_the_substance_with_its_accents(real_store):
+    """The source writes PARACETAMOL; the summary says « paracétamol », as the BDPM spells
+    it (issue 13)."""
+    from datamed.views import adverse
+
+    [para] = adverse.profiles_for_substance(real_store, "02202")
+    text = adverse.summary_fr(para)
+    assert "« paracétamol »" in text and "paracetamol" not in text.lower().replace("paracétamol", "")

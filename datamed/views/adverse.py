@@ -205,8 +205,10 @@ def profiles_for_substance(store: Store, code_substance: str) -> list[Profile]:
 
 
 def summary_fr(p: Profile) -> str:
-    """The plain-French summary for patients."""
-    name = p.nom.lower()
+    """The plain-French summary for patients; the substance named as the BDPM spells it
+    (« paracétamol », not the source's « PARACETAMOL »)."""
+    label = p.label
+    name = label[:1].lower() + label[1:] if label[1:2].islower() else label
     if p.masked:
         # one status for every withheld count: the text must not say whether it is small
         text = (

@@ -225,13 +225,13 @@ def test_compare_csv_download_is_masked(page, real_server):
     with page.expect_download() as info:
         button.click()
     download = info.value
-    assert download.suggested_filename.endswith(".csv")
+    assert download.suggested_filename.endswith(".csv") and "ANSM-BNPV-2014-2018" in download.suggested_filename
     raw = download.path().read_bytes()
-    assert raw.startswith("\ufeff# DataMed".encode()), raw[:80]
+    # a plain header row first, no comment line (issue 13): the provenance is in the file name
+    assert raw.startswith("\ufeffSubstance;".encode()), raw[:80]
 
     lines = raw.decode("utf-8-sig").splitlines()
-    assert "valeurs masquées sous 11 cas" in lines[0]
-    rows = list(csv.reader(lines[1:], delimiter=";"))
+    rows = list(csv.reader(lines, delimiter=";"))
     header, body = rows[0], rows[1:]
     assert header[:3] == ["Substance", "Classe d'organes (SOC)", "Cas"], header
     assert len(header) > 5 and all(len(row) == len(header) for row in body)
