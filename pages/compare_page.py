@@ -151,6 +151,7 @@ with tabs[3]:
         st.caption(
             "Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique."
         )
+    st.markdown(adverse.SIGNAL_FR)
 
 st.subheader("Tableau détaillé", anchor=False)
 table = adverse.comparison_table(comp, seuil)

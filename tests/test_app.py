@@ -659,3 +659,20 @@ def test_summaries_name_the_substance_with_its_accents(real_store):
     [para] = adverse.profiles_for_substance(real_store, "02202")
     text = adverse.summary_fr(para)
     assert "« paracétamol »" in text and "paracetamol" not in text.lower().replace("paracétamol", "")
+
+
+def test_a_signal_needs_two_methods_to_agree(real_store):
+    """A signal is shown only when the Evans criteria and IC025 > 0 both hold (issue 13):
+    on the real data that flags about one pair in eight, where the lower ROR bound alone
+    flagged 30 %; the cell says "Signal à expertiser", never "Oui (ROR > 1)"."""
+    from datamed.views import adverse
+
+    soc = real_store.table("ei_soc").filter(pl.col("ror").is_not_null())
+    cells = [adverse.signal_fr(e, i) for e, i in soc.select("signal_evans", "signal_ic").rows()]
+    flagged = cells.count(adverse.SIGNAL_YES) / len(cells)
+    old = soc["signal_ror"].mean()
+    assert set(cells) <= {adverse.SIGNAL_YES, "Non"} and 0.05 < flagged < 0.15 < old, (flagged, old)
+    comp = adverse.compare(real_store, ["abacavir-sulfate-d", "anastrozole"])
+    table = adverse.comparison_table(comp, 11)
+    assert set(table["Signal"].to_list()) <= {adverse.SIGNAL_YES, "Non", "—"}
+    assert "examiner" in adverse.SIGNAL_FR and "pas la preuve" in adverse.SIGNAL_FR

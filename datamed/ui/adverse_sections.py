@@ -23,8 +23,9 @@ METHOD_FR = (
     "omettait déjà ceux de moins de 10 cas) : les parts peuvent être légèrement sous-estimées.\n\n"
     "**Disproportionnalité** (professionnels) : ROR et PRR comparent la part d'une classe d'organes pour cette "
     "substance à sa part pour toutes les autres substances, à partir de paires cas-substance agrégées (pas de cas "
-    "individuels). Signal selon les critères d'Evans (PRR ≥ 2, χ² ≥ 4, au moins 3 cas) ou borne basse du ROR > 1. "
-    "Un signal est une piste à expertiser, pas une preuve.\n\n"
+    "individuels). Un signal n'est retenu que si les critères d'Evans (PRR ≥ 2, χ² ≥ 4, au moins 3 cas) et "
+    "la borne basse de l'information component (IC025 > 0) concordent, pour limiter les fausses alertes dues "
+    "aux milliers de comparaisons faites. Un signal est une piste à expertiser, pas une preuve.\n\n"
 )
 
 
@@ -70,6 +71,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             charting.show(charts.soc_bars, p.soc, desc, alt=desc, key=f"{key}_soc")
         with st.expander("Tableau (toutes les classes, avec disproportionnalité)"):
             common.dataframe(adverse.soc_table(p), hide_index=True, alt=f"Cas par classe d'organes pour {p.label}")
+            st.markdown(adverse.SIGNAL_FR)
     with tabs[1]:
         cols = st.columns(2)
         for col, frame, label in ((cols[0], p.age, "Classe d'âge"), (cols[1], p.sexe, "Sexe")):

@@ -256,7 +256,7 @@ def soc_table(p: Profile) -> pl.DataFrame:
             "ROR [IC 95 %]": [
                 fmt_ratio(r, lo, hi) for r, lo, hi in p.soc.select("ror", "ror_ic_bas", "ror_ic_haut").rows()
             ],
-            "Signal": [signal_fr(e, r) for e, r in p.soc.select("signal_evans", "signal_ror").rows()],
+            "Signal": [signal_fr(e, i) for e, i in p.soc.select("signal_evans", "signal_ic").rows()],
         }
     )
 
@@ -283,15 +283,24 @@ def fmt_ratio(r, lo, hi) -> str:
     return f"{fr_number(r, 2)} [{fr_number(lo, 2)} – {fr_number(hi, 2)}]" if lo is not None else fr_number(r, 2)
 
 
-def signal_fr(evans, ror) -> str:
-    if evans is None and ror is None:
+SIGNAL_YES = "Signal à expertiser"
+SIGNAL_FR = (
+    "**Qu'est-ce qu'un signal ?** Une classe d'organes plus souvent citée dans les déclarations pour cette "
+    "substance que pour les autres. C'est une piste que les experts de pharmacovigilance doivent examiner, "
+    "pas la preuve d'un risque : les déclarations dépendent de la notoriété d'un effet, de l'usage du "
+    "médicament et des patients qui le prennent. DataMed ne retient un signal que si deux méthodes "
+    "concordent (critères d'Evans : PRR ≥ 2, χ² ≥ 4, au moins 3 cas ; et borne basse de l'information "
+    "component IC025 > 0), pour limiter les fausses alertes dues au grand nombre de comparaisons faites."
+)
+
+
+def signal_fr(evans, ic) -> str:
+    """The table cell: a signal only when the Evans criteria and IC025 > 0 both hold
+    (issue 13: the lower ROR bound alone flagged 30 % of the pairs, with no control of
+    the thousands of comparisons made; both together flag 12.5 % on the real data)."""
+    if evans is None and ic is None:
         return "—"
-    flags = []
-    if evans:
-        flags.append("critères d'Evans")
-    if ror:
-        flags.append("ROR > 1")
-    return "Oui (" + ", ".join(flags) + ")" if flags else "Non"
+    return SIGNAL_YES if evans and ic else "Non"
 
 
 # --- comparison ---------------------------------------------------------------------------------
@@ -382,7 +391,7 @@ def comparison_table(c: Comparison, seuil: int) -> pl.DataFrame:
             "PRR IC bas": num("prr_ic_bas", 2),
             "PRR IC haut": num("prr_ic_haut", 2),
             "IC025": num("ic025", 2),
-            "Signal": [signal_fr(e, r) for e, r in c.soc.select("signal_evans", "signal_ror").rows()],
+            "Signal": [signal_fr(e, i) for e, i in c.soc.select("signal_evans", "signal_ic").rows()],
         }
     )
 
