@@ -51,3 +51,24 @@ def test_the_national_yearly_axis_names_what_it_counts():
     frame = pl.DataFrame({"annee": [2014, 2015], "n_cas": [120_000, 130_000]})
     text = str(charting.spec(charts.cases_by_year, frame, "desc"))
     assert text.count("Paires cas–substance déclarées") >= 2 and "Cas déclarés" not in text  # axis and tooltip
+
+
+def test_the_comparison_trend_has_round_log_ticks_and_named_lines():
+    """Several substances on a log scale: ticks at round values (not Vega's 1 / 9 / 80),
+    and each line named at its last point (issue 13)."""
+    from datamed.present import charts
+
+    frame = pl.DataFrame(
+        {
+            "annee": [2014, 2015, 2014, 2015],
+            "substance": ["Anastrozole", "Anastrozole", "Abacavir", "Abacavir"],
+            "taux": [3.5, 4.0, 650.0, 700.0],
+            "taux_ic_bas": [2.0, 2.5, 600.0, 640.0],
+            "taux_ic_haut": [5.0, 6.0, 700.0, 760.0],
+        }
+    )
+    assert charts.log_ticks(frame) == [1.0, 10.0, 100.0, 1000.0]
+    assert charts.log_ticks(frame.filter(pl.col("substance") == "Anastrozole")) == [1.0, 2.0, 5.0, 10.0]
+    text = str(charting.spec(charts.trend, frame, "desc", series="substance", domain=["Anastrozole", "Abacavir"]))
+    assert "'values': [1.0, 10.0, 100.0, 1000.0]" in text
+    assert "'text': {'field': 'substance'" in text  # the direct labels

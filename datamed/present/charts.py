@@ -7,6 +7,7 @@ values (below the disclosure threshold) are simply absent from the charts.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import altair as alt
@@ -99,11 +100,13 @@ def trend(
 ) -> alt.Chart:
     """Rate per 100,000 by year with its 95 % CI band; one line per substance if ``series``."""
     data = _labelled(frame.filter(pl.col("taux").is_not_null()).with_columns(pl.col("annee").cast(pl.Int32)), "taux")
-    # several substances can differ by orders of magnitude: log scale
+    # several substances can differ by orders of magnitude: log scale, ticks at round
+    # values (Vega's own log ticks read 1 / 9 / 80 / 700, issue 13)
     y_scale = alt.Scale(type="log") if series else alt.Scale(zero=True)
+    y_axis = fr_axis(titlePadding=8, values=log_ticks(data)) if series else fr_axis(titlePadding=8)
     enc = {
         "x": alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
-        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients", axis=fr_axis(titlePadding=8), scale=y_scale),
+        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients", axis=y_axis, scale=y_scale),
     }
     tooltip = [alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Taux pour 100 000")]
     if series:
@@ -123,7 +126,33 @@ def trend(
         **({"color": alt.Color(f"{series}:N", scale=_colours(domain), legend=None)} if series else {}),
     )
     line = base.mark_line(point=True).encode(**enc, tooltip=tooltip)
-    return _finish((band + line).properties(height=300))
+    if not series:
+        return _finish((band + line).properties(height=300))
+    # each line named at its last point, besides the legend (colour is never the only signal)
+    last = data.sort("annee").group_by(series, maintain_order=True).last()
+    names = (
+        _base(last, description)
+        .mark_text(align="left", dx=8, font=FONT, fontWeight="bold")
+        .encode(x=enc["x"], y=alt.Y("taux:Q", scale=y_scale), text=alt.Text(f"{series}:N"), color=enc["color"])
+    )
+    return _finish((band + line + names).properties(height=300))
+
+
+def log_ticks(data: pl.DataFrame) -> list[float]:
+    """Round ticks for a log axis over the rates and their intervals: powers of ten,
+    with 2 and 5 between them when the data spans two decades or less."""
+    values = [
+        v
+        for c in ("taux", "taux_ic_bas", "taux_ic_haut")
+        if c in data.columns
+        for v in data[c].drop_nulls().to_list()
+        if v and v > 0
+    ]
+    if not values:
+        return [1, 10, 100, 1000]
+    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    steps = (1, 2, 5) if hi - lo <= 2 else (1,)
+    return [float(f"{m}e{k}") for k in range(lo, hi + 1) for m in steps if float(f"{m}e{k}") <= 10**hi]
 
 
 PAIRS_TITLE = "Paires cas–substance déclarées"  # a case citing 2 substances counts twice
