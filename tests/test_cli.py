@@ -341,6 +341,7 @@ def test_build_runs_the_refresh_gates_before_replacing_prepared_data(tmp_path, s
     assert "quality gate failed (max_cis_drop" in err and "previous prepared data kept" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert (out / "manifest.json").read_bytes() == before
-    assert not list(tmp_path.glob(".prepared*"))  # no staging folder left behind
+    # no staging folder left behind (the versions behind the `prepared` link stay)
+    assert [p.name for p in tmp_path.glob(".prepared*")] == [".prepared.versions"]
     assert cli.main(["build", "--raw", str(raw), "--out", str(out), "--force"]) == 0
     assert pl.read_parquet(out / "specialites.parquet").height < 8_000
