@@ -190,7 +190,9 @@ def test_failed_build_keeps_previous_output(small_raw, tmp_path, corruption, mes
         build(small_raw, out)
     assert message in str(err.value)
     assert snapshot_folder(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".prepared")] == []  # no temp left
+    # no temporary folder left, and no new version beside the previous one
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".prepared")] == [".prepared.versions"]
+    assert len(list((tmp_path / ".prepared.versions").iterdir())) == 1
 
 
 @pytest.mark.slow
