@@ -26,7 +26,8 @@ rules are measured against (``tests/test_moieties.py``).
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from datamed.core.text import strip_accents
 
 # counter-ions and ester groups written before the moiety ("CHLORHYDRATE DE X") or
 # in brackets after it ("X (CHLORHYDRATE DE)")
@@ -238,9 +239,7 @@ _IONS, _BASES_SET, _ADJS = set(COUNTER_IONS), set(BASES), set(CATION_ADJECTIVES)
 
 def normalise(name: str) -> str:
     """Upper case, no accents, single spaces, straight apostrophes."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.upper().replace("\u2019", "'").replace("`", "'")
+    text = strip_accents(name or "").upper().replace("\u2019", "'").replace("`", "'")
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -28,6 +28,13 @@ MONTHS_FR = [
 ]
 
 
+def strip_accents(text: str) -> str:
+    """'Diclofénac' -> 'Diclofenac' (case and punctuation kept)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
     """Lower-case, accent-free, punctuation-free words separated by one space.
@@ -37,8 +44,7 @@ def normalise(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = strip_accents(text.translate(_LIGATURES))
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
