@@ -14,16 +14,21 @@ from datamed.views import adverse
 store = common.open_page()
 st.title("Comparer des profils d'effets indésirables")
 st.markdown(
-    "Pour les professionnels de santé : part des cas par classe d'organes, taux de déclaration pour "
-    "100 000 patients traités, âge, sexe et disproportionnalité (ROR, PRR), de 2014 à 2018."
+    "Pour les professionnels de santé : part des cas par classe d'organes, taux de notification pour "
+    "100 000 consommants, âge, sexe et disproportionnalité (ROR, PRR), de 2014 à 2018. Les sels et formes "
+    "d'une substance sont regroupés sous leur substance active."
 )
-choices = adverse.substance_choices(store)
+choices = adverse.unit_choices(store)
 if not choices:
     st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
     common.footer(store)
     st.stop()
 
 requested = adverse.parse_ids(st.query_params.get_all("s"))
+units = adverse.as_units(store, requested)
+if units != requested:  # a salt's link: its active moiety
+    st.query_params["s"] = units
+    requested = units
 unknown = [i for i in requested if i not in choices]
 selected = common.url_multiselect(
     "Substances (2 à 5)",
@@ -53,20 +58,25 @@ summary = pl.DataFrame(
     {
         "Substance": [p.label for p in comp.profiles],
         "Cas déclarés": [adverse.fmt_count(p.n_cas, p.n_cas_statut, seuil) for p in comp.profiles],
-        "Patients traités par an": [
-            adverse.fmt_count(round(p.patients_par_an) if p.patients_par_an else None, None, seuil)
+        "Consommants par an": [
+            adverse.fmt_count(round(p.consommants_par_an) if p.consommants_par_an else None, None, seuil)
             for p in comp.profiles
         ],
-        "Cas pour 100 000 patients [IC 95 %]": [
+        "Taux de notification pour 100 000 consommants [IC 95 %]": [
             adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut) for p in comp.profiles
         ],
     }
 )
-common.dataframe(summary, hide_index=True, alt="Cas, patients traités et taux de déclaration par substance")
+common.dataframe(summary, hide_index=True, alt="Cas, consommants et taux de notification par substance")
+st.caption(adverse.RATE_CAVEAT_FR)
+for p in comp.profiles:
+    for note in (p.withheld_rate_fr, p.high_rate_fr):
+        if note:
+            st.caption(f"**{md_escape(p.label)}** : {note}")
 if any(p.masked for p in comp.profiles):
     st.info(disclosure.explanation_fr(seuil), icon=":material/lock:")
 
-tabs = st.tabs(["Classes d'organes", "Taux de déclaration", "Âge et sexe", "Disproportionnalité (ROR)"])
+tabs = st.tabs(["Classes d'organes", "Taux de notification", "Âge et sexe", "Disproportionnalité (ROR)"])
 labels = [p.label for p in comp.profiles]
 names = ", ".join(labels)
 soc = comp.soc
@@ -98,16 +108,16 @@ with tabs[0]:
 with tabs[1]:
     rates = comp.rates.filter(pl.col("taux").is_not_null())
     if rates.is_empty():
-        st.info("Taux non publiables pour ces substances.")
+        st.info("Aucun taux publié pour ces substances (effectifs masqués ou exposition non plausible).")
     else:
-        desc = f"Cas déclarés pour 100 000 patients traités par an, 2014-2018 : {names}."
+        desc = f"Taux de notification (cas déclarés pour 100 000 consommants par an, 2014-2018), avec intervalle de confiance à 95 % : {names}."
         charting.show(charts.strata_bars, rates, "substance", desc, alt=desc, key="cmp_rates")
     yearly = pl.concat(
         [p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()],
         how="diagonal_relaxed",
     )
     if not yearly.is_empty() and not yearly["taux"].drop_nulls().is_empty():
-        desc = f"Évolution annuelle du taux de déclaration pour 100 000 patients traités : {names}."
+        desc = f"Évolution annuelle du taux de notification pour 100 000 consommants : {names}."
         charting.show(charts.trend, yearly, desc, series="substance", domain=labels, alt=desc, key="cmp_trend")
 with tabs[2]:
     cols = st.columns(2)
@@ -116,7 +126,7 @@ with tabs[2]:
             if frame.is_empty() or frame["taux"].drop_nulls().is_empty():
                 st.info(f"{label} : taux non publiables.")
                 continue
-            desc = f"Cas pour 100 000 patients traités par {label.lower()}, comparés entre {names}."
+            desc = f"Taux de notification pour 100 000 consommants par {label.lower()}, comparés entre {names}."
             charting.show(
                 charts.grouped_bars,
                 frame,
@@ -124,7 +134,7 @@ with tabs[2]:
                 "taux",
                 "substance",
                 desc,
-                "Cas pour 100 000",
+                "Taux pour 100 000 consommants",
                 domain=labels,
                 alt=desc,
                 key=f"cmp_{label}",
@@ -134,7 +144,7 @@ with tabs[2]:
                     frame.select(
                         pl.col("substance").alias("Substance"),
                         pl.col("classe").alias(label),
-                        fr_column(frame, "taux", adverse.fmt_rate).alias("Taux pour 100 000"),
+                        fr_column(frame, "taux", adverse.fmt_rate).alias("Taux de notification pour 100 000"),
                     ),
                     hide_index=True,
                     alt=f"Taux par {label.lower()}",

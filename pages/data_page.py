@@ -152,7 +152,7 @@ c4.metric(
     "Valeurs écartées",
     fr_int(info["n_values_rejected"]),
     border=True,
-    help="valeurs incohérentes mises de côté, la ligne étant gardée (ex. plus de cas que de patients exposés)",
+    help="valeurs incohérentes mises de côté, la ligne étant gardée (ex. plus de cas que de consommants)",
 )
 st.caption(info["sentence"])
 if info["missing"]:

@@ -80,7 +80,7 @@ with tabs[3]:
     top = nat.top.select(
         nat.top["ei_id"].replace_strict(labels, default=nat.top["nom"]).alias("Substance"),
         fr_column(nat.top, "n_cas", fr_int).alias("Cas"),
-        fr_column(nat.top, "taux", adverse.fmt_rate).alias("Cas pour 100 000 patients"),
+        fr_column(nat.top, "taux", adverse.fmt_rate).alias("Taux de notification pour 100 000 consommants"),
     )
     event = common.dataframe(
         top,

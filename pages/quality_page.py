@@ -111,6 +111,28 @@ else:
     if change:
         common.dataframe(qv.evolution(store, change), hide_index=True, alt=f"Détail des changements : {change}")
 
+st.header("Exposition des effets indésirables", divider="gray")
+alerts = qv.exposure_alerts(store)
+if alerts.is_empty():
+    st.info("Toutes les années d'exposition publiées passent les règles de plausibilité.")
+else:
+    counts = qv.exposure_alert_counts(store)
+    st.markdown(
+        f"{fr_int(alerts.height)} années de substance ou de substance active ont une exposition (nombre de consommants) "
+        "qui ne passe pas une règle de plausibilité : elles n'entrent dans aucun taux de notification. "
+        + " ; ".join(f"{md_escape(k)} : {fr_int(v)}" for k, v in counts.items())
+        + "."
+    )
+    with st.expander("Liste des années écartées"):
+        common.dataframe(
+            alerts, hide_index=True, alt="Années d'exposition écartées des taux, avec la règle non respectée"
+        )
+    st.caption(
+        "Règles : au moins 1 000 consommants, pas plus de cas que de consommants, pas plus de consommants que "
+        "d'habitants en France, pas d'écart de plus de 5 fois avec la médiane des autres années. Les années dont "
+        "l'exposition est masquée ou vide ne sont pas listées (les lignes rejetées les comptent)."
+    )
+
 st.header("Liaisons entre bases", divider="gray")
 links = qv.links(store)
 if links.is_empty():

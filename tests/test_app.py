@@ -317,7 +317,8 @@ def test_medicine_page_shows_each_active_substance(monkeypatch, real_prepared):
 
 
 def test_masked_substance_says_less_than_threshold(monkeypatch, real_prepared, real_store):
-    masked = real_store.table("ei_substances").filter(pl.col("n_cas").is_null())
+    salts = real_store.table("ei_fractions_membres")["ei_id"].implode()  # shown as their moiety
+    masked = real_store.table("ei_substances").filter(pl.col("n_cas").is_null() & ~pl.col("ei_id").is_in(salts))
     links = real_store.table("ei_liens").join(masked.select("ei_id"), on="ei_id")
     code = links["code_substance"][0]
     at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance=code)
@@ -328,13 +329,15 @@ def test_masked_substance_says_less_than_threshold(monkeypatch, real_prepared, r
 
 
 def test_compare_deep_link(monkeypatch, real_prepared):
+    # a salt's link lands on its active moiety (abacavir: its sulfate, base and hydrochloride)
     at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["abacavir-sulfate-d", "anastrozole", "nope"])
     assert any("« nope »" in w.body for w in at.warning)
+    assert at.query_params["s"] == ["fraction-abacavir", "anastrozole", "nope"]
     summary = at.dataframe[0].value
-    assert list(summary["Substance"]) == ["Abacavir (sulfate d')", "Anastrozole"]
-    assert summary["Cas déclarés"].tolist() == ["942", "300"]
+    assert list(summary["Substance"]) == ["Abacavir", "Anastrozole"]
+    assert summary["Cas déclarés"].tolist() == ["959", "300"]
     detail = at.dataframe[-1].value
-    assert set(detail["Substance"]) == {"Abacavir (sulfate d')", "Anastrozole"}
+    assert set(detail["Substance"]) == {"Abacavir", "Anastrozole"}
     shown = [int(v) for v in detail["Cas"] if v.isdigit()]
     assert shown and min(shown) >= 11  # nothing below 11 shown as a number
     assert at.get("download_button")
@@ -349,9 +352,9 @@ def test_compare_needs_two(monkeypatch, real_prepared):
 
 def test_compare_selection_is_kept_in_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["anastrozole"])
-    at.multiselect(key="url_s").select("abacavir-sulfate-d").run()
+    at.multiselect(key="url_s").select("fraction-diclofenac").run()
     assert not at.exception
-    assert set(at.query_params["s"]) == {"anastrozole", "abacavir-sulfate-d"}
+    assert set(at.query_params["s"]) == {"anastrozole", "fraction-diclofenac"}
 
 
 def test_compare_csv_is_masked(real_store):

@@ -169,7 +169,7 @@ def test_attack_5_blanked_exposure_places_the_cases():
 def test_derived_values_need_all_their_inputs():
     tables = {
         DS.EI_SUBSTANCES: substances([("x", 40, None)]).with_columns(
-            pl.lit(12.5).alias("taux"), pl.lit(300.0).alias("patients_par_an")
+            pl.lit(12.5).alias("taux"), pl.lit(300.0).alias("consommants_par_an")
         ),
         DS.EI_ANNEE: strata(
             "annee", [("x", "2015", 15, None, 200, None), ("x", "2016", 25, None, None, M)]
@@ -177,7 +177,7 @@ def test_derived_values_need_all_their_inputs():
     }
     report = audit_tables(tables, (), RULE)
     leaks = {(d.table, d.column): d.rows for d in report.derived}
-    assert leaks == {(DS.EI_SUBSTANCES, "taux"): 1, (DS.EI_SUBSTANCES, "patients_par_an"): 1}
+    assert leaks == {(DS.EI_SUBSTANCES, "taux"): 1, (DS.EI_SUBSTANCES, "consommants_par_an"): 1}
 
 
 # --- exact intervals --------------------------------------------------------------

@@ -42,7 +42,11 @@ DERIVED: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     DS.EI_ANNEE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
     DS.EI_AGE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
     DS.EI_SEXE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
-    DS.EI_SUBSTANCES: [((*RATE, "patients_par_an", "n_annees_expo"), ("total", "years"))],
+    DS.EI_SUBSTANCES: [((*RATE, "consommants_par_an", "n_annees_expo"), ("total", "years"))],
+    DS.EI_FRACTIONS_ANNEE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
+    DS.EI_FRACTIONS_AGE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
+    DS.EI_FRACTIONS_SEXE: [(RATE, ("n_cas", "n_conso")), (("part_cas",), ("n_cas", "total"))],
+    DS.EI_FRACTIONS: [((*RATE, "consommants_par_an", "n_annees_expo"), ("total", "years"))],
     DS.EI_SOC: [(DISPROPORTIONALITY, ("n_cas", "total"))],
     DS.EI_SOC_AGE: [(("part_cas",), ("n_cas", "total"))],
     DS.EI_SOC_SEXE: [(("part_cas",), ("n_cas", "total"))],
@@ -61,25 +65,37 @@ def _published(value, status) -> bool:
     return value is not None and status is None
 
 
-def check_derived(tables: Mapping[str, pl.DataFrame]) -> list[DerivedLeak]:
-    subs = tables.get(DS.EI_SUBSTANCES)
+# the two units: (head table with the totals, yearly table, key column)
+UNITS = ((DS.EI_SUBSTANCES, DS.EI_ANNEE, "ei_id"), (DS.EI_FRACTIONS, DS.EI_FRACTIONS_ANNEE, "fraction_id"))
+
+
+def _unit_inputs(tables: Mapping[str, pl.DataFrame], head_table: str, year_table: str, key: str):
+    """Per unit id: is its total published; is every one of its years (cases and exposure)."""
+    head = tables.get(head_table)
     total_ok: dict[str, bool] = {}
-    if subs is not None:
-        status = subs["n_cas_statut"] if "n_cas_statut" in subs.columns else pl.Series([None] * subs.height)
-        total_ok = {i: _published(v, s) for i, v, s in zip(subs["ei_id"], subs["n_cas"], status)}
+    if head is not None:
+        status = head["n_cas_statut"] if "n_cas_statut" in head.columns else pl.Series([None] * head.height)
+        total_ok = {i: _published(v, s) for i, v, s in zip(head[key], head["n_cas"], status)}
     years_ok: dict[str, bool] = defaultdict(lambda: True)
-    annee = tables.get(DS.EI_ANNEE)
+    annee = tables.get(year_table)
     if annee is not None:
         cols = [c if c in annee.columns else None for c in ("n_cas", "n_cas_statut", "n_conso", "n_conso_statut")]
         for row in annee.iter_rows(named=True):
             get = [row[c] if c else None for c in cols]
             if not (_published(get[0], get[1]) and _published(get[2], get[3])):
-                years_ok[row["ei_id"]] = False
+                years_ok[row[key]] = False
+    return total_ok, years_ok
+
+
+def check_derived(tables: Mapping[str, pl.DataFrame]) -> list[DerivedLeak]:
+    inputs_of = {key: _unit_inputs(tables, head, years, key) for head, years, key in UNITS}
     leaks = []
     for table, rules in DERIVED.items():
         frame = tables.get(table)
         if frame is None:
             continue
+        key = "fraction_id" if "fraction_id" in frame.columns else "ei_id"
+        total_ok, years_ok = inputs_of[key]
         for derived, inputs in rules:
             ok = pl.lit(True)
             for inp in inputs:
@@ -91,9 +107,9 @@ def check_derived(tables: Mapping[str, pl.DataFrame]) -> list[DerivedLeak]:
                         own = own & pl.col(f"{inp}_statut").is_null()
                     ok = ok & own
                 elif inp == "total":
-                    ok = ok & pl.col("ei_id").replace_strict(total_ok, default=False, return_dtype=pl.Boolean)
+                    ok = ok & pl.col(key).replace_strict(total_ok, default=False, return_dtype=pl.Boolean)
                 elif inp == "years":
-                    ok = ok & pl.col("ei_id").replace_strict(dict(years_ok), default=True, return_dtype=pl.Boolean)
+                    ok = ok & pl.col(key).replace_strict(dict(years_ok), default=True, return_dtype=pl.Boolean)
             for col in derived:
                 if col not in frame.columns:
                     continue

@@ -15,13 +15,16 @@ What the attacker knows, per substance i (``ei_substances`` holds its total T_i)
   table (``rejets``) names with that reason, whatever its status; every other
   exposure holds at least its cases (published ones always; withheld ones when
   the rejected lines, which name every blanked exposure, are known);
-- organ class k: K_ik is the sum of its age rows; it is at most T_i; its rows by
-  age (sex) are at most the cases of that age class (sex);
+- organ class k: K_ik is at least the sum of its listed age rows and at least that
+  of its listed sex rows, and at most either plus its missing rows; it is at most
+  T_i; its rows by age (sex) are at most the cases of that age class (sex);
+- an active moiety (``ei_fractions_membres`` names its substances): its total, and
+  its cases and exposure of each year, age class and sex, are the sums of its
+  substances' cells; its cells of a breakdown add up to its total;
 - the floors: an organ-class row by age or sex that is listed holds at least
   ``source_floor`` cases (the source's rule); a row not listed holds at most
   ``published_floor - 1`` (the source leaves out rows under 10, DataMed those
-  under the threshold). Both hold for every release, old or new. So the sex rows of an
-  organ class add up to K_ik give or take the missing rows, and an organ class
+  under the threshold). Both hold for every release, old or new. So an organ class
   with no age row at all has at most 3 x (floor - 1) cases;
 
 and nationally, each year, age class, sex and organ class adds up over the
@@ -53,6 +56,11 @@ STRATA = (
     (DS.EI_ANNEE, "annee", DS.EI_NATIONAL_ANNEE),
     (DS.EI_AGE, "age", DS.EI_NATIONAL_AGE),
     (DS.EI_SEXE, "sexe", DS.EI_NATIONAL_SEXE),
+)
+FRACTION_STRATA = (
+    (DS.EI_FRACTIONS_ANNEE, "annee", DS.EI_ANNEE),
+    (DS.EI_FRACTIONS_AGE, "age", DS.EI_AGE),
+    (DS.EI_FRACTIONS_SEXE, "sexe", DS.EI_SEXE),
 )
 SOC_STRATA = ((DS.EI_SOC_AGE, "age", DS.EI_AGE), (DS.EI_SOC_SEXE, "sexe", DS.EI_SEXE))
 
@@ -237,6 +245,8 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
                     [(table, (ei_id, s), "n_cas") for ei_id in by_id if s in by_id[ei_id]], (national, (s,), "n_cas")
                 )
 
+    _fractions(m, tables, strata_values)
+
     # --- organ classes
     soc = tables.get(DS.EI_SOC)
     if soc is None:
@@ -268,15 +278,16 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
         sex_terms = [(1, (DS.EI_SOC_SEXE, (ei_id, k, s), "n_cas")) for s in sexes]
         slack_age, slack_sex = missing * (n_age - len(ages)), missing * (n_sex - len(sexes))
         if m.has(total):
-            if ages:
-                m.equal([*age_terms, (-1, total)], f"soc {ei_id} {k}: age rows")
-            if sexes:  # true total = sex rows + missing sex rows = age rows + missing age rows
-                m.at_most([*sex_terms, (-1, total)], slack_age, f"soc {ei_id} {k}: sex rows <= total")
-                m.at_most(
-                    [(1, total)] + [(-c, cell) for c, cell in sex_terms],
-                    slack_sex,
-                    f"soc {ei_id} {k}: total <= sex rows",
-                )
+            # K is at least each sum of listed rows (DataMed publishes the larger one; an
+            # older release, the age sum), and at most either sum plus its missing rows
+            for terms, slack, what in ((age_terms, slack_age, "age"), (sex_terms, slack_sex, "sex")):
+                if terms:
+                    m.at_most([*terms, (-1, total)], 0, f"soc {ei_id} {k}: {what} rows <= total")
+                    m.at_most(
+                        [(1, total)] + [(-c, cell) for c, cell in terms],
+                        slack,
+                        f"soc {ei_id} {k}: total <= {what} rows",
+                    )
         elif sexes:  # no age row at all: every age row < floor
             m.at_most(sex_terms, missing * n_age, f"soc {ei_id} {k}: sex rows without age rows")
     nat = tables.get(DS.EI_NATIONAL_SOC)
@@ -289,3 +300,41 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
             m.cell(cell, n, st)
             m.national([(DS.EI_SOC, (i, k), "n_cas") for i in by_soc.get(k, [])], cell)
     return m
+
+
+def _fractions(m: AttackerModel, tables: Mapping[str, pl.DataFrame], strata_values: dict[str, list]) -> None:
+    """Active moieties: each published cell of ``ei_fractions*`` is the sum of the same
+    cell over the moiety's substances (an exposure left empty with no status was not
+    summed: the cell is not in the release)."""
+    members, heads = tables.get(DS.EI_FRACTIONS_MEMBRES), tables.get(DS.EI_FRACTIONS)
+    if members is None or heads is None:
+        return
+    of: dict[str, list[str]] = defaultdict(list)
+    for ei_id, f in _rows(members, "ei_id", "fraction_id"):
+        of[f].append(ei_id)
+    for f, n, st in _rows(heads, "fraction_id", "n_cas", "n_cas_statut"):
+        cell = (DS.EI_FRACTIONS, (f,), "n_cas")
+        m.cell(cell, n, st)
+        m.equal([(1, (DS.EI_SUBSTANCES, (i,), "n_cas")) for i in of[f]] + [(-1, cell)], f"fraction {f}: total")
+    for table, col, parent in FRACTION_STRATA:
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        by_f: dict[str, list] = defaultdict(list)
+        for f, s, n, st, c, cst in _rows(
+            frame, "fraction_id", col, "n_cas", "n_cas_statut", "n_conso", "n_conso_statut"
+        ):
+            for column, value, status in (("n_cas", n, st), ("n_conso", c, cst)):
+                if column == "n_conso" and value is None and status is None:
+                    continue  # not summed (a member's exposure unknown): not published
+                cell = (table, (f, s), column)
+                m.cell(cell, value, status)
+                parts = [(parent, (i, s), column) for i in of[f]]
+                parts = [x for x in parts if m.has(x)]
+                m.equal([(1, x) for x in parts] + [(-1, cell)], f"{table} {f} {s}: {column}")
+            by_f[f].append(s)
+        for f, values in by_f.items():
+            m.equal(
+                [(1, (table, (f, s), "n_cas")) for s in values] + [(-1, (DS.EI_FRACTIONS, (f,), "n_cas"))],
+                f"{table} {f}: cases",
+            )

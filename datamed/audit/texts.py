@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-COUNT_COLUMNS = r"n_cas(?:_total|_expo)?|n_conso(?:_total)?|n_decla(?:_eff)?|n_notif"
+COUNT_COLUMNS = r"n_cas(?:_total|_expo)?|n_conso(?:_total)?|n_decla(?:_eff)?|n_notif|consommants_par_an"
 COUNT_MENTION = re.compile(
     rf"\b(?:{COUNT_COLUMNS}|TYP_NOTIF|pour_cas_soclong)\b[\"']?\s*(?:\(|=|:|est|vaut|de)?\s*[\"']?-?\d"
     r"|\b\d+\s*(?:cas\b|patients?\s+expos|consommants?\b|d[ée]clarations?\b|notifications?\b)",
@@ -32,6 +32,7 @@ BOUND_WORDS = re.compile(
     r"(?:<|>|≤|≥|<=|>=|moins de|plus de|au moins|au plus|à partir de|dès|inférieure?s? à|supérieure?s? à|seuil(?: de)?|below|above|under|over|from)\s*$",
     re.IGNORECASE,
 )
+RATE_BASE = re.compile(r"100[\s\u00a0\u202f]?000\s*(?:consommants|cas)\b", re.IGNORECASE)
 TEXT_SUFFIXES = (".md", ".html", ".json", ".txt")  # tables are scanned column by column
 
 
@@ -55,6 +56,8 @@ def count_mentions(texts: Iterable[tuple[str, str]], allowed: Iterable[str] = ()
         for match in COUNT_MENTION.finditer(text or ""):
             if BOUND_WORDS.search(text[max(0, match.start() - 20) : match.start()]):
                 continue
+            if RATE_BASE.search(text[max(0, match.start() - 8) : match.end()]):
+                continue  # "pour 100 000 consommants": the base of a rate, not a count
             excerpt = _excerpt(text, match.start(), match.end())
             if any(a in excerpt for a in allowed):
                 continue

@@ -29,6 +29,10 @@ import re
 
 from datamed.core.text import strip_accents
 
+# a moiety's id in the prepared data: never a substance's (``diclofenac`` is the base,
+# ``fraction-diclofenac`` its moiety)
+FRACTION_PREFIX = "fraction-"
+
 # counter-ions and ester groups written before the moiety ("CHLORHYDRATE DE X") or
 # in brackets after it ("X (CHLORHYDRATE DE)")
 COUNTER_IONS = (

@@ -55,6 +55,12 @@ class DS(StrEnum):
     EI_NATIONAL_AGE = "ei_national_age"
     EI_NATIONAL_SEXE = "ei_national_sexe"
     EI_NATIONAL_SOC = "ei_national_soc"
+    EI_FRACTIONS = "ei_fractions"
+    EI_FRACTIONS_MEMBRES = "ei_fractions_membres"
+    EI_FRACTIONS_ANNEE = "ei_fractions_annee"
+    EI_FRACTIONS_AGE = "ei_fractions_age"
+    EI_FRACTIONS_SEXE = "ei_fractions_sexe"
+    EI_EXPOSITION_ALERTES = "ei_exposition_alertes"
     EI_LIENS = "ei_liens"
     EI_NON_LIES = "ei_non_lies"
     # pharmacovigilance, product level (internal)

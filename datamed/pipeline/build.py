@@ -396,7 +396,7 @@ def _file_date(path: Path) -> str | None:
 def read_pharmacovigilance(raw: Path, datasets: Mapping[str, pl.DataFrame], threshold: int) -> StepResult:
     """The pharmacovigilance step: masked ei_* datasets, their sources and rejects."""
     try:
-        pv = build_pharmacovigilance(raw, threshold, datasets[DS.NOMS_SUBSTANCES])
+        pv = build_pharmacovigilance(raw, threshold, datasets[DS.NOMS_SUBSTANCES], datasets.get(DS.COMPOSITIONS))
     except (PvFileError, ValueError) as exc:
         raise BuildError(str(exc)) from exc
     result = StepResult(

@@ -4,8 +4,13 @@ Indicators are computed on the source counts; then ``_level_datasets`` protects
 them before anything is written (docs/disclosure.md):
 
 - organ-class crossings (organ class x age class or sex) are listed from the
-  threshold (``ProtectionRule.published_floor``); organ-class counts are the sums
-  of the listed age rows, so none of them is ever withheld;
+  threshold (``ProtectionRule.published_floor``); an organ-class count is the larger
+  of the sums of its listed age rows and of its listed sex rows (a lower bound of its
+  cases), so none of them is ever withheld;
+- active moieties (``pipeline.moieties``) pool the cases and exposure of a substance's
+  salts and forms; their cells are sums of the substances' cells, in the same
+  suppression problem;
+- rates use the years whose exposure is plausible only (``core.exposure``);
 - the joint suppression (``pipeline.suppression``) chooses the withheld counts
   over a substance's linked tables (cases and exposure by year, age class and sex,
   its total), all with the one status "masqué";
@@ -23,12 +28,15 @@ from pathlib import Path
 
 import polars as pl
 
-from datamed.core import disclosure, stats
+from datamed.core import disclosure, exposure, stats
+from datamed.core.moieties import FRACTION_PREFIX
+from datamed.core.moieties import normalise as moiety_key
 from datamed.core.rule import MASK, ProtectionRule
 from datamed.core.text import normalise
 from datamed.core.vocabulary import AGE_CLASSES
 from datamed.datasets import DS, pv_dataset, registry
 from datamed.pipeline import suppression
+from datamed.pipeline.moieties import moieties
 from datamed.pipeline.pv_link import link_substances
 from datamed.sources.pharmacovigilance import (
     PvFileError,
@@ -131,7 +139,187 @@ def _hide_where(frame: pl.DataFrame, columns: list[str], condition: pl.Expr) -> 
     return frame.with_columns(pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in present)
 
 
-def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataFrame) -> PvResult:
+MEMBERS_SCHEMA = {"ei_id": pl.String, "fraction_id": pl.String, "fraction": pl.String, "regle": pl.String}
+FRACTION_TABLES = {"annee": DS.EI_FRACTIONS_ANNEE, "age": DS.EI_FRACTIONS_AGE, "sexe": DS.EI_FRACTIONS_SEXE}
+
+
+def _totals(flags: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per ``key``: all cases (``n_cas_total``), and the cases, exposure, mean yearly
+    exposure and number of the years whose exposure passes ``core.exposure`` (true values)."""
+    ok = pl.col("expo_motif").is_null()
+    return flags.group_by(key).agg(
+        pl.col("n_cas").sum().alias("n_cas_total"),
+        pl.col("annee").n_unique().alias("n_annees"),
+        pl.col("n_cas").filter(ok).sum().alias("n_cas_expo"),
+        pl.col("n_conso").filter(ok).sum().alias("n_conso_total"),
+        pl.col("n_conso").filter(ok).mean().alias("consommants_par_an"),
+        ok.sum().cast(pl.Int64).alias("n_annees_expo"),
+        pl.col("expo_motif").alias("_motifs"),
+    )
+
+
+def _active_names(names: list[str], ids: pl.DataFrame, compo: pl.DataFrame | None, bdpm: pl.DataFrame | None):
+    """Each substance's active moiety (``pipeline.moieties``), and the moiety's name as the
+    BDPM spells it when it has it (accents), else as the rules give it."""
+    table = moieties(names, compo).join(ids, left_on="name", right_on="nom")
+    spelling: dict[str, str] = {}
+    if bdpm is not None and not bdpm.is_empty():
+        for name in sorted(set(bdpm["denomination_substance"].drop_nulls())):
+            spelling.setdefault(moiety_key(name), name)  # sorted: the same spelling every build
+    return table, spelling
+
+
+def _members(table: pl.DataFrame, spelling: dict[str, str]) -> pl.DataFrame:
+    """The substances that share their active moiety with at least one other: ``ei_id``,
+    ``fraction_id``, ``fraction`` (its spelling) and ``regle``."""
+    table = table.filter(pl.len().over("moiety") > 1)
+    if table.is_empty():
+        return pl.DataFrame(schema=MEMBERS_SCHEMA)
+    rows = []
+    for ei_id, key, regle in table.select("ei_id", "moiety", "regle").rows():
+        rows.append((ei_id, FRACTION_PREFIX + slug(key), spelling.get(key, key), "bdpm" if regle == "bdpm" else "nom"))
+    return pl.DataFrame(rows, schema=MEMBERS_SCHEMA, orient="row").sort("fraction_id", "ei_id")
+
+
+def _pooled(frame: pl.DataFrame, members: pl.DataFrame, stratum: str) -> pl.DataFrame:
+    """Cases and exposure of each active moiety by stratum: sums over its members (true
+    values). The exposure sums the file's values, including those the reader emptied
+    because a salt's cases exceeded them (cases and exposure coded to different salts:
+    the moiety is where they meet); it is left empty if a member's is absent from the file."""
+    return (
+        frame.join(members.select("ei_id", "fraction_id"), on="ei_id")
+        .group_by("fraction_id", stratum)
+        .agg(
+            pl.col("n_cas").sum(),
+            pl.when(pl.col("n_conso_source").is_null().any())
+            .then(None)
+            .otherwise(pl.col("n_conso_source").sum())
+            .alias("n_conso"),
+        )
+        .sort("fraction_id", stratum)
+    )
+
+
+FRACTION_HEAD_SCHEMA = {
+    "fraction_id": pl.String,
+    "fraction": pl.String,
+    "n_substances": pl.Int64,
+    "n_cas": pl.Int64,
+    "n_cas_statut": pl.String,
+    "consommants_par_an": pl.Float64,
+    "n_annees_expo": pl.Int64,
+    "taux": pl.Float64,
+    "taux_ic_bas": pl.Float64,
+    "taux_ic_haut": pl.Float64,
+    "motif_sans_taux": pl.String,
+}
+# the exposure rules an alert can name (an empty exposure is listed with the rejected lines)
+ALERT_MOTIFS = ("cas_superieurs", "minimum", "population", "saut")
+
+
+def _with_measures(frame: pl.DataFrame, totals: pl.DataFrame, key: str, stratum: str) -> pl.DataFrame:
+    """Rates and shares of a pooled stratified table (true values)."""
+    df = frame.join(totals.select(key, "n_cas_total"), on=key, how="left")
+    df = stats.add_rates(df)
+    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
+    return df.drop("n_cas_total").sort(key, stratum)
+
+
+def _protect_unit(
+    key: str,
+    head_table: DS,
+    totals: pl.DataFrame,
+    frames: dict[str, tuple[DS, pl.DataFrame]],
+    flags: pl.DataFrame,
+    withheld: set,
+    threshold: int,
+    salts: set[str],
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame]:
+    """One unit (substance or active moiety) as published: the withheld counts emptied
+    with every value computed from them, rates only from plausible exposure.
+
+    - a stratum's rate needs its cases and exposure published; a year's, its exposure
+      passing ``core.exposure``; an age or sex class's, every year of the unit passing
+      (the class sums them all);
+    - the headline rate pools the plausible years, and needs every year published;
+    - a salt of a moiety (``salts``) gets no rate: its cases and exposure can be coded to
+      different names; its moiety has the rate;
+    - ``motif_sans_taux`` says why a unit with published years has no rate.
+
+    Returns the head, the stratified frames, and the flagged years whose exposure is
+    published (the Qualité page lists them)."""
+    head = _withhold(totals.with_columns(pl.col("n_cas_total").alias("n_cas")), head_table, withheld, [key])
+    total_ok = head.select(key, pl.col("n_cas_statut").is_null().alias("_total_ok"))
+    flagged = flags.group_by(key).agg(pl.col("expo_motif").is_not_null().any().alias("_flagged"))
+    salt = pl.col(key).is_in(sorted(salts))
+    out: dict[str, pl.DataFrame] = {}
+    years_ok = None
+    alerts = pl.DataFrame(schema={key: pl.String, "annee": pl.Int16, "expo_motif": pl.String})
+    for stratum, (table, frame) in frames.items():
+        frame = _withhold(frame, table, withheld, [key, stratum])
+        frame = frame.join(total_ok, on=key, how="left").with_columns(pl.col("_total_ok").fill_null(False))
+        if stratum == "annee":
+            frame = frame.join(flags.select(key, "annee", "expo_motif"), on=[key, "annee"], how="left")
+            implausible = pl.col("expo_motif").is_not_null()
+        else:
+            frame = frame.join(flagged, on=key, how="left")
+            implausible = pl.col("_flagged").fill_null(True)
+        cases_hidden = pl.col("n_cas_statut").is_not_null()
+        expo_hidden = pl.col("n_conso").is_null()  # withheld or blanked
+        frame = _hide_where(frame, RATES, cases_hidden | expo_hidden | implausible | salt)
+        frame = _hide_where(frame, ["part_cas"], cases_hidden | ~pl.col("_total_ok"))
+        if stratum == "annee":
+            years_ok = frame.group_by(key).agg(  # every count of every year in clear (none withheld or empty)
+                (
+                    pl.col("n_cas_statut").is_null()
+                    & pl.col("n_conso_statut").is_null()
+                    & pl.col("n_cas").is_not_null()
+                    & pl.col("n_conso").is_not_null()
+                )
+                .all()
+                .alias("_years_ok")
+            )
+            alerts = frame.filter(pl.col("expo_motif").is_in(ALERT_MOTIFS) & pl.col("n_conso").is_not_null()).select(
+                key, "annee", "expo_motif"
+            )
+        out[stratum] = frame.drop("_total_ok", "_flagged", "expo_motif", "n_conso_source", strict=False)
+
+    head = head.with_columns(
+        stats.add_rates(
+            head.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
+        ).select(RATES)
+    )
+    head = head.with_columns(pl.col("consommants_par_an").round(0))
+    if years_ok is not None:
+        head = head.join(years_ok, on=key, how="left").with_columns(pl.col("_years_ok").fill_null(False))
+    else:
+        head = head.with_columns(pl.lit(False).alias("_years_ok"))
+    published = pl.col("n_cas_statut").is_null() & pl.col("_years_ok")
+    reasons = pl.DataFrame(
+        [(k, exposure.headline_reason(list(m))) for k, m in head.select(key, "_motifs").rows()],
+        schema={key: pl.String, "_reason": pl.String},
+        orient="row",
+    )
+    head = head.join(reasons, on=key, how="left").with_columns(
+        pl.when(salt)
+        .then(pl.lit("sel"))
+        .when(published & (pl.col("n_annees_expo") == 0))
+        .then(pl.col("_reason"))
+        .otherwise(None)
+        .alias("motif_sans_taux")
+    )
+    head = _hide_where(
+        head,
+        [*RATES, "consommants_par_an", "n_annees_expo"],
+        ~published | (pl.col("consommants_par_an") < threshold),
+    )
+    head = _hide_where(head, RATES, salt | (pl.col("n_annees_expo") == 0))
+    return head.drop("_years_ok", "_motifs", "_reason"), out, alerts
+
+
+def build_pharmacovigilance(
+    raw: Path, threshold: int, bdpm_substances: pl.DataFrame, compositions: pl.DataFrame | None = None
+) -> PvResult:
     """Read ``raw/ansm_pharmacovigilance`` and return masked datasets."""
     result = PvResult()
     folder = raw / PV_DIR
@@ -179,16 +367,20 @@ def build_pharmacovigilance(raw: Path, threshold: int, bdpm_substances: pl.DataF
     )
     for level in ("substance", "produit"):
         if (level, "annee") in reads:
-            _level_datasets(result, reads, level, threshold, bdpm_substances if level == "substance" else None)
+            bdpm = bdpm_substances if level == "substance" else None
+            _level_datasets(result, reads, level, threshold, bdpm, compositions)
     return result
 
 
-def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: pl.DataFrame | None) -> None:
+def _level_datasets(
+    result: PvResult, reads, level: str, threshold: int, bdpm: pl.DataFrame | None, compo: pl.DataFrame | None
+) -> None:
     """The ``ei_*`` datasets of one level (substance or product), protected as a whole.
 
     1. true tables: cases and exposure by year, age and sex; organ-class crossings
        listed only from ``rule.published_floor`` (11) cases, organ-class counts as the
-       sums of the listed age rows;
+       larger of the sums of the listed age rows and sex rows; active moieties as sums
+       of their substances;
     2. joint suppression over all of them (``pipeline.suppression``): which counts
        are withheld, one status "masqué";
     3. every value computed from a withheld count is emptied with it; national series
@@ -203,25 +395,12 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
     names = sorted(set(annee["nom"]))
     ids = pl.DataFrame({"nom": names, "ei_id": [slug(n) for n in names]}).unique("ei_id", keep="first")
 
-    # --- substance totals (true values)
-    valid = annee.filter(pl.col("n_conso").is_not_null())
-    totals = (
-        annee.join(ids, on="nom")
-        .group_by("ei_id", "nom")
-        .agg(pl.col("n_cas").sum().alias("n_cas_total"), pl.col("strate").n_unique().alias("n_annees"))
-        .join(
-            valid.join(ids, on="nom")
-            .group_by("ei_id")
-            .agg(
-                pl.col("n_cas").sum().alias("n_cas_expo"),
-                pl.col("n_conso").sum().alias("n_conso_total"),
-                pl.col("n_conso").mean().alias("patients_par_an"),
-                pl.col("strate").n_unique().alias("n_annees_expo"),
-            ),
-            on="ei_id",
-            how="left",
-        )
+    # --- substance totals (true values); the exposure of a rate only from plausible years
+    annee_true = annee.join(ids, on="nom").select(
+        "ei_id", pl.col("strate").cast(pl.Int16).alias("annee"), "n_cas", "n_conso"
     )
+    flags = exposure.flag_years(annee_true, "ei_id")
+    totals = _totals(flags, "ei_id").join(ids, on="ei_id")
     true: dict[str, pl.DataFrame] = {
         DS.EI_SUBSTANCES: totals.select("ei_id", pl.col("n_cas_total").alias("n_cas")),
     }
@@ -238,6 +417,30 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         result.datasets[name(table)] = _stratified(frame, ids, totals, [strata_name])
         true[pv_dataset("substance", table)] = result.datasets[name(table)]
 
+    # --- active moieties: salts and forms pooled (substance level, with the BDPM composition)
+    members = pl.DataFrame(schema=MEMBERS_SCHEMA)
+    fraction_flags = pl.DataFrame(schema={"fraction_id": pl.String, "annee": pl.Int16, "expo_motif": pl.String})
+    fraction_totals = None
+    if level == "substance":
+        active, spelling = _active_names(names, ids, compo, bdpm)
+        members = _members(active, spelling)
+        # a substance alone under its moiety (clavulanate de potassium: acide clavulanique)
+        # is found under the moiety's name too
+        moiety_names = active.filter(pl.col("regle") != "identique").select(
+            "ei_id", pl.col("moiety").replace_strict(spelling, default=pl.col("moiety")).alias("fraction")
+        )
+        totals = totals.join(moiety_names, on="ei_id", how="left")
+        true[DS.EI_FRACTIONS_MEMBRES] = members
+        for table, strata_name in strata.items():
+            true[FRACTION_TABLES[table]] = _pooled(result.datasets[name(table)], members, strata_name)
+        pooled_years = true.get(DS.EI_FRACTIONS_ANNEE)
+        if pooled_years is not None:
+            fraction_flags = exposure.flag_years(
+                pooled_years.select("fraction_id", "annee", "n_cas", "n_conso"), "fraction_id"
+            )
+            fraction_totals = _totals(fraction_flags, "fraction_id")
+            true[DS.EI_FRACTIONS] = fraction_totals.select("fraction_id", pl.col("n_cas_total").alias("n_cas"))
+
     # --- organ classes: crossings listed from the published floor; counts = sums of age rows
     floor = rule.published_floor
     soc_frames = {}
@@ -253,13 +456,21 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
                 .rename({"n_decla_eff": "n_cas"})
             )
     counts = None
-    if "age" in soc_frames:
+    if soc_frames:
+        # the source leaves out rows under its floor, so the age rows and the sex rows of an
+        # organ class each add up to a lower bound of its cases: the larger one is kept
+        sums = [
+            frame.group_by("ei_id", "soc_code").agg(pl.col("n_cas").sum().alias(f"a_{strata_name}"))
+            for strata_name, frame in soc_frames.items()
+        ]
+        counts = sums[0]
+        for other in sums[1:]:
+            counts = counts.join(other, on=["ei_id", "soc_code"], how="full", coalesce=True)
         counts = (
-            soc_frames["age"]
-            .group_by("ei_id", "soc_code")
-            .agg(pl.col("n_cas").sum().alias("a"))
+            counts.with_columns(pl.max_horizontal(*[c for c in counts.columns if c.startswith("a_")]).alias("a"))
             .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
             .with_columns(pl.min_horizontal("a", "n").alias("a"))
+            .select("ei_id", "soc_code", "a", "n")
         )
         true[DS.EI_SOC] = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas"))
         for strata_name, frame in soc_frames.items():
@@ -271,51 +482,65 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
     withheld = {problem.names[c] for c in masked.nonzero()[0] if not problem.hidden[c]}
     result.protection[level] = suppression.summary(problem, masked)
 
-    head = _withhold(
-        totals.with_columns(pl.col("n_cas_total").alias("n_cas"), pl.lit(level).alias("niveau")),
-        DS.EI_SUBSTANCES,
-        withheld,
-        ["ei_id"],
+    salts = set(members["ei_id"]) if level == "substance" else set()
+    frames = {st: (pv_dataset("substance", t), result.datasets[name(t)]) for t, st in strata.items()}
+    head, published, alerts = _protect_unit(
+        "ei_id", DS.EI_SUBSTANCES, totals, frames, flags, withheld, threshold, salts
     )
-    total_ok = head.select("ei_id", pl.col("n_cas_statut").is_null().alias("_total_ok"))
-    years_ok = None
+    head = head.with_columns(pl.lit(level).alias("niveau"))
     for table, strata_name in strata.items():
-        frame = _withhold(
-            result.datasets[name(table)], pv_dataset("substance", table), withheld, ["ei_id", strata_name]
+        result.datasets[name(table)] = published[strata_name]
+    total_ok = head.select("ei_id", pl.col("n_cas_statut").is_null().alias("_total_ok"))
+    alert_frames = [
+        alerts.join(ids, on="ei_id").select(
+            pl.lit("substance").alias("niveau"), pl.col("ei_id").alias("id"), "nom", "annee", "expo_motif"
         )
-        frame = frame.join(total_ok, on="ei_id", how="left").with_columns(pl.col("_total_ok").fill_null(False))
-        cases_hidden = pl.col("n_cas_statut").is_not_null()
-        expo_hidden = pl.col("n_conso").is_null()  # withheld or blanked
-        frame = _hide_where(frame, RATES, cases_hidden | expo_hidden)
-        frame = _hide_where(frame, ["part_cas"], cases_hidden | ~pl.col("_total_ok")).drop("_total_ok")
-        if table == "annee":
-            years_ok = frame.group_by("ei_id").agg(
-                (pl.col("n_cas_statut").is_null() & pl.col("n_conso_statut").is_null()).all().alias("_years_ok")
-            )
-        result.datasets[name(table)] = frame
+    ]
 
-    # --- the substance list, with headline indicators (each needs its inputs published)
-    head = head.with_columns(
-        stats.add_rates(
-            head.select(pl.col("n_cas_expo").alias("n_cas"), pl.col("n_conso_total").alias("n_conso"))
-        ).select(RATES)
-    )
-    head = head.with_columns(pl.col("patients_par_an").round(0))
-    if years_ok is not None:
-        head = head.join(years_ok, on="ei_id", how="left").with_columns(pl.col("_years_ok").fill_null(False))
-    else:
-        head = head.with_columns(pl.lit(False).alias("_years_ok"))
-    head = _hide_where(
-        head,
-        [*RATES, "patients_par_an", "n_annees_expo"],
-        pl.col("n_cas_statut").is_not_null() | ~pl.col("_years_ok") | (pl.col("patients_par_an") < threshold),
-    ).drop("_years_ok")
+    # --- active moieties, protected with the substances (their cells are sums of them)
+    if level == "substance":
+        result.datasets[DS.EI_FRACTIONS_MEMBRES] = members.select("ei_id", "fraction_id", "regle")
+        names_of = members.unique("fraction_id").select("fraction_id", "fraction")
+        sizes = members.group_by("fraction_id").agg(pl.len().cast(pl.Int64).alias("n_substances"))
+        fhead = pl.DataFrame(schema=FRACTION_HEAD_SCHEMA)
+        fframes = {}
+        if fraction_totals is not None:
+            totals_f = fraction_totals.select(pl.all())
+            frames_f = {
+                st: (FRACTION_TABLES[t], _with_measures(true[FRACTION_TABLES[t]], totals_f, "fraction_id", st))
+                for t, st in strata.items()
+            }
+            fhead, fframes, falerts = _protect_unit(
+                "fraction_id", DS.EI_FRACTIONS, totals_f, frames_f, fraction_flags, withheld, threshold, set()
+            )
+            fhead = fhead.join(names_of, on="fraction_id").join(sizes, on="fraction_id")
+            alert_frames.append(
+                falerts.join(names_of, on="fraction_id").select(
+                    pl.lit("fraction").alias("niveau"),
+                    pl.col("fraction_id").alias("id"),
+                    pl.col("fraction").alias("nom"),
+                    "annee",
+                    "expo_motif",
+                )
+            )
+        result.datasets[DS.EI_FRACTIONS] = fhead.select(list(FRACTION_HEAD_SCHEMA)).sort("fraction_id")
+        for table, strata_name in strata.items():
+            frame = fframes.get(strata_name)
+            if frame is None:
+                frame = _with_measures(true[FRACTION_TABLES[table]], fraction_totals, "fraction_id", strata_name)
+            result.datasets[FRACTION_TABLES[table]] = frame.select(
+                "fraction_id", strata_name, "n_cas", "n_cas_statut", "n_conso", "n_conso_statut", *RATES, "part_cas"
+            ).sort("fraction_id", strata_name)
+        result.datasets[DS.EI_EXPOSITION_ALERTES] = pl.concat(alert_frames).sort("niveau", "id", "annee")
 
     # --- organ classes: disproportionality against the substances whose total is published
     soc = None
     if counts is not None:
         shown = counts.join(total_ok, on="ei_id", how="left").filter(pl.col("_total_ok").fill_null(False))
-        grand = int(head.filter(pl.col("n_cas_statut").is_null())["n_cas"].sum() or 0)
+        # the background: substances with a published total and organ-class data (one
+        # without any listed organ class would count as "no case in any class")
+        with_soc = counts["ei_id"].unique().to_list()
+        grand = int(head.filter(pl.col("n_cas_statut").is_null() & pl.col("ei_id").is_in(with_soc))["n_cas"].sum() or 0)
         measured = stats.disproportionality(shown.drop("_total_ok"), grand_total=grand)
         measured = measured.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
         measures = [m for m in SOC_MEASURES if not m.startswith("signal_")]
@@ -370,12 +595,15 @@ def _level_datasets(result: PvResult, reads, level: str, threshold: int, bdpm: p
         "niveau",
         "n_cas",
         "n_cas_statut",
-        "patients_par_an",
+        "consommants_par_an",
         "n_annees_expo",
         "taux",
         "taux_ic_bas",
         "taux_ic_haut",
+        "motif_sans_taux",
     ]
+    if "fraction" in head.columns:  # the active moiety's name, when it is not the substance's own
+        cols.append("fraction")
     if soc is not None:
         top = (
             soc.sort(["n_cas", "soc_code"], descending=[True, False])  # ties by code: the same order every build

@@ -67,6 +67,11 @@ class Problem:
     rows: list[tuple[list[int], list[float], float, float]] = field(default_factory=list)
     groups: list[tuple[list[int], int]] = field(default_factory=list)
     blanked: set[int] = field(default_factory=set)
+    # always published (organ-class rows, listed from the floor by design): never chosen
+    fixed: set[int] = field(default_factory=set)
+    # groups whose total is derived (an active moiety's sum): the total is withheld rather
+    # than a group's last published member
+    derived_totals: set[int] = field(default_factory=set)
 
     def add(self, name: tuple, value, *, floor: int = 0, hidden: bool = False) -> int:
         if name in self.index:
@@ -121,9 +126,10 @@ def choose(problem: Problem, rule: ProtectionRule, max_rounds: int = 50, echo=No
     raise RuntimeError(f"suppression did not converge in {max_rounds} rounds")
 
 
-def _published_candidates(members: list[int], masked: np.ndarray, value: np.ndarray) -> list[int]:
+def _published_candidates(members: list[int], masked: np.ndarray, value: np.ndarray, fixed: set[int]) -> list[int]:
     return sorted(
-        (c for c in members if not masked[c] and not np.isnan(value[c])), key=lambda c: (value[c] == 0, value[c], c)
+        (c for c in members if not masked[c] and not np.isnan(value[c]) and c not in fixed),
+        key=lambda c: (value[c] == 0, value[c], c),
     )
 
 
@@ -142,8 +148,10 @@ def _structural(problem, rule, masked, value, floor, groups_of) -> None:
             slack = sum(0.0 if np.isnan(value[c]) else value[c] - floor[c] for c in withheld)
             if len(withheld) >= 2 and slack >= rule.min_width:
                 break
-            candidates = _published_candidates(members, masked, value)
-            pick = candidates[0] if candidates else total
+            candidates = _published_candidates(members, masked, value, problem.fixed)
+            # a derived total (a moiety's sum) goes before the last published member of its group
+            keep_total = g not in problem.derived_totals or len(candidates) >= 2
+            pick = candidates[0] if candidates and keep_total else total
             if masked[pick]:
                 break
             masked[pick] = True
@@ -167,7 +175,7 @@ def _widen(problem, c, masked, value, rows_of) -> None:
                     continue
                 seen_rows.add(r)
                 cells = problem.rows[r][0]
-                candidates += [x for x in cells if not masked[x] and not problem.hidden[x]]
+                candidates += [x for x in cells if not masked[x] and not problem.hidden[x] and x not in problem.fixed]
                 following += [x for x in cells if masked[x] and x not in seen_cells]
         if candidates:
             best = min(candidates, key=lambda x: (np.isnan(value[x]), value[x] == 0, value[x], x))
@@ -317,6 +325,7 @@ def _exposed_in_part(problem, rule, cells: list[int], rows: list, check: np.ndar
 
 # --- the problem, from the true tables ------------------------------------------------
 
+FRACTION_TABLES = {DS.EI_ANNEE: DS.EI_FRACTIONS_ANNEE, DS.EI_AGE: DS.EI_FRACTIONS_AGE, DS.EI_SEXE: DS.EI_FRACTIONS_SEXE}
 STRATA = (
     (DS.EI_ANNEE, "annee", DS.EI_NATIONAL_ANNEE),
     (DS.EI_AGE, "age", DS.EI_NATIONAL_AGE),
@@ -356,6 +365,7 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
         if nat is not None:
             for s, n in nat.select(col, "n_cas").iter_rows():
                 p.partition(by_stratum[s], p.add((national, (s,), "n_cas"), n))
+    _fractions(p, true)
     soc = true.get(DS.EI_SOC)
     if soc is None:
         return p
@@ -364,6 +374,7 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
     soc_cell = {}
     for i, k, n in soc.select("ei_id", "soc_code", "n_cas").iter_rows():
         soc_cell[(i, k)] = p.add((DS.EI_SOC, (i, k), "n_cas"), n, floor=f)
+        p.fixed.add(soc_cell[(i, k)])
         p.at_most([soc_cell[(i, k)], total[i]], [1.0, -1.0], 0.0)
     rows = {"age": defaultdict(list), "sexe": defaultdict(list)}
     for table, col, parent in ((DS.EI_SOC_AGE, "age", DS.EI_AGE), (DS.EI_SOC_SEXE, "sexe", DS.EI_SEXE)):
@@ -372,20 +383,19 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
             continue
         for i, k, s, n in frame.select("ei_id", "soc_code", col, "n_cas").iter_rows():
             cell = p.add((table, (i, k, s), "n_cas"), n, floor=f)
+            p.fixed.add(cell)
             rows[col][(i, k)].append(cell)
             up = p.index.get((parent, (i, s), "n_cas"))
             if up is not None:
                 p.at_most([cell, up], [1.0, -1.0], 0.0)
-    n_age, n_sex = 3, 2
+    n_age = 3
     for key in set(rows["age"]) | set(rows["sexe"]) | set(soc_cell):
         ages, sexes = rows["age"].get(key, []), rows["sexe"].get(key, [])
         k = soc_cell.get(key)
-        if k is not None:
-            if ages:
-                p.partition(ages, k)
-            if sexes:
-                p.at_most([*sexes, k], [1.0] * len(sexes) + [-1.0], missing * (n_age - len(ages)))
-                p.at_most([k, *sexes], [1.0] + [-1.0] * len(sexes), missing * (n_sex - len(sexes)))
+        if k is not None:  # the larger of the two sums of listed rows
+            for listed in (ages, sexes):
+                if listed:
+                    p.at_most([*listed, k], [1.0] * len(listed) + [-1.0], 0.0)
         elif sexes:
             p.at_most(sexes, [1.0] * len(sexes), missing * n_age)
     nat = true.get(DS.EI_NATIONAL_SOC)
@@ -444,3 +454,39 @@ def summary(problem: Problem, masked: np.ndarray) -> dict[str, dict]:
     for name, (total, hidden) in sums.items():
         out[name]["part_cas_masques_pct"] = round(100 * hidden / total, 1) if total else 0.0
     return out
+
+
+def _fractions(p: Problem, true: dict) -> None:
+    """Active moieties: each cell is the sum of its substances' cells (cases; exposure
+    when every member's is known), and a moiety's cells add up to its total."""
+    members = true.get(DS.EI_FRACTIONS_MEMBRES)
+    heads = true.get(DS.EI_FRACTIONS)
+    if members is None or heads is None or members.is_empty():
+        return
+    of: dict[str, list[str]] = defaultdict(list)
+    for i, f in members.select("ei_id", "fraction_id").iter_rows():
+        of[f].append(i)
+    total = {}
+    for f, n in heads.select("fraction_id", "n_cas").iter_rows():
+        total[f] = p.add((DS.EI_FRACTIONS, (f,), "n_cas"), n)
+        p.partition([p.index[(DS.EI_SUBSTANCES, (i,), "n_cas")] for i in of[f]], total[f])
+        p.derived_totals.add(len(p.groups) - 1)
+    for table, col, _national in STRATA:
+        frame = true.get(FRACTION_TABLES[table])
+        if frame is None:
+            continue
+        cells_of = defaultdict(list)
+        for f, s, n, c in frame.select("fraction_id", col, "n_cas", "n_conso").iter_rows():
+            cell = p.add((FRACTION_TABLES[table], (f, s), "n_cas"), n)
+            cells_of[f].append(cell)
+            parts = [p.index[k] for i in of[f] if (k := (table, (i, s), "n_cas")) in p.index]
+            p.partition(parts, cell)
+            p.derived_totals.add(len(p.groups) - 1)
+            if c is not None:
+                e = p.add((FRACTION_TABLES[table], (f, s), "n_conso"), c)
+                p.partition(
+                    [p.index[(table, (i, s), "n_conso")] for i in of[f] if (table, (i, s), "n_conso") in p.index], e
+                )
+                p.derived_totals.add(len(p.groups) - 1)
+        for f, cells in cells_of.items():
+            p.partition(cells, total[f])

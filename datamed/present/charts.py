@@ -79,7 +79,7 @@ def strata_bars(
     category: str,
     description: str,
     value: str = "taux",
-    title: str = "Cas pour 100 000 patients traités",
+    title: str = "Taux pour 100 000 consommants",
 ) -> alt.Chart:
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
     base = _base(data, description).encode(
@@ -106,7 +106,7 @@ def trend(
     y_axis = fr_axis(titlePadding=8, values=log_ticks(data)) if series else fr_axis(titlePadding=8)
     enc = {
         "x": alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
-        "y": alt.Y("taux:Q", title="Cas pour 100 000 patients", axis=y_axis, scale=y_scale),
+        "y": alt.Y("taux:Q", title="Taux pour 100 000 consommants", axis=y_axis, scale=y_scale),
     }
     tooltip = [alt.Tooltip("annee:O", title="Année"), alt.Tooltip("etiquette:N", title="Taux pour 100 000")]
     if series:
@@ -121,7 +121,7 @@ def trend(
     base = _base(data, description)
     band = base.mark_area(opacity=0.15).encode(
         x=enc["x"],
-        y=alt.Y("taux_ic_bas:Q", title="Cas pour 100 000 patients", scale=y_scale),
+        y=alt.Y("taux_ic_bas:Q", title="Taux pour 100 000 consommants", scale=y_scale),
         y2=alt.Y2("taux_ic_haut:Q"),
         **({"color": alt.Color(f"{series}:N", scale=_colours(domain), legend=None)} if series else {}),
     )

@@ -122,7 +122,9 @@ def _read_release_table(folder: Path, name: str, kind: str) -> pl.DataFrame:
     path = folder / "data" / f"{name}.{kind}"
     if kind == "parquet":
         return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema_length=None, null_values=[""])
+    twin = path.with_suffix(".parquet")  # the typed twin gives the types (an empty CSV has none)
+    schema = pl.read_parquet_schema(twin) if twin.exists() else None
+    return pl.read_csv(path, infer_schema_length=None, null_values=[""], schema_overrides=schema)
 
 
 def scan(folder: Path, threshold: int) -> list[str]:
@@ -143,7 +145,7 @@ def scan(folder: Path, threshold: int) -> list[str]:
                     tables[kind][name] = _read_release_table(folder, name, kind)
                 except (pl.exceptions.PolarsError, OSError) as exc:
                     leaks.append(f"data/{name}.{kind}: unreadable ({exc})")
-    guarded = {"n_cas", "n_conso", "n_decla", "patients_par_an"}
+    guarded = {"n_cas", "n_conso", "n_decla", "consommants_par_an"}
     for kind, frames in tables.items():
         for name, frame in frames.items():
             res = BY_NAME[name]
@@ -380,8 +382,11 @@ def readme_markdown(
         "`qualite_echecs`, `qualite_evolution` et `rapport_qualite.html`.",
         "- Les liaisons entre bases (pharmacovigilance → BDPM, MITM → CIS, ruptures → CIS et CIP, libellés ATC, titulaires → sites) sont décrites "
         "dans `liens_synthese`, `liens_scores` et `liens_non_relies`.",
-        "- Une notification d'effet indésirable n'établit pas que le médicament a causé l'effet ; les taux rapportent des cas notifiés à des patients traités "
-        "(Open Medic) et sous-estiment la fréquence réelle.",
+        "- Une notification d'effet indésirable n'établit pas que le médicament a causé l'effet. Les taux sont des taux de notification : "
+        "des cas notifiés rapportés aux consommants (Open Medic : personnes ayant eu au moins un remboursement, comptées une fois par produit), "
+        "calculés sur les seules années d'exposition plausible (`ei_exposition_alertes` liste les autres) ; ce ne sont pas des fréquences.",
+        "- Les sels et formes d'une substance sont regroupés sous leur substance active (`ei_fractions*`, composition de `ei_fractions_membres`) ; "
+        "les cas d'une substance active sont des paires cas-substance additionnées sur ses formes.",
         "",
         "## Secret statistique",
         "",

@@ -216,6 +216,8 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
     out: dict[str, list] = {"nom": [], "strate": [], "record": []}
     for c in counts:
         out[c] = []
+    if "n_conso" in counts:  # the value as the file gives it, before the blanking below
+        out["n_conso_source"] = []
     if f.table.startswith("soclong"):
         out.update({"soc_code": [], "pour_cas_source": []})
     if f.table.startswith("notif"):
@@ -268,6 +270,8 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
                 out["pour_cas_source"].append(None)
         if f.table.startswith("notif"):
             out["typ_notif"].append(str(rec.get("TYP_NOTIF")))
+        if "n_conso" in values:
+            out["n_conso_source"].append(values["n_conso"])
         if "n_conso" in values and values["n_cas"] > values["n_conso"]:
             # the case count stands; the exposure of this cell cannot be right
             out["n_conso"][-1] = None
@@ -281,6 +285,8 @@ def read_pv_file(f: PvFile, socs: SocList) -> PvRead:
             )
     schema = {"nom": pl.String, "strate": pl.String, "record": pl.Int32}
     schema.update({c: pl.Int64 for c in counts})
+    if "n_conso" in counts:
+        schema["n_conso_source"] = pl.Int64
     if f.table.startswith("soclong"):
         schema.update({"soc_code": pl.String, "pour_cas_source": pl.Float64})
     if f.table.startswith("notif"):
@@ -347,7 +353,7 @@ def inspect_columns(reads: list[PvRead]) -> list[dict]:
             elif column in ("n_cas", "n_conso", "n_decla", "n_decla_eff"):
                 detail = {
                     "n_cas": "nombre de cas (total de la substance dans les fichiers soclong)",
-                    "n_conso": "patients exposés (Open Medic)",
+                    "n_conso": "consommants (Open Medic) : personnes ayant eu au moins un remboursement, comptées une fois par produit",
                     "n_decla": "nombre de déclarations",
                     "n_decla_eff": "cas ayant au moins un effet dans la classe d'organes",
                 }[column]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from datamed.core import disclosure
-from datamed.core.text import csv_safe, fr_int, fr_number
+from datamed.core import disclosure, exposure
+from datamed.core.moieties import FRACTION_PREFIX
+from datamed.core.text import csv_safe, fr_int, fr_number, strip_accents
 from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
 from datamed.datasets import DS
 from datamed.store import Store
@@ -34,8 +35,32 @@ REPORT_FR = (
 )
 SOURCE_FR = (
     "Source : ANSM, base nationale de pharmacovigilance (cas déclarés de 2014 à 2018), croisée avec les "
-    "patients traités de l'Assurance maladie (Open Medic)."
+    "consommants de l'Assurance maladie (Open Medic : personnes ayant eu au moins un remboursement, comptées une "
+    "fois par produit)."
 )
+
+# the production site's caveat (data.ansm.sante.fr), in plain French
+RATE_CAVEAT_FR = (
+    "Un taux de notification n'est pas une fréquence : la plupart des effets indésirables ne sont jamais "
+    "déclarés, et le nombre de déclarations dépend de la notoriété d'un effet et de l'attention qu'on lui porte. "
+    "Comme le rappelle l'ANSM, ces données ne permettent pas de connaître la fréquence réelle d'un effet."
+)
+
+
+def members_table(p: Profile) -> pl.DataFrame:
+    """A moiety's salts and forms, with their own cases (the drill-down)."""
+    if p.members.is_empty():
+        return pl.DataFrame()
+    return pl.DataFrame(
+        {
+            "Forme de la substance": p.members["substance"],
+            "Nom dans les données de pharmacovigilance": p.members["nom"],
+            "Cas déclarés (2014-2018)": [
+                fmt_count(v, st, p.seuil) for v, st in p.members.select("n_cas", "n_cas_statut").rows()
+            ],
+            "Consommants par an": ["—" if v is None else fr_int(v) for v in p.members["consommants_par_an"]],
+        }
+    )
 
 
 _ORGANISM = re.compile(r"\s*\([^()]*/[^()]*\)")
@@ -105,11 +130,14 @@ def _with_soc(store: Store, frame: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass
 class Profile:
-    ei_id: str
+    """One unit of the adverse-effect pages: a substance as the source names it, or an
+    active moiety (``kind == "fraction"``) pooling its salts and forms."""
+
+    ei_id: str  # the unit's id: a substance's ei_id, or a moiety's fraction_id
     nom: str
     n_cas: int | None
     n_cas_statut: str | None
-    patients_par_an: float | None
+    consommants_par_an: float | None
     taux: float | None
     taux_ic_bas: float | None
     taux_ic_haut: float | None
@@ -118,25 +146,190 @@ class Profile:
     sexe: pl.DataFrame
     soc: pl.DataFrame
     bdpm_names: list[str]
-    rank_share: float | None  # share of substances with a lower published rate
+    rank: Rank | None  # the rate among reliable rates of the same therapeutic class
     seuil: int
+    motif_sans_taux: str | None = None  # why no rate (core.exposure), when the counts are published
+    kind: str = "substance"
+    members: pl.DataFrame = field(default_factory=pl.DataFrame)  # a moiety's substances (label, n_cas, statut)
 
     @property
     def label(self) -> str:
+        if self.kind == "fraction":
+            return display_name(self.nom)
         return best_label(self.nom, self.bdpm_names)
 
     @property
     def masked(self) -> bool:
         return self.n_cas is None
 
+    @property
+    def high_rate_fr(self) -> str | None:
+        """Why a displayed rate above 10,000 per 100,000 can be (None when none is)."""
+        rates = [self.taux]
+        for frame in (self.annee, self.age, self.sexe):
+            if not frame.is_empty() and "taux" in frame.columns:
+                rates += frame["taux"].to_list()
+        return exposure.HIGH_RATE_FR if any(r is not None and r > exposure.HIGH_RATE for r in rates) else None
 
-def _rates_rank(store: Store) -> pl.Series:
-    return store.memo("ei_rates_sorted", lambda: store.table(DS.EI_SUBSTANCES)["taux"].drop_nulls().sort())
+    @property
+    def withheld_rate_fr(self) -> str | None:
+        """One sentence: why no rate is shown (None when one is, or when the counts are masked)."""
+        if self.taux is not None or self.masked:
+            return None
+        if self.motif_sans_taux in exposure.WITHHELD_FR:
+            return exposure.WITHHELD_FR[self.motif_sans_taux]
+        return (
+            "Aucun taux n'est calculé : une partie des effectifs annuels est masquée, ou l'exposition "
+            "manque pour certaines années."
+        )
+
+
+@dataclass(frozen=True)
+class Rank:
+    """Where a reliable rate stands among the reliable rates of its therapeutic class."""
+
+    share_below: float  # share of the class's other units with a lower rate
+    n: int  # units of the class with a reliable rate (this one included)
+    atc: str  # the class's ATC code (level 4, or 3 when level 4 is too small)
+    atc_label: str
+
+    def text_fr(self) -> str:
+        if self.share_below >= 0.75:
+            where = "plus élevé que pour la plupart des"
+        elif self.share_below <= 0.25:
+            where = "plus faible que pour la plupart des"
+        else:
+            where = "dans la moyenne des"
+        return (
+            f"un taux de notification {where} {self.n - 1} autres substances de la même classe thérapeutique "
+            f"(ATC {self.atc}{', ' + self.atc_label.lower() if self.atc_label else ''}) dont le taux est fiable"
+        )
+
+
+MIN_RANK_CLASS = 5  # a class needs this many reliable rates (this one included) for a rank
+
+
+def _unit_atc(store: Store) -> dict[str, str]:
+    """Unit id (substance or moiety) -> its most frequent ATC level-4 code among the
+    medicines holding it whose code is official (MITM list; ties: the smallest code)."""
+
+    def compute():
+        links, compo, atc = store.table(DS.EI_LIENS), store.table(DS.COMPOSITIONS), store.table(DS.SPECIALITE_ATC)
+        if links.is_empty() or compo.is_empty() or atc.is_empty():
+            return {}
+        official = atc.filter(pl.col("source_atc") == "MITM") if "source_atc" in atc.columns else atc
+        by_sub = (  # official codes only: a deduced code can miss the route (an eye drop's class)
+            compo.select("cis", "code_substance")
+            .unique()
+            .join(official.select("cis", pl.col("code_atc").str.slice(0, 5).alias("atc4")), on="cis")
+            .filter(pl.col("atc4").str.len_chars() == 5)
+        )
+        units = links.select("ei_id", "code_substance")
+        members = store.table(DS.EI_FRACTIONS_MEMBRES) if store.has(DS.EI_FRACTIONS_MEMBRES) else pl.DataFrame()
+        if not members.is_empty():
+            units = pl.concat(
+                [
+                    units,
+                    units.join(members.select("ei_id", "fraction_id"), on="ei_id").select(
+                        pl.col("fraction_id").alias("ei_id"), "code_substance"
+                    ),
+                ]
+            )
+        counted = (
+            units.join(by_sub, on="code_substance")
+            .group_by("ei_id", "atc4")
+            .agg(pl.col("cis").n_unique().alias("n"))
+            .sort(["ei_id", "n", "atc4"], descending=[False, True, False])
+            .unique("ei_id", keep="first", maintain_order=True)
+        )
+        return dict(counted.select("ei_id", "atc4").rows())
+
+    return store.memo("ei_unit_atc", compute)
+
+
+def _reliable_rates(store: Store) -> pl.DataFrame:
+    """Every unit with a reliable rate: the substances that are not salts of a moiety, and
+    the moieties (``unit``, ``taux``, ``atc4``)."""
+
+    def compute():
+        subs = store.table(DS.EI_SUBSTANCES).select(pl.col("ei_id").alias("unit"), "taux")
+        if store.has(DS.EI_FRACTIONS):
+            frac = store.table(DS.EI_FRACTIONS)
+            if not frac.is_empty():
+                subs = pl.concat([subs, frac.select(pl.col("fraction_id").alias("unit"), "taux")])
+        atc = _unit_atc(store)
+        out = subs.filter(pl.col("taux").is_not_null())
+        return out.with_columns(pl.col("unit").replace_strict(atc, default=None, return_dtype=pl.String).alias("atc4"))
+
+    return store.memo("ei_reliable_rates", compute)
+
+
+def _rank(store: Store, unit: str, taux: float | None) -> Rank | None:
+    """The rank among the reliable rates of the unit's ATC level-4 class, or of its level-3
+    class when level 4 has fewer than ``MIN_RANK_CLASS``; None when neither has enough."""
+    if taux is None:
+        return None
+    atc4 = _unit_atc(store).get(unit)
+    if not atc4:
+        return None
+    rates = _reliable_rates(store)
+    for code in (atc4, atc4[:4]):
+        peers = rates.filter(pl.col("atc4").str.starts_with(code))
+        if peers.height >= MIN_RANK_CLASS:
+            others = peers.filter(pl.col("unit") != unit)["taux"]
+            labels = store.table(DS.ATC)
+            label = (
+                labels.filter(pl.col("code_atc") == code)["libelle_fr"].drop_nulls().to_list()
+                if not labels.is_empty()
+                else []
+            )
+            return Rank(float((others < taux).sum() / len(others)), peers.height, code, label[0] if label else "")
+    return None
+
+
+def _part(store: Store, name: DS, key: str, value: str) -> pl.DataFrame:
+    if not store.has(name):
+        return pl.DataFrame()
+    frame = store.table(name)
+    return frame.filter(pl.col(key) == value) if not frame.is_empty() else frame
+
+
+def _strata(store: Store, tables: tuple[DS, DS, DS], key: str, value: str):
+    annee = _part(store, tables[0], key, value)
+    annee = annee.sort("annee") if not annee.is_empty() else annee
+    age = _part(store, tables[1], key, value)
+    if not age.is_empty():
+        age = age.with_columns(pl.col("age").replace_strict(AGE_LABELS_FR, default=pl.col("age")).alias("classe"))
+    sexe = _part(store, tables[2], key, value)
+    if not sexe.is_empty():
+        sexe = sexe.with_columns(pl.col("sexe").replace_strict(SEX_LABELS_FR, default=pl.col("sexe")).alias("classe"))
+    return annee, age, sexe
+
+
+def _form_label(nom: str, label: str | None) -> str:
+    """A form's label: the BDPM spelling when it names the same form (every word of the
+    source's name in it), else the source's name (a salt linked to its base's spelling)."""
+    words = set(re.findall(r"[A-Z]{3,}", strip_accents(nom).upper()))
+    if label and words <= set(re.findall(r"[A-Z]{3,}", strip_accents(label).upper())):
+        return label
+    return display_name(nom)
+
+
+def fraction_of(store: Store, ei_id: str) -> str | None:
+    """The moiety that pools a substance with its salts and forms, if any."""
+    if not store.has(DS.EI_FRACTIONS_MEMBRES):
+        return None
+    members = store.table(DS.EI_FRACTIONS_MEMBRES)
+    hit = members.filter(pl.col("ei_id") == ei_id)["fraction_id"] if not members.is_empty() else []
+    return hit[0] if len(hit) else None
 
 
 def profile(store: Store, ei_id: str | None) -> Profile | None:
+    """The profile of a substance (``ei_id``) or of an active moiety (``fraction_id``)."""
     if not ei_id:
         return None
+    if ei_id.startswith(FRACTION_PREFIX):
+        return _fraction_profile(store, ei_id)
     subs = store.table(DS.EI_SUBSTANCES)
     if subs.is_empty():
         return None
@@ -144,25 +337,8 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
     if row.is_empty():
         return None
     r = row.row(0, named=True)
-
-    def part(name: str) -> pl.DataFrame:
-        frame = store.table(name)
-        return frame.filter(pl.col("ei_id") == ei_id) if not frame.is_empty() else frame
-
-    annee = part(DS.EI_ANNEE).sort("annee")
-    age = (
-        part(DS.EI_AGE).with_columns(pl.col("age").replace_strict(AGE_LABELS_FR, default=pl.col("age")).alias("classe"))
-        if store.has(DS.EI_AGE)
-        else pl.DataFrame()
-    )
-    sexe = (
-        part(DS.EI_SEXE).with_columns(
-            pl.col("sexe").replace_strict(SEX_LABELS_FR, default=pl.col("sexe")).alias("classe")
-        )
-        if store.has(DS.EI_SEXE)
-        else pl.DataFrame()
-    )
-    soc = part(DS.EI_SOC)
+    annee, age, sexe = _strata(store, (DS.EI_ANNEE, DS.EI_AGE, DS.EI_SEXE), "ei_id", ei_id)
+    soc = _part(store, DS.EI_SOC, "ei_id", ei_id)
     if not soc.is_empty():
         soc = _with_soc(store, soc).sort("n_cas", "soc", descending=[True, False], nulls_last=True)
     links = store.table(DS.EI_LIENS)
@@ -171,17 +347,12 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         if not links.is_empty()
         else []
     )
-    rank = None
-    if r["taux"] is not None:
-        rates = _rates_rank(store)
-        if len(rates) > 1:
-            rank = float((rates < r["taux"]).sum() / len(rates))
     return Profile(
         ei_id=ei_id,
         nom=r["nom"],
         n_cas=r["n_cas"],
         n_cas_statut=r["n_cas_statut"],
-        patients_par_an=r["patients_par_an"],
+        consommants_par_an=r.get("consommants_par_an"),
         taux=r["taux"],
         taux_ic_bas=r["taux_ic_bas"],
         taux_ic_haut=r["taux_ic_haut"],
@@ -190,18 +361,102 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         sexe=sexe,
         soc=soc,
         bdpm_names=names,
-        rank_share=rank,
+        rank=_rank(store, ei_id, r["taux"]),
         seuil=threshold(store),
+        motif_sans_taux=r.get("motif_sans_taux"),
+    )
+
+
+POOLED_NO_MEASURE = ("ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025")
+
+
+def _fraction_profile(store: Store, fraction_id: str) -> Profile | None:
+    heads = store.table(DS.EI_FRACTIONS) if store.has(DS.EI_FRACTIONS) else pl.DataFrame()
+    row = heads.filter(pl.col("fraction_id") == fraction_id) if not heads.is_empty() else heads
+    if row.is_empty():
+        return None
+    r = row.row(0, named=True)
+    annee, age, sexe = _strata(
+        store, (DS.EI_FRACTIONS_ANNEE, DS.EI_FRACTIONS_AGE, DS.EI_FRACTIONS_SEXE), "fraction_id", fraction_id
+    )
+    member_ids = _part(store, DS.EI_FRACTIONS_MEMBRES, "fraction_id", fraction_id)["ei_id"].to_list()
+    subs = store.table(DS.EI_SUBSTANCES).filter(pl.col("ei_id").is_in(member_ids))
+    labels = substance_choices(store)
+    forms = [_form_label(n, labels.get(i)) for i, n in subs.select("ei_id", "nom").rows()]
+    members = subs.select(
+        "ei_id",
+        pl.Series("substance", forms, dtype=pl.String),
+        "nom",
+        "n_cas",
+        "n_cas_statut",
+        "consommants_par_an",
+    ).sort(pl.col("n_cas").is_null(), pl.col("n_cas"), descending=[False, True], nulls_last=True)
+    # organ classes: the sums of the salts' listed rows (each a lower bound of its cases)
+    soc = pl.DataFrame()
+    socs = store.table(DS.EI_SOC)
+    if not socs.is_empty():
+        pooled = socs.filter(pl.col("ei_id").is_in(member_ids)).group_by("soc_code").agg(pl.col("n_cas").sum())
+        if not pooled.is_empty():
+            total_ok = r["n_cas_statut"] is None and r["n_cas"]
+            soc = _with_soc(
+                store,
+                pooled.with_columns(
+                    pl.lit(None, dtype=pl.String).alias("n_cas_statut"),
+                    (
+                        (pl.col("n_cas") / r["n_cas"] * 100).round(1) if total_ok else pl.lit(None, dtype=pl.Float64)
+                    ).alias("part_cas"),
+                    # no disproportionality for a pooled moiety (the background is per substance)
+                    *[pl.lit(None, dtype=pl.Float64).alias(c) for c in POOLED_NO_MEASURE],
+                    pl.lit(None, dtype=pl.Boolean).alias("signal_evans"),
+                    pl.lit(None, dtype=pl.Boolean).alias("signal_ror"),
+                    pl.lit(None, dtype=pl.Boolean).alias("signal_ic"),
+                ),
+            ).sort("n_cas", "soc", descending=[True, False], nulls_last=True)
+    links = store.table(DS.EI_LIENS)
+    names = (
+        links.filter(pl.col("ei_id").is_in(member_ids))["denomination_bdpm"].unique().sort().to_list()
+        if not links.is_empty()
+        else []
+    )
+    return Profile(
+        ei_id=fraction_id,
+        nom=r["fraction"],
+        n_cas=r["n_cas"],
+        n_cas_statut=r["n_cas_statut"],
+        consommants_par_an=r["consommants_par_an"],
+        taux=r["taux"],
+        taux_ic_bas=r["taux_ic_bas"],
+        taux_ic_haut=r["taux_ic_haut"],
+        annee=annee,
+        age=age,
+        sexe=sexe,
+        soc=soc,
+        bdpm_names=names,
+        rank=_rank(store, fraction_id, r["taux"]),
+        seuil=threshold(store),
+        motif_sans_taux=r["motif_sans_taux"],
+        kind="fraction",
+        members=members,
     )
 
 
 def profiles_for_substance(store: Store, code_substance: str) -> list[Profile]:
-    """Pharmacovigilance substances linked to a BDPM substance code."""
+    """The adverse-effect units linked to a BDPM substance code: a salt or form of an
+    active moiety is shown as its moiety (its own figures are in the moiety's detail),
+    unless the moiety's total is withheld."""
     links = store.table(DS.EI_LIENS)
     if links.is_empty():
         return []
     ids = links.filter(pl.col("code_substance") == code_substance)["ei_id"].unique().sort().to_list()
-    return [p for p in (profile(store, i) for i in ids) if p is not None]
+    profiles: list[Profile] = []
+    for i in ids:
+        moiety = fraction_of(store, i)
+        p = profile(store, moiety) if moiety else None
+        if p is None or p.masked:  # a moiety whose total is withheld: the substance's own figures
+            p = profile(store, i)
+        if p is not None and p.ei_id not in {x.ei_id for x in profiles}:
+            profiles.append(p)
+    return profiles
 
 
 def summary_fr(p: Profile) -> str:
@@ -222,19 +477,21 @@ def summary_fr(p: Profile) -> str:
             text += " Les classes d'organes les plus souvent touchées : " + ", ".join(parts) + "."
         return text
     text = f"Entre 2014 et 2018, {fr_int(p.n_cas)} cas d'effets indésirables ont été déclarés en France pour « {name} »"
-    if p.taux is not None and p.patients_par_an:
+    if p.kind == "fraction":
+        text += " (toutes ses formes réunies)"
+    if p.taux is not None and p.consommants_par_an:
         text += (
-            f", pour environ {fr_int(p.patients_par_an)} patients traités chaque année : soit "
-            f"{fmt_rate(p.taux)} cas pour 100 000 patients traités par an"
+            f", pour environ {fr_int(p.consommants_par_an)} consommants chaque année (personnes ayant eu au moins "
+            f"un remboursement, comptées une fois par produit) : soit un taux de notification de "
+            f"{fmt_rate(p.taux)} cas déclarés pour 100 000 consommants par an"
         )
-        if p.rank_share is not None:
-            if p.rank_share >= 0.75:
-                text += ", un taux plus élevé que pour la plupart des substances"
-            elif p.rank_share <= 0.25:
-                text += ", un taux plus faible que pour la plupart des substances"
-            else:
-                text += ", un taux dans la moyenne des substances"
+        if p.rank is not None:
+            text += ", " + p.rank.text_fr()
     text += "."
+    if p.withheld_rate_fr:
+        text += " " + p.withheld_rate_fr
+    if p.high_rate_fr:
+        text += " " + p.high_rate_fr
     top = p.soc.filter(pl.col("part_cas").is_not_null()).head(3) if not p.soc.is_empty() else p.soc
     if not top.is_empty():
         parts = [f"{soc.lower()} ({fmt_pct(pc)} des cas)" for soc, pc in top.select("soc", "part_cas").rows()]
@@ -269,8 +526,8 @@ def strata_table(frame: pl.DataFrame, label: str, seuil: int, column: str = "cla
             label: [str(x) for x in frame[column]],
             "Cas": [fmt_count(v, s, seuil) for v, s in frame.select("n_cas", "n_cas_statut").rows()],
             "Part des cas": [fmt_pct(x) for x in frame["part_cas"]],
-            "Patients traités": [fmt_count(v, s, seuil) for v, s in frame.select("n_conso", "n_conso_statut").rows()],
-            "Taux pour 100 000 [IC 95 %]": [
+            "Consommants": [fmt_count(v, s, seuil) for v, s in frame.select("n_conso", "n_conso_statut").rows()],
+            "Taux de notification pour 100 000 [IC 95 %]": [
                 fmt_rate(r, lo, hi) for r, lo, hi in frame.select("taux", "taux_ic_bas", "taux_ic_haut").rows()
             ],
         }
@@ -345,7 +602,7 @@ def compare(store: Store, ids: list[str]) -> Comparison:
                 "ei_id": p.ei_id,
                 "n_cas": p.n_cas,
                 "n_cas_statut": p.n_cas_statut,
-                "patients_par_an": p.patients_par_an,
+                "consommants_par_an": p.consommants_par_an,
                 "taux": p.taux,
                 "taux_ic_bas": p.taux_ic_bas,
                 "taux_ic_haut": p.taux_ic_haut,
@@ -360,7 +617,7 @@ def compare(store: Store, ids: list[str]) -> Comparison:
         "ei_id": pl.String,
         "n_cas": pl.Int64,
         "n_cas_statut": pl.String,
-        "patients_par_an": pl.Float64,
+        "consommants_par_an": pl.Float64,
         "taux": pl.Float64,
         "taux_ic_bas": pl.Float64,
         "taux_ic_haut": pl.Float64,
@@ -471,3 +728,59 @@ def substance_choices(store: Store) -> dict[str, str]:
         return {i: best_label(n, names.get(i, [])) for i, n in ordered.select("ei_id", "nom").rows()}
 
     return store.memo("ei_choices", compute)
+
+
+def unit_choices(store: Store) -> dict[str, str]:
+    """The units a professional compares, id -> label: one entry per active moiety (its
+    forms as secondary text, so that typing a salt finds it) and every substance that
+    is no moiety's form; published counts first, then by label."""
+
+    def compute():
+        subs = store.table(DS.EI_SUBSTANCES)
+        if subs.is_empty():
+            return {}
+        labels = substance_choices(store)
+        members = store.table(DS.EI_FRACTIONS_MEMBRES) if store.has(DS.EI_FRACTIONS_MEMBRES) else pl.DataFrame()
+        heads = store.table(DS.EI_FRACTIONS) if store.has(DS.EI_FRACTIONS) else pl.DataFrame()
+        rows = []
+        salts = set(members["ei_id"]) if not members.is_empty() else set()
+        if not heads.is_empty():
+            forms: dict[str, list[str]] = {}
+            for i, f in members.select("ei_id", "fraction_id").rows():
+                forms.setdefault(f, []).append(labels.get(i, i).lower())
+            for f, name, n in heads.select("fraction_id", "fraction", "n_cas").rows():
+                label = display_name(name)
+                others = sorted(x for x in forms.get(f, []) if x != label.lower())
+                if others:
+                    label += " (" + ", ".join(others) + ")"
+                rows.append((n is None, label.lower(), f, label))
+        active = subs["fraction"] if "fraction" in subs.columns else [None] * subs.height
+        for (i, n), moiety in zip(subs.select("ei_id", "n_cas").rows(), active):
+            if i in salts:
+                continue
+            label = labels.get(i, i)
+            if moiety and display_name(moiety).lower() != label.lower():  # found under its moiety's name too
+                label = f"{display_name(moiety)} ({label.lower()})"
+            rows.append((n is None, label.lower(), i, label))
+        # two units whose names differ only by the organism (a yeast or a hamster cell line)
+        # read alike once it is cut: give those their source name
+        seen: dict[str, int] = {}
+        for _m, _k, _i, label in rows:
+            seen[label] = seen.get(label, 0) + 1
+        names = dict(subs.select("ei_id", "nom").rows())
+        out = {}
+        for _m, _k, i, label in sorted(rows):
+            out[i] = f"{label} ({names.get(i, i).lower()})" if seen[label] > 1 else label
+        return out
+
+    return store.memo("ei_units", compute)
+
+
+def as_units(store: Store, ids: list[str]) -> list[str]:
+    """Ids from a link (``?s=``): each form of a moiety replaced by its moiety, order kept."""
+    out: list[str] = []
+    for i in ids:
+        unit = fraction_of(store, i) or i
+        if unit not in out:
+            out.append(unit)
+    return out

@@ -227,7 +227,7 @@ def release_history(releases) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-COUNT_LABELS = {"n_cas": "cas", "n_conso": "patients traités"}
+COUNT_LABELS = {"n_cas": "cas", "n_conso": "consommants"}
 
 
 def protection_table(store: Store) -> pl.DataFrame | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from datamed.core import exposure
 from datamed.core.text import fr_column, fr_int, fr_number, fr_percent
 from datamed.datasets import DS, quality
 from datamed.datasets.quality import CATEGORIES
@@ -169,3 +170,31 @@ def unmatched_display(frame: pl.DataFrame) -> pl.DataFrame:
         fr_column(frame, "poids", lambda x: fr_int(int(round(x)))).fill_null("—").alias("Poids"),
         pl.col("suggestions").alias("Suggestions"),
     )
+
+
+def exposure_alerts(store: Store) -> pl.DataFrame:
+    """The years whose exposure fails a plausibility rule (``core.exposure``), for display:
+    left out of every reporting rate."""
+    if not store.has(DS.EI_EXPOSITION_ALERTES):
+        return pl.DataFrame()
+    frame = store.table(DS.EI_EXPOSITION_ALERTES)
+    if frame.is_empty():
+        return frame
+    return frame.sort("niveau", "nom", "annee").select(
+        pl.col("niveau")
+        .replace_strict({"substance": "Substance", "fraction": "Substance active"}, default=pl.col("niveau"))
+        .alias("Niveau"),
+        pl.col("nom").alias("Nom"),
+        pl.col("annee").cast(pl.String).alias("Année"),
+        pl.col("expo_motif")
+        .replace_strict(exposure.REASONS_FR, default=pl.col("expo_motif"))
+        .alias("Règle non respectée"),
+    )
+
+
+def exposure_alert_counts(store: Store) -> dict[str, int]:
+    """Flagged years per rule (French reason -> years)."""
+    table = exposure_alerts(store)
+    if table.is_empty():
+        return {}
+    return dict(table.group_by("Règle non respectée").len().sort("len", descending=True).rows())

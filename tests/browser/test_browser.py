@@ -191,7 +191,7 @@ def test_compare_deep_link_on_cold_server(page, cold_server, real_prepared, tmp_
     summary.wait_for(state="visible")
     assert tab_names(page, 4) == [
         "Classes d'organes",
-        "Taux de déclaration",
+        "Taux de notification",
         "Âge et sexe",
         "Disproportionnalité (ROR)",
     ]
@@ -209,8 +209,8 @@ def test_compare_deep_link_on_cold_server(page, cold_server, real_prepared, tmp_
     assert all(name in label for name in COMPARE_NAMES), label
 
     for name, description in (
-        ("Taux de déclaration", "Cas déclarés pour 100 000 patients traités par an"),
-        ("Âge et sexe", "Cas pour 100 000 patients traités par classe d'âge"),
+        ("Taux de notification", "Taux de notification (cas déclarés pour 100 000 consommants par an"),
+        ("Âge et sexe", "Taux de notification pour 100 000 consommants par classe d'âge"),
         ("Disproportionnalité (ROR)", "Diagramme en forêt"),
     ):
         chart = rendered_chart(open_tab(page, name))
