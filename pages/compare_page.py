@@ -30,13 +30,13 @@ if units != requested:  # a salt's link: its active moiety
     st.query_params["s"] = units
     requested = units
 unknown = [i for i in requested if i not in choices]
-selected = common.url_multiselect(
-    "Substances (2 à 5)",
-    list(choices),
+selected = common.url_picker(
+    "Substances comparées (2 à 5)",
+    choices,
     "s",
-    format_func=common.OptionLabels(choices),
+    adverse.UnitSearch(store),
     max_selections=adverse.MAX_COMPARE,
-    placeholder="Tapez le nom d'une substance…",
+    placeholder="Nom d'une substance, d'un sel, avec ou sans accents : diclofenac, clavulanique…",
 )
 if unknown:
     st.warning("Substance(s) inconnue(s) ignorée(s) : " + ", ".join(f"« {md_escape(u[:60])} »" for u in unknown))
@@ -110,8 +110,22 @@ with tabs[1]:
     if rates.is_empty():
         st.info("Aucun taux publié pour ces substances (effectifs masqués ou exposition non plausible).")
     else:
-        desc = f"Taux de notification (cas déclarés pour 100 000 consommants par an, 2014-2018), avec intervalle de confiance à 95 % : {names}."
-        charting.show(charts.strata_bars, rates, "substance", desc, alt=desc, key="cmp_rates")
+        shown = ", ".join(
+            f"{label} {adverse.fmt_rate(t, lo, hi)}"
+            for label, t, lo, hi in rates.select("substance", "taux", "taux_ic_bas", "taux_ic_haut").rows()
+        )
+        desc = (
+            "Taux de notification (cas déclarés pour 100 000 consommants par an, 2014-2018) et intervalle de "
+            f"confiance à 95 % : {shown}."
+        )
+        charting.show(charts.rate_intervals, rates, "substance", desc, alt=desc, key="cmp_rates")
+        missing = [p.label for p in comp.profiles if p.taux is None]
+        if missing:
+            st.caption(
+                "Sans taux fiable, donc absentes du graphique : "
+                + ", ".join(md_escape(m) for m in missing)
+                + " (la raison est donnée sous le tableau ci-dessus)."
+            )
     yearly = pl.concat(
         [p.annee.with_columns(pl.lit(p.label).alias("substance")) for p in comp.profiles if not p.annee.is_empty()],
         how="diagonal_relaxed",

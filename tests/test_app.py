@@ -352,9 +352,15 @@ def test_compare_needs_two(monkeypatch, real_prepared):
 
 def test_compare_selection_is_kept_in_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["anastrozole"])
-    at.multiselect(key="url_s").select("fraction-diclofenac").run()
+    # the French picker: a search box (no accents needed), one button per match
+    at.text_input(key="s_q").input("diclofenac").run()
+    assert not at.exception
+    at.button(key="s_add_fraction-diclofenac").click().run()
     assert not at.exception
     assert set(at.query_params["s"]) == {"anastrozole", "fraction-diclofenac"}
+    assert at.text_input(key="s_q").value == ""  # emptied for the next one
+    at.text_input(key="s_q").input("zzzz").run()
+    assert any("Aucun résultat pour « zzzz »" in c.value for c in at.caption)
 
 
 def test_compare_csv_is_masked(real_store):

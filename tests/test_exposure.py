@@ -194,3 +194,47 @@ def test_moiety_tables_hold_no_small_count(real_store, name):
     assert frame.height > 0
     shown = frame["n_cas"].drop_nulls()
     assert ((shown == 0) | (shown >= 11)).all()
+
+
+# --- identical case series ----------------------------------------------------------------------
+
+
+def test_identical_case_series_are_one_product(real_store):
+    """The 23 serotypes of one pneumococcal vaccine share one case series: one group, one
+    entry in the picker, one background entry, and the page says so."""
+    series = real_store.table("ei_series_identiques")
+    sizes = series.group_by("groupe_id").len()
+    assert sizes["len"].max() == 23 and sizes.height >= 20
+    group = sizes.filter(pl.col("len") == 23)["groupe_id"][0]
+    members = series.filter(pl.col("groupe_id") == group)["ei_id"].to_list()
+    # equal cells, masked alike (else the published twin would give a withheld one away)
+    years = real_store.table("ei_annee").filter(pl.col("ei_id").is_in(members))
+    by_member = {i: years.filter(pl.col("ei_id") == i).sort("annee")["n_cas"].to_list() for i in members}
+    assert len({tuple(v) for v in by_member.values()}) == 1
+    choices = adverse.unit_choices(real_store)
+    assert sum(1 for i in members if i in choices) == 1
+    p = adverse.profile(real_store, members[0])
+    assert len(p.twins) == 22 and "mêmes déclarations" in adverse.summary_fr(p)
+    # one rate per product among the rankings
+    rates = adverse._reliable_rates(real_store)
+    assert sum(1 for i in members if i in set(rates["unit"])) <= 1
+
+
+def test_every_identical_series_is_masked_alike(real_store):
+    """Members of one series have the same withheld cells: none gives another's away."""
+    series = real_store.table("ei_series_identiques")
+    for table, stratum in (("ei_annee", "annee"), ("ei_age", "age"), ("ei_sexe", "sexe")):
+        frame = real_store.table(table).join(series, on="ei_id")
+        patterns = frame.group_by("groupe_id", stratum).agg(pl.col("n_cas_statut").is_null().n_unique().alias("k"))
+        assert (patterns["k"] == 1).all(), table
+
+
+def test_twin_salts_are_counted_once_in_their_moiety(real_store):
+    """Flupentixol's decanoate and dihydrochloride carry the same reports: the moiety's
+    cases count them once, its exposure adds both."""
+    members = real_store.table("ei_fractions_membres").filter(pl.col("fraction_id") == "fraction-flupentixol")
+    assert members["doublon"].sum() == 1
+    subs = real_store.table("ei_substances").join(members, on="ei_id")
+    head = real_store.table("ei_fractions").filter(pl.col("fraction_id") == "fraction-flupentixol").row(0, named=True)
+    if head["n_cas"] is not None:
+        assert head["n_cas"] == subs.filter(~pl.col("doublon"))["n_cas"].sum()

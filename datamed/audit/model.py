@@ -18,9 +18,12 @@ What the attacker knows, per substance i (``ei_substances`` holds its total T_i)
 - organ class k: K_ik is at least the sum of its listed age rows and at least that
   of its listed sex rows, and at most either plus its missing rows; it is at most
   T_i; its rows by age (sex) are at most the cases of that age class (sex);
+- substances with identical case series (``ei_series_identiques``, one product's
+  components): every case cell of a member equals the first member's;
 - an active moiety (``ei_fractions_membres`` names its substances): its total, and
   its cases and exposure of each year, age class and sex, are the sums of its
-  substances' cells; its cells of a breakdown add up to its total;
+  substances' cells (cases over the members not marked ``doublon``, whose cases are
+  another member's); its cells of a breakdown add up to its total;
 - the floors: an organ-class row by age or sex that is listed holds at least
   ``source_floor`` cases (the source's rule); a row not listed holds at most
   ``published_floor - 1`` (the source leaves out rows under 10, DataMed those
@@ -246,6 +249,7 @@ def build_model(tables: Mapping[str, pl.DataFrame], rule: ProtectionRule) -> Att
                 )
 
     _fractions(m, tables, strata_values)
+    _identical(m, tables)
 
     # --- organ classes
     soc = tables.get(DS.EI_SOC)
@@ -309,13 +313,16 @@ def _fractions(m: AttackerModel, tables: Mapping[str, pl.DataFrame], strata_valu
     members, heads = tables.get(DS.EI_FRACTIONS_MEMBRES), tables.get(DS.EI_FRACTIONS)
     if members is None or heads is None:
         return
-    of: dict[str, list[str]] = defaultdict(list)
-    for ei_id, f in _rows(members, "ei_id", "fraction_id"):
+    of: dict[str, list[str]] = defaultdict(list)  # every member: exposure
+    cases_of: dict[str, list[str]] = defaultdict(list)  # members whose cases are summed (not a twin's)
+    for ei_id, f, dup in _rows(members, "ei_id", "fraction_id", "doublon"):
         of[f].append(ei_id)
+        if not dup:
+            cases_of[f].append(ei_id)
     for f, n, st in _rows(heads, "fraction_id", "n_cas", "n_cas_statut"):
         cell = (DS.EI_FRACTIONS, (f,), "n_cas")
         m.cell(cell, n, st)
-        m.equal([(1, (DS.EI_SUBSTANCES, (i,), "n_cas")) for i in of[f]] + [(-1, cell)], f"fraction {f}: total")
+        m.equal([(1, (DS.EI_SUBSTANCES, (i,), "n_cas")) for i in cases_of[f]] + [(-1, cell)], f"fraction {f}: total")
     for table, col, parent in FRACTION_STRATA:
         frame = tables.get(table)
         if frame is None:
@@ -329,7 +336,7 @@ def _fractions(m: AttackerModel, tables: Mapping[str, pl.DataFrame], strata_valu
                     continue  # not summed (a member's exposure unknown): not published
                 cell = (table, (f, s), column)
                 m.cell(cell, value, status)
-                parts = [(parent, (i, s), column) for i in of[f]]
+                parts = [(parent, (i, s), column) for i in (cases_of[f] if column == "n_cas" else of[f])]
                 parts = [x for x in parts if m.has(x)]
                 m.equal([(1, x) for x in parts] + [(-1, cell)], f"{table} {f} {s}: {column}")
             by_f[f].append(s)
@@ -338,3 +345,23 @@ def _fractions(m: AttackerModel, tables: Mapping[str, pl.DataFrame], strata_valu
                 [(1, (table, (f, s), "n_cas")) for s in values] + [(-1, (DS.EI_FRACTIONS, (f,), "n_cas"))],
                 f"{table} {f}: cases",
             )
+
+
+def _identical(m: AttackerModel, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Identical case series: a member's total and case cells equal its group's first member's."""
+    series = tables.get(DS.EI_SERIES_IDENTIQUES)
+    if series is None:
+        return
+    for ei_id, group in _rows(series, "ei_id", "groupe_id"):
+        first = str(group).removeprefix("groupe-")
+        if ei_id == first:
+            continue
+        m.equal(
+            [(1, (DS.EI_SUBSTANCES, (ei_id,), "n_cas")), (-1, (DS.EI_SUBSTANCES, (first,), "n_cas"))], f"series {ei_id}"
+        )
+        for table, col, _national in STRATA:
+            frame = tables.get(table)
+            if frame is None:
+                continue
+            for s in frame.filter(pl.col("ei_id") == first)[col].to_list():
+                m.equal([(1, (table, (ei_id, s), "n_cas")), (-1, (table, (first, s), "n_cas"))], f"series {ei_id} {s}")

@@ -61,6 +61,7 @@ class DS(StrEnum):
     EI_FRACTIONS_AGE = "ei_fractions_age"
     EI_FRACTIONS_SEXE = "ei_fractions_sexe"
     EI_EXPOSITION_ALERTES = "ei_exposition_alertes"
+    EI_SERIES_IDENTIQUES = "ei_series_identiques"
     EI_LIENS = "ei_liens"
     EI_NON_LIES = "ei_non_lies"
     # pharmacovigilance, product level (internal)

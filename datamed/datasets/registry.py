@@ -472,6 +472,11 @@ REGISTRY: tuple[Dataset, ...] = (
         primary_key=("ei_id",),
         foreign_keys=(("ei_id", DS.EI_SUBSTANCES, "ei_id"), ("fraction_id", DS.EI_FRACTIONS, "fraction_id")),
         enums={"regle": ("bdpm", "nom")},
+        columns={
+            "doublon": "Vrai si les cas de cette forme sont exactement ceux d'une autre forme de la même substance "
+            "active (mêmes déclarations, attribuées à chaque sel) : ils ne sont comptés qu'une fois, ses consommants "
+            "s'ajoutent",
+        },
     ),
     Dataset(
         DS.EI_FRACTIONS,
@@ -512,6 +517,20 @@ REGISTRY: tuple[Dataset, ...] = (
         primary_key=("fraction_id", "sexe"),
         foreign_keys=(("fraction_id", DS.EI_FRACTIONS, "fraction_id"),),
         disclosure=_stratified("sexe"),
+    ),
+    Dataset(
+        DS.EI_SERIES_IDENTIQUES,
+        title="Substances aux cas identiques",
+        description="Substances dont les cas déclarés sont les mêmes chaque année, par âge et par sexe : les composants d'un même produit (valences d'un vaccin, association fixe), comptés une seule fois dans les comparaisons.",
+        sources=("Pharmacovigilance",),
+        row_key="ei_id",
+        required=("ei_id", "groupe_id"),
+        primary_key=("ei_id",),
+        foreign_keys=(("ei_id", DS.EI_SUBSTANCES, "ei_id"),),
+        columns={
+            "groupe_id": "Identifiant du groupe : « groupe- » suivi de l'identifiant de son premier membre",
+            "n_substances": "Nombre de substances du groupe",
+        },
     ),
     Dataset(
         DS.EI_EXPOSITION_ALERTES,

@@ -139,7 +139,13 @@ def _hide_where(frame: pl.DataFrame, columns: list[str], condition: pl.Expr) -> 
     return frame.with_columns(pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in present)
 
 
-MEMBERS_SCHEMA = {"ei_id": pl.String, "fraction_id": pl.String, "fraction": pl.String, "regle": pl.String}
+MEMBERS_SCHEMA = {
+    "ei_id": pl.String,
+    "fraction_id": pl.String,
+    "fraction": pl.String,
+    "regle": pl.String,
+    "doublon": pl.Boolean,  # its cases are another form's (identical series): counted once
+}
 FRACTION_TABLES = {"annee": DS.EI_FRACTIONS_ANNEE, "age": DS.EI_FRACTIONS_AGE, "sexe": DS.EI_FRACTIONS_SEXE}
 
 
@@ -169,15 +175,25 @@ def _active_names(names: list[str], ids: pl.DataFrame, compo: pl.DataFrame | Non
     return table, spelling
 
 
-def _members(table: pl.DataFrame, spelling: dict[str, str]) -> pl.DataFrame:
+def _members(table: pl.DataFrame, spelling: dict[str, str], series: pl.DataFrame) -> pl.DataFrame:
     """The substances that share their active moiety with at least one other: ``ei_id``,
-    ``fraction_id``, ``fraction`` (its spelling) and ``regle``."""
+    ``fraction_id``, ``fraction`` (its spelling), ``regle``, and ``doublon`` for a form
+    whose cases are another form's of the same moiety (identical series: the same
+    reports, given to each salt; counted once, its exposure still added)."""
     table = table.filter(pl.len().over("moiety") > 1)
     if table.is_empty():
         return pl.DataFrame(schema=MEMBERS_SCHEMA)
     rows = []
-    for ei_id, key, regle in table.select("ei_id", "moiety", "regle").rows():
-        rows.append((ei_id, FRACTION_PREFIX + slug(key), spelling.get(key, key), "bdpm" if regle == "bdpm" else "nom"))
+    counted: set[tuple[str, str]] = set()  # (moiety, series group) already counted
+    group_of = dict(series.select("ei_id", "groupe_id").rows())
+    for ei_id, key, regle in table.sort("ei_id").select("ei_id", "moiety", "regle").rows():
+        group = group_of.get(ei_id)
+        twin = group is not None and (key, group) in counted
+        if group is not None:
+            counted.add((key, group))
+        rows.append(
+            (ei_id, FRACTION_PREFIX + slug(key), spelling.get(key, key), "bdpm" if regle == "bdpm" else "nom", twin)
+        )
     return pl.DataFrame(rows, schema=MEMBERS_SCHEMA, orient="row").sort("fraction_id", "ei_id")
 
 
@@ -187,10 +203,10 @@ def _pooled(frame: pl.DataFrame, members: pl.DataFrame, stratum: str) -> pl.Data
     because a salt's cases exceeded them (cases and exposure coded to different salts:
     the moiety is where they meet); it is left empty if a member's is absent from the file."""
     return (
-        frame.join(members.select("ei_id", "fraction_id"), on="ei_id")
+        frame.join(members.select("ei_id", "fraction_id", "doublon"), on="ei_id")
         .group_by("fraction_id", stratum)
         .agg(
-            pl.col("n_cas").sum(),
+            pl.col("n_cas").filter(~pl.col("doublon")).sum(),
             pl.when(pl.col("n_conso_source").is_null().any())
             .then(None)
             .otherwise(pl.col("n_conso_source").sum())
@@ -317,6 +333,33 @@ def _protect_unit(
     return head.drop("_years_ok", "_motifs", "_reason"), out, alerts
 
 
+SERIES_SCHEMA = {"ei_id": pl.String, "groupe_id": pl.String, "n_substances": pl.Int64}
+SERIES_MIN_CELLS = 3  # non-zero cells (year, age, sex) below which two equal series may be chance
+
+
+def _identical_series(frames: dict[str, pl.DataFrame], strata: dict[str, str], threshold: int) -> pl.DataFrame:
+    """Substances whose cases are the same in every year, age class and sex: the
+    components of one product (the serotypes of a vaccine, a fixed combination), each
+    given the product's reports. Kept when the series has at least ``threshold`` cases
+    and ``SERIES_MIN_CELLS`` non-zero cells (equal by design, not by chance).
+    ``groupe_id`` is ``groupe-`` + the first member's id."""
+    vectors: dict[str, list] = {}
+    for table, stratum in strata.items():
+        for i, s, n in frames[table].select("ei_id", stratum, "n_cas").iter_rows():
+            vectors.setdefault(i, []).append((table, str(s), n))
+    groups: dict[tuple, list[str]] = {}
+    for i, cells in vectors.items():
+        years = [n for t, _s, n in cells if t == "annee"]
+        if sum(years) >= threshold and sum(1 for *_k, n in cells if n) >= SERIES_MIN_CELLS:
+            groups.setdefault(tuple(sorted(cells)), []).append(i)
+    rows = []
+    for members in groups.values():
+        if len(members) > 1:
+            members = sorted(members)
+            rows += [(i, "groupe-" + members[0], len(members)) for i in members]
+    return pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row").sort("groupe_id", "ei_id")
+
+
 def build_pharmacovigilance(
     raw: Path, threshold: int, bdpm_substances: pl.DataFrame, compositions: pl.DataFrame | None = None
 ) -> PvResult:
@@ -417,13 +460,19 @@ def _level_datasets(
         result.datasets[name(table)] = _stratified(frame, ids, totals, [strata_name])
         true[pv_dataset("substance", table)] = result.datasets[name(table)]
 
+    # --- identical case series (one product's components): equal cells, one background entry
+    series = pl.DataFrame(schema=SERIES_SCHEMA)
+    if level == "substance" and strata:
+        series = _identical_series({t: result.datasets[name(t)] for t in strata}, strata, threshold)
+        true[DS.EI_SERIES_IDENTIQUES] = series
+
     # --- active moieties: salts and forms pooled (substance level, with the BDPM composition)
     members = pl.DataFrame(schema=MEMBERS_SCHEMA)
     fraction_flags = pl.DataFrame(schema={"fraction_id": pl.String, "annee": pl.Int16, "expo_motif": pl.String})
     fraction_totals = None
     if level == "substance":
         active, spelling = _active_names(names, ids, compo, bdpm)
-        members = _members(active, spelling)
+        members = _members(active, spelling, series)
         # a substance alone under its moiety (clavulanate de potassium: acide clavulanique)
         # is found under the moiety's name too
         moiety_names = active.filter(pl.col("regle") != "identique").select(
@@ -499,7 +548,8 @@ def _level_datasets(
 
     # --- active moieties, protected with the substances (their cells are sums of them)
     if level == "substance":
-        result.datasets[DS.EI_FRACTIONS_MEMBRES] = members.select("ei_id", "fraction_id", "regle")
+        result.datasets[DS.EI_SERIES_IDENTIQUES] = series
+        result.datasets[DS.EI_FRACTIONS_MEMBRES] = members.select("ei_id", "fraction_id", "regle", "doublon")
         names_of = members.unique("fraction_id").select("fraction_id", "fraction")
         sizes = members.group_by("fraction_id").agg(pl.len().cast(pl.Int64).alias("n_substances"))
         fhead = pl.DataFrame(schema=FRACTION_HEAD_SCHEMA)
@@ -539,9 +589,27 @@ def _level_datasets(
         shown = counts.join(total_ok, on="ei_id", how="left").filter(pl.col("_total_ok").fill_null(False))
         # the background: substances with a published total and organ-class data (one
         # without any listed organ class would count as "no case in any class")
-        with_soc = counts["ei_id"].unique().to_list()
+        # one product's components (identical case series) count once: the first member
+        # stands for the group, and its measures are every member's
+        twins = series.filter(pl.col("ei_id") != pl.col("groupe_id").str.strip_prefix("groupe-"))
+        alias = dict(twins.select("ei_id", pl.col("groupe_id").str.strip_prefix("groupe-")).rows())
+        with_soc = [i for i in counts["ei_id"].unique().to_list() if i not in alias]
         grand = int(head.filter(pl.col("n_cas_statut").is_null() & pl.col("ei_id").is_in(with_soc))["n_cas"].sum() or 0)
-        measured = stats.disproportionality(shown.drop("_total_ok"), grand_total=grand)
+        measured = stats.disproportionality(
+            shown.filter(~pl.col("ei_id").is_in(list(alias))).drop("_total_ok"), grand_total=grand
+        )
+        if alias:
+            copies = (
+                pl.DataFrame(
+                    {"ei_id": list(alias), "_rep": list(alias.values())}, schema={"ei_id": pl.String, "_rep": pl.String}
+                )
+                .join(measured.rename({"ei_id": "_rep"}), on="_rep")
+                .drop("_rep")
+            )
+            published_twins = shown.filter(pl.col("ei_id").is_in(list(alias))).select("ei_id", "soc_code")
+            measured = pl.concat(
+                [measured, copies.join(published_twins, on=["ei_id", "soc_code"])], how="diagonal_relaxed"
+            )
         measured = measured.with_columns(stats.share(pl.col("a"), pl.col("n")).alias("part_cas"))
         measures = [m for m in SOC_MEASURES if not m.startswith("signal_")]
         soc = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas")).join(

@@ -366,6 +366,7 @@ def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str
             for s, n in nat.select(col, "n_cas").iter_rows():
                 p.partition(by_stratum[s], p.add((national, (s,), "n_cas"), n))
     _fractions(p, true)
+    _identical(p, true)
     soc = true.get(DS.EI_SOC)
     if soc is None:
         return p
@@ -463,13 +464,17 @@ def _fractions(p: Problem, true: dict) -> None:
     heads = true.get(DS.EI_FRACTIONS)
     if members is None or heads is None or members.is_empty():
         return
-    of: dict[str, list[str]] = defaultdict(list)
-    for i, f in members.select("ei_id", "fraction_id").iter_rows():
+    of: dict[str, list[str]] = defaultdict(list)  # every member: exposure
+    cases_of: dict[str, list[str]] = defaultdict(list)  # members whose cases are counted
+    twin = members["doublon"] if "doublon" in members.columns else pl.Series([False] * members.height)
+    for (i, f), dup in zip(members.select("ei_id", "fraction_id").iter_rows(), twin):
         of[f].append(i)
+        if not dup:
+            cases_of[f].append(i)
     total = {}
     for f, n in heads.select("fraction_id", "n_cas").iter_rows():
         total[f] = p.add((DS.EI_FRACTIONS, (f,), "n_cas"), n)
-        p.partition([p.index[(DS.EI_SUBSTANCES, (i,), "n_cas")] for i in of[f]], total[f])
+        p.partition([p.index[(DS.EI_SUBSTANCES, (i,), "n_cas")] for i in cases_of[f]], total[f])
         p.derived_totals.add(len(p.groups) - 1)
     for table, col, _national in STRATA:
         frame = true.get(FRACTION_TABLES[table])
@@ -479,7 +484,7 @@ def _fractions(p: Problem, true: dict) -> None:
         for f, s, n, c in frame.select("fraction_id", col, "n_cas", "n_conso").iter_rows():
             cell = p.add((FRACTION_TABLES[table], (f, s), "n_cas"), n)
             cells_of[f].append(cell)
-            parts = [p.index[k] for i in of[f] if (k := (table, (i, s), "n_cas")) in p.index]
+            parts = [p.index[k] for i in cases_of[f] if (k := (table, (i, s), "n_cas")) in p.index]
             p.partition(parts, cell)
             p.derived_totals.add(len(p.groups) - 1)
             if c is not None:
@@ -490,3 +495,23 @@ def _fractions(p: Problem, true: dict) -> None:
                 p.derived_totals.add(len(p.groups) - 1)
         for f, cells in cells_of.items():
             p.partition(cells, total[f])
+
+
+def _identical(p: Problem, true: dict) -> None:
+    """Identical case series: each member's case cells equal the first member's (an
+    attacker who sees the equal published cells knows it)."""
+    series = true.get(DS.EI_SERIES_IDENTIQUES)
+    if series is None or series.is_empty():
+        return
+    twins: dict[str, list[str]] = defaultdict(list)
+    for i, g in series.select("ei_id", "groupe_id").iter_rows():
+        if i != g.removeprefix("groupe-"):
+            twins[g.removeprefix("groupe-")].append(i)
+    tables = (DS.EI_SUBSTANCES, *FRACTION_TABLES)
+    for (table, key, column), c in list(p.index.items()):
+        if column != "n_cas" or table not in tables or not key or key[0] not in twins:
+            continue
+        for i in twins[key[0]]:
+            twin = p.index.get((table, (i, *key[1:]), column))
+            if twin is not None:
+                p.rows.append(([c, twin], [1.0, -1.0], 0.0, 0.0))

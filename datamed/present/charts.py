@@ -397,3 +397,34 @@ def score_bars(
     bars = base.mark_bar(color=PALETTE[0])
     text = base.mark_text(align="left", dx=3, font=FONT).encode(text=alt.Text("etiquette:N"))
     return _finish((bars + text).properties(height=alt.Step(24)))
+
+
+LOG_SPAN = 20  # rates more than this many times apart: a log axis, so that none crushes the others
+
+
+def rate_intervals(frame: pl.DataFrame, category: str, description: str) -> alt.LayerChart:
+    """Reporting rates (``taux``) of a few units, each with its 95 % interval as a line
+    and its value written at the right; a log axis with round ticks when the rates are
+    more than ``LOG_SPAN`` times apart (one outlier would crush the others)."""
+    data = _labelled(frame.filter(pl.col("taux").is_not_null()), "taux")
+    rates = data["taux"].to_list()
+    log = bool(rates) and min(rates) > 0 and max(rates) / min(rates) > LOG_SPAN
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    axis = fr_axis(values=log_ticks(data), titlePadding=8) if log else fr_axis(titlePadding=8)
+    title = "Taux de notification pour 100 000 consommants" + (" (échelle logarithmique)" if log else "")
+    y = alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    base = _base(data, description)
+    tooltip = [
+        alt.Tooltip(f"{category}:N", title="Substance"),
+        alt.Tooltip("etiquette:N", title="Taux pour 100 000"),
+    ]
+    interval = base.mark_rule(strokeWidth=2, color=PALETTE[4]).encode(
+        y=y, x=alt.X("taux_ic_bas:Q", title=title, scale=scale, axis=axis), x2=alt.X2("taux_ic_haut:Q")
+    )
+    point = base.mark_point(filled=True, size=90, color=PALETTE[0], shape="diamond").encode(
+        y=y, x=alt.X("taux:Q", scale=scale), tooltip=tooltip
+    )
+    text = base.mark_text(align="left", dx=8, dy=-10, font=FONT).encode(
+        y=y, x=alt.X("taux:Q", scale=scale), text=alt.Text("etiquette:N")
+    )
+    return _finish((interval + point + text).properties(height=max(120, 48 * data.height)))

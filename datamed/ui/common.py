@@ -253,6 +253,77 @@ def url_selectbox(
     )
 
 
+class UrlListAdd:
+    """``on_click``: add ``value`` to the URL's repeated ``?param=`` (up to ``limit``)
+    and empty the search box ``clear``."""
+
+    def __init__(self, param: str, value: str, limit: int, clear: str | None = None):
+        self.param, self.value, self.limit, self.clear = param, value, limit, clear
+
+    def __call__(self) -> None:
+        values = list(st.query_params.get_all(self.param))
+        if self.value not in values and len(values) < self.limit:
+            values.append(self.value)
+        st.query_params[self.param] = values
+        if self.clear:
+            st.session_state[self.clear] = ""
+
+
+class UrlListKeep:
+    """``on_change``: the URL's repeated ``?param=`` becomes the widget ``key``'s value."""
+
+    def __init__(self, param: str, key: str):
+        self.param, self.key = param, key
+
+    def __call__(self) -> None:
+        st.query_params[self.param] = list(st.session_state.get(self.key) or [])
+
+
+def url_picker(
+    label: str,
+    choices: dict[str, str],
+    param: str,
+    search,
+    *,
+    max_selections: int,
+    placeholder: str,
+    max_hits: int = 8,
+) -> list[str]:
+    """A picker whose values live in the URL (``?param=a&param=b``), all in French
+    (Streamlit's multiselect writes "No results" and "Select N matches" in English):
+    the chosen ones as chips (click one to remove it), a search box, and one button per
+    match. ``search(query)`` returns option ids, best first."""
+    current = [v for v in st.query_params.get_all(param) if v in choices][:max_selections]
+    if current:
+        key = f"{param}_chips_{abs(hash(tuple(current)))}"  # a new widget for each selection
+        st.pills(
+            label,
+            options=current,
+            selection_mode="multi",
+            default=current,
+            format_func=OptionLabels(choices),
+            key=key,
+            on_change=UrlListKeep(param, key),
+            help="Cliquez sur un nom pour le retirer de la comparaison.",
+        )
+    if len(current) >= max_selections:
+        st.caption(f"Au plus {max_selections} : retirez-en un pour en ajouter un autre.")
+        return current
+    query = st.text_input("Ajouter à la comparaison", key=f"{param}_q", placeholder=placeholder, max_chars=100).strip()
+    if query:
+        hits = [h for h in search(query) if h in choices and h not in current][:max_hits]
+        if not hits:
+            st.caption(f"Aucun résultat pour « {md_escape(query[:60])} ».")
+        for hit in hits:
+            st.button(
+                md_escape(choices[hit]),
+                key=f"{param}_add_{hit}",
+                icon=":material/add:",
+                on_click=UrlListAdd(param, hit, max_selections, clear=f"{param}_q"),
+            )
+    return current
+
+
 def url_multiselect(
     label: str,
     options: list[str],

@@ -15,7 +15,7 @@ import polars as pl
 
 from datamed.core import disclosure, exposure
 from datamed.core.moieties import FRACTION_PREFIX
-from datamed.core.text import csv_safe, fr_int, fr_number, strip_accents
+from datamed.core.text import csv_safe, fr_int, fr_number, normalise, strip_accents
 from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
 from datamed.datasets import DS
 from datamed.store import Store
@@ -59,6 +59,9 @@ def members_table(p: Profile) -> pl.DataFrame:
                 fmt_count(v, st, p.seuil) for v, st in p.members.select("n_cas", "n_cas_statut").rows()
             ],
             "Consommants par an": ["—" if v is None else fr_int(v) for v in p.members["consommants_par_an"]],
+            "Dans le total": [
+                "non : mêmes cas qu'une autre forme" if dup else "oui" for dup in p.members["doublon"].fill_null(False)
+            ],
         }
     )
 
@@ -151,6 +154,7 @@ class Profile:
     motif_sans_taux: str | None = None  # why no rate (core.exposure), when the counts are published
     kind: str = "substance"
     members: pl.DataFrame = field(default_factory=pl.DataFrame)  # a moiety's substances (label, n_cas, statut)
+    twins: list[str] = field(default_factory=list)  # labels of the substances with the very same case series
 
     @property
     def label(self) -> str:
@@ -248,8 +252,8 @@ def _unit_atc(store: Store) -> dict[str, str]:
 
 
 def _reliable_rates(store: Store) -> pl.DataFrame:
-    """Every unit with a reliable rate: the substances that are not salts of a moiety, and
-    the moieties (``unit``, ``taux``, ``atc4``)."""
+    """Every unit with a reliable rate: the substances that are not salts of a moiety (one
+    per identical case series), and the moieties (``unit``, ``taux``, ``atc4``)."""
 
     def compute():
         subs = store.table(DS.EI_SUBSTANCES).select(pl.col("ei_id").alias("unit"), "taux")
@@ -258,7 +262,8 @@ def _reliable_rates(store: Store) -> pl.DataFrame:
             if not frac.is_empty():
                 subs = pl.concat([subs, frac.select(pl.col("fraction_id").alias("unit"), "taux")])
         atc = _unit_atc(store)
-        out = subs.filter(pl.col("taux").is_not_null())
+        twins = [i for i, members in _series(store).items() if members[0] != i]  # one product: one rate
+        out = subs.filter(pl.col("taux").is_not_null() & ~pl.col("unit").is_in(twins))
         return out.with_columns(pl.col("unit").replace_strict(atc, default=None, return_dtype=pl.String).alias("atc4"))
 
     return store.memo("ei_reliable_rates", compute)
@@ -315,6 +320,40 @@ def _form_label(nom: str, label: str | None) -> str:
     return display_name(nom)
 
 
+def _series(store: Store) -> dict[str, list[str]]:
+    """Substance -> the members of its identical case series, first member first."""
+
+    def compute():
+        if not store.has(DS.EI_SERIES_IDENTIQUES):
+            return {}
+        series = store.table(DS.EI_SERIES_IDENTIQUES)
+        groups: dict[str, list[str]] = {}
+        for i, g in series.sort("groupe_id", "ei_id").select("ei_id", "groupe_id").rows():
+            groups.setdefault(g, []).append(i)
+        out = {}
+        for g, members in groups.items():
+            first = g.removeprefix("groupe-")
+            ordered = [first, *[m for m in members if m != first]] if first in members else members
+            out.update({m: ordered for m in members})
+        return out
+
+    return store.memo("ei_series", compute)
+
+
+def series_label(labels: list[str]) -> str:
+    """One name for a product's components: their common leading words, or the names
+    joined when few ('Cobicistat + Elvitégravir')."""
+    words = [label.split() for label in labels]
+    common = []
+    for column in zip(*words):
+        if len({w.lower() for w in column}) > 1:
+            break
+        common.append(column[0])
+    if len(common) >= 2:
+        return " ".join(common).rstrip(",;(") + " …"
+    return " + ".join(labels[:3]) + (" …" if len(labels) > 3 else "")
+
+
 def fraction_of(store: Store, ei_id: str) -> str | None:
     """The moiety that pools a substance with its salts and forms, if any."""
     if not store.has(DS.EI_FRACTIONS_MEMBRES):
@@ -364,6 +403,9 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         rank=_rank(store, ei_id, r["taux"]),
         seuil=threshold(store),
         motif_sans_taux=r.get("motif_sans_taux"),
+        twins=[labels_of.get(i, i) for i in _series(store).get(ei_id, []) if i != ei_id]
+        if (labels_of := substance_choices(store))
+        else [],
     )
 
 
@@ -379,8 +421,12 @@ def _fraction_profile(store: Store, fraction_id: str) -> Profile | None:
     annee, age, sexe = _strata(
         store, (DS.EI_FRACTIONS_ANNEE, DS.EI_FRACTIONS_AGE, DS.EI_FRACTIONS_SEXE), "fraction_id", fraction_id
     )
-    member_ids = _part(store, DS.EI_FRACTIONS_MEMBRES, "fraction_id", fraction_id)["ei_id"].to_list()
-    subs = store.table(DS.EI_SUBSTANCES).filter(pl.col("ei_id").is_in(member_ids))
+    rows = _part(store, DS.EI_FRACTIONS_MEMBRES, "fraction_id", fraction_id)
+    if "doublon" not in rows.columns:
+        rows = rows.with_columns(pl.lit(False).alias("doublon"))
+    member_ids = rows["ei_id"].to_list()
+    counted = rows.filter(~pl.col("doublon"))["ei_id"].to_list()  # a twin's cases are another form's
+    subs = store.table(DS.EI_SUBSTANCES).join(rows.select("ei_id", "doublon"), on="ei_id")
     labels = substance_choices(store)
     forms = [_form_label(n, labels.get(i)) for i, n in subs.select("ei_id", "nom").rows()]
     members = subs.select(
@@ -390,12 +436,13 @@ def _fraction_profile(store: Store, fraction_id: str) -> Profile | None:
         "n_cas",
         "n_cas_statut",
         "consommants_par_an",
+        "doublon",
     ).sort(pl.col("n_cas").is_null(), pl.col("n_cas"), descending=[False, True], nulls_last=True)
     # organ classes: the sums of the salts' listed rows (each a lower bound of its cases)
     soc = pl.DataFrame()
     socs = store.table(DS.EI_SOC)
     if not socs.is_empty():
-        pooled = socs.filter(pl.col("ei_id").is_in(member_ids)).group_by("soc_code").agg(pl.col("n_cas").sum())
+        pooled = socs.filter(pl.col("ei_id").is_in(counted)).group_by("soc_code").agg(pl.col("n_cas").sum())
         if not pooled.is_empty():
             total_ok = r["n_cas_statut"] is None and r["n_cas"]
             soc = _with_soc(
@@ -492,6 +539,14 @@ def summary_fr(p: Profile) -> str:
         text += " " + p.withheld_rate_fr
     if p.high_rate_fr:
         text += " " + p.high_rate_fr
+    if p.twins:
+        shown = ", ".join(f"« {t} »" for t in p.twins[:3]) + (" …" if len(p.twins) > 3 else "")
+        text += (
+            f" Ces cas sont exactement ceux de {len(p.twins)} autre{'s' if len(p.twins) > 1 else ''} composant"
+            f"{'s' if len(p.twins) > 1 else ''} d'un même produit ({shown}) : ce sont les mêmes déclarations, "
+            "attribuées à chaque composant (vaccin à plusieurs valences, association fixe). DataMed ne les compte "
+            "qu'une fois dans les comparaisons."
+        )
     top = p.soc.filter(pl.col("part_cas").is_not_null()).head(3) if not p.soc.is_empty() else p.soc
     if not top.is_empty():
         parts = [f"{soc.lower()} ({fmt_pct(pc)} des cas)" for soc, pc in top.select("soc", "part_cas").rows()]
@@ -746,8 +801,9 @@ def unit_choices(store: Store) -> dict[str, str]:
         salts = set(members["ei_id"]) if not members.is_empty() else set()
         if not heads.is_empty():
             forms: dict[str, list[str]] = {}
+            noms = dict(subs.select("ei_id", "nom").rows())
             for i, f in members.select("ei_id", "fraction_id").rows():
-                forms.setdefault(f, []).append(labels.get(i, i).lower())
+                forms.setdefault(f, []).append(_form_label(noms.get(i, i), labels.get(i)).lower())
             for f, name, n in heads.select("fraction_id", "fraction", "n_cas").rows():
                 label = display_name(name)
                 others = sorted(x for x in forms.get(f, []) if x != label.lower())
@@ -755,10 +811,15 @@ def unit_choices(store: Store) -> dict[str, str]:
                     label += " (" + ", ".join(others) + ")"
                 rows.append((n is None, label.lower(), f, label))
         active = subs["fraction"] if "fraction" in subs.columns else [None] * subs.height
+        series = _series(store)
         for (i, n), moiety in zip(subs.select("ei_id", "n_cas").rows(), active):
             if i in salts:
                 continue
             label = labels.get(i, i)
+            if i in series:  # one product's components: one entry, under the first one's id
+                if series[i][0] != i:
+                    continue
+                label = f"{series_label([labels.get(m, m) for m in series[i]])} ({len(series[i])} composants aux cas identiques)"
             if moiety and display_name(moiety).lower() != label.lower():  # found under its moiety's name too
                 label = f"{display_name(moiety)} ({label.lower()})"
             rows.append((n is None, label.lower(), i, label))
@@ -777,10 +838,48 @@ def unit_choices(store: Store) -> dict[str, str]:
 
 
 def as_units(store: Store, ids: list[str]) -> list[str]:
-    """Ids from a link (``?s=``): each form of a moiety replaced by its moiety, order kept."""
+    """Ids from a link (``?s=``): each form of a moiety replaced by its moiety, each
+    component of an identical case series by the series' first member; order kept."""
     out: list[str] = []
+    series = _series(store)
     for i in ids:
-        unit = fraction_of(store, i) or i
+        unit = fraction_of(store, i) or (series[i][0] if i in series else i)
         if unit not in out:
             out.append(unit)
     return out
+
+
+class UnitSearch:
+    """Search among ``unit_choices`` by name, with or without accents, any word order:
+    every word of the query starts a word of the label (a moiety's label holds its forms,
+    so "sodique" or "clavulanate" find theirs). Best first: the label's start, then
+    published counts, then alphabetical."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __call__(self, query: str) -> list[str]:
+        # a fixed combination ("amoxicilline + acide clavulanique"): each part's matches,
+        # the best of each part first
+        parts = [p for p in re.split(r"\+|,|;|\bet\b|\bavec\b", query or "") if normalise(p)]
+        if len(parts) > 1:
+            found = [self._one(p) for p in parts]
+            out: list[str] = []
+            for rank in range(max(len(f) for f in found)):
+                out += [f[rank] for f in found if rank < len(f) and f[rank] not in out]
+            return out
+        return self._one(query)
+
+    def _one(self, query: str) -> list[str]:
+        words = normalise(query).split()
+        if not words:
+            return []
+        index = self.store.memo(
+            "ei_units_index", lambda: [(i, normalise(label).split()) for i, label in unit_choices(self.store).items()]
+        )
+        hits = []
+        for rank, (i, label_words) in enumerate(index):  # unit_choices is ordered: published first
+            if all(any(lw.startswith(w) for lw in label_words) for w in words):
+                starts = label_words[: len(words)] and label_words[0].startswith(words[0])
+                hits.append((not starts, rank, i))
+        return [i for *_k, i in sorted(hits)]
