@@ -145,6 +145,21 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
         t = time.perf_counter()
         adverse.compare(store, ids)
         times.append((time.perf_counter() - t) * 1000)
+    # the five largest active moieties (salts pooled), then a mixed set: a moiety, a plain
+    # substance, an identical series' first member (issue 13)
+    moiety_times, moiety_ids = [], []
+    if store.has(DS.EI_FRACTIONS):
+        heads = store.table(DS.EI_FRACTIONS)
+        moiety_ids = heads.filter(pl.col("n_cas").is_not_null()).sort("n_cas", descending=True)["fraction_id"].head(5)
+        moiety_ids = moiety_ids.to_list()
+        adverse.compare(store, moiety_ids)
+        for _ in range(runs):
+            t = time.perf_counter()
+            adverse.compare(store, moiety_ids)
+            moiety_times.append((time.perf_counter() - t) * 1000)
+    soc = store.table(DS.EI_SOC)
+    flagged_now = soc.filter(pl.col("signal_evans") & pl.col("signal_ic")).height
+    flagged_ror = soc.filter(pl.col("signal_ror")).height
     socs = SocList.read(raw / "meddra" / "meddra_soc.csv")
     files, _ = discover(raw / "ansm_pharmacovigilance")
     frames = {f.table: read_pv_file(f, socs).frame for f in files if f.level == "substance"}
@@ -165,6 +180,12 @@ def bench_pharmacovigilance(store: Store, raw: Path, runs: int = 20) -> dict:
         "compare5_ms_max": max(times),
         "disproportionality_s_median": statistics.median(disp),
         "disproportionality_pairs": out.height,
+        "compare5_moieties_ms_median": statistics.median(moiety_times) if moiety_times else None,
+        "compare5_moieties_ms_max": max(moiety_times) if moiety_times else None,
+        "compare5_moieties": moiety_ids,
+        "signal_pairs": soc.height,
+        "signal_pairs_evans_and_ic": flagged_now,
+        "signal_pairs_ror_only": flagged_ror,
     }
 
 
@@ -337,6 +358,16 @@ def main() -> int:
             )
             print(
                 f"disproportionality: {pv['disproportionality_pairs']} substance x SOC pairs in {pv['disproportionality_s_median'] * 1000:.0f} ms  [target <= 1 s]"
+            )
+            if pv["compare5_moieties_ms_median"] is not None:
+                print(
+                    f"compare 5 active moieties ({', '.join(pv['compare5_moieties'])}): "
+                    f"{pv['compare5_moieties_ms_median']:.1f} ms median warm (max {pv['compare5_moieties_ms_max']:.1f} ms)  [target <= 150 ms]"
+                )
+            n = pv["signal_pairs"]
+            print(
+                f"signals: {pv['signal_pairs_evans_and_ic']} of {n} substance x SOC pairs ({100 * pv['signal_pairs_evans_and_ic'] / n:.1f} %) "
+                f"with Evans and IC025 > 0; the lower ROR bound alone would flag {pv['signal_pairs_ror_only']} ({100 * pv['signal_pairs_ror_only'] / n:.1f} %)"
             )
         rk = figures["risk"] = bench_risk(store)
         if rk:

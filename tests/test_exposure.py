@@ -238,3 +238,15 @@ def test_twin_salts_are_counted_once_in_their_moiety(real_store):
     head = real_store.table("ei_fractions").filter(pl.col("fraction_id") == "fraction-flupentixol").row(0, named=True)
     if head["n_cas"] is not None:
         assert head["n_cas"] == subs.filter(~pl.col("doublon"))["n_cas"].sum()
+
+
+def test_who_takes_it_beside_who_reports(real_store):
+    """Patient extra: each age class's share of the cases beside its share of the consommants."""
+    p = adverse.profile(real_store, "fraction-diclofenac")
+    shares = adverse.who_shares(p.age)
+    assert set(shares["mesure"]) == set(adverse.SHARE_SERIES) and shares.height == 6
+    for measure in adverse.SHARE_SERIES:
+        assert shares.filter(pl.col("mesure") == measure)["part"].sum() == pytest.approx(100, abs=0.5)
+    # a breakdown with a withheld count gives nothing (its share would place it)
+    masked = p.age.with_columns(pl.lit(None, dtype=pl.Int64).alias("n_conso"))
+    assert adverse.who_shares(masked).is_empty()

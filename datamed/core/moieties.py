@@ -247,8 +247,16 @@ def normalise(name: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# anions whose acid is not their stem + IQUE: divalproate (valproate semisodique) is valproate
+ANION_ACIDS = {"DIVALPROATE": "ACIDE VALPROIQUE"}
+# the ANSM's inverted acid "VALPROIQUE (ACIDE)" -> "ACIDE VALPROIQUE"
+_ACID_INVERTED = re.compile(rf"^(?P<stem>[A-Z-]+IQUE)\s*\(ACIDE\){_FORMS}$")
+
+
 def _acid(anion: str) -> str | None:
     """'VALPROATE' -> 'ACIDE VALPROIQUE' (one word; not a counter-ion or mineral anion)."""
+    if anion in ANION_ACIDS:
+        return ANION_ACIDS[anion]
     match = _ANION.match(anion)
     if not match or anion in _IONS or anion in MINERAL_ANIONS:
         return None
@@ -257,6 +265,8 @@ def _acid(anion: str) -> str | None:
 
 def _step(text: str) -> str:
     """One rule applied (the first that matches); the text itself when none does."""
+    if m := _ACID_INVERTED.match(text):
+        return f"ACIDE {m['stem']}"
     if m := _BRACKET.match(text):
         stem, word = m["m"].strip(), m["w"]
         if stem in INORGANIC:  # "POTASSIUM (CLAVULANATE DE)": the anion carries the drug

@@ -185,8 +185,10 @@ def grouped_bars(
     description: str,
     title: str,
     domain: list[str] | None = None,
+    legend_title: str = "Substance",
 ) -> alt.Chart:
-    """Side-by-side bars per category, one per substance (colour + pattern of order + labels)."""
+    """Side-by-side bars per category, one per series (a substance, or what is counted):
+    colour, order and a label on each bar."""
     data = _labelled(frame.filter(pl.col(value).is_not_null()), value)
     short = pl.col(series).str.split(" (").list.first().str.slice(0, 18)
     data = data.with_columns((pl.col("etiquette") + " · " + short).alias("etiquette_serie"))
@@ -195,10 +197,13 @@ def grouped_bars(
         yOffset=alt.YOffset(f"{series}:N", scale=alt.Scale(domain=domain) if domain else alt.Undefined),
         x=alt.X("valeur:Q", title=title, axis=fr_axis(), scale=_room(data, "valeur", 1.45)),
         color=alt.Color(
-            f"{series}:N", title="Substance", scale=_colours(domain), legend=alt.Legend(orient="bottom", labelLimit=400)
+            f"{series}:N",
+            title=legend_title,
+            scale=_colours(domain),
+            legend=alt.Legend(orient="bottom", labelLimit=400),
         ),
         tooltip=[
-            alt.Tooltip(f"{series}:N", title="Substance"),
+            alt.Tooltip(f"{series}:N", title=legend_title),
             alt.Tooltip(f"{category}:N", title="Catégorie"),
             alt.Tooltip("etiquette:N", title=title),
         ],
@@ -427,4 +432,4 @@ def rate_intervals(frame: pl.DataFrame, category: str, description: str) -> alt.
     text = base.mark_text(align="left", dx=8, dy=-10, font=FONT).encode(
         y=y, x=alt.X("taux:Q", scale=scale), text=alt.Text("etiquette:N")
     )
-    return _finish((interval + point + text).properties(height=max(120, 48 * data.height)))
+    return _finish((interval + point + text).properties(height=max(160, 56 * data.height)))

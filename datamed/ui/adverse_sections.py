@@ -70,7 +70,7 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
         border=True,
     )
     c3.metric(
-        "Taux de notification pour 100 000 consommants",
+        "Taux pour 100 000 consommants",
         adverse.fmt_rate(p.taux),
         help="Intervalle de confiance à 95 % : "
         + adverse.fmt_rate(p.taux, p.taux_ic_bas, p.taux_ic_haut).split(" ", 1)[-1]
@@ -107,6 +107,29 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
                 else:
                     desc = f"Taux de notification pour 100 000 consommants par {label.lower()} pour {p.label}."
                     charting.show(charts.strata_bars, frame, "classe", desc, alt=desc, key=f"{key}_{label}")
+                shares = adverse.who_shares(frame)
+                if not shares.is_empty():
+                    desc = (
+                        f"Part des cas déclarés et part des consommants par {label.lower()} pour {p.label} : "
+                        + " ; ".join(
+                            f"{c} {m.lower()} {adverse.fmt_pct(v)}"
+                            for c, m, v in shares.select("classe", "mesure", "part").rows()
+                        )
+                        + "."
+                    )
+                    charting.show(
+                        charts.grouped_bars,
+                        shares,
+                        "classe",
+                        "part",
+                        "mesure",
+                        desc,
+                        "Part (%)",
+                        domain=adverse.SHARE_SERIES,
+                        legend_title="Ce qui est compté",
+                        alt=desc,
+                        key=f"{key}_{label}_parts",
+                    )
                 with st.expander("Tableau"):
                     common.dataframe(
                         adverse.strata_table(frame, label, p.seuil), hide_index=True, alt=f"{label} : cas et taux"

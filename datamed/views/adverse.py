@@ -156,11 +156,13 @@ class Profile:
     members: pl.DataFrame = field(default_factory=pl.DataFrame)  # a moiety's substances (label, n_cas, statut)
     twins: list[str] = field(default_factory=list)  # labels of the substances with the very same case series
 
+    moiety: str | None = None  # the active moiety's name, when not the substance's own (a lone salt)
+
     @property
     def label(self) -> str:
         if self.kind == "fraction":
             return display_name(self.nom)
-        return best_label(self.nom, self.bdpm_names)
+        return with_moiety(best_label(self.nom, self.bdpm_names), self.moiety)
 
     @property
     def masked(self) -> bool:
@@ -354,6 +356,18 @@ def series_label(labels: list[str]) -> str:
     return " + ".join(labels[:3]) + (" …" if len(labels) > 3 else "")
 
 
+def with_moiety(label: str, moiety: str | None) -> str:
+    """A lone salt's label led by its active moiety, so that it is found and read under
+    it: 'Acide clavulanique — potassium (clavulanate de)'; unchanged when the label
+    already holds the moiety's words ('Tamoxifène (citrate de)')."""
+    if not moiety:
+        return label
+    words = set(normalise(label).split())
+    if set(normalise(moiety).split()) <= words:
+        return label
+    return f"{display_name(moiety)} — {label[:1].lower()}{label[1:]}"
+
+
 def fraction_of(store: Store, ei_id: str) -> str | None:
     """The moiety that pools a substance with its salts and forms, if any."""
     if not store.has(DS.EI_FRACTIONS_MEMBRES):
@@ -403,6 +417,7 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         rank=_rank(store, ei_id, r["taux"]),
         seuil=threshold(store),
         motif_sans_taux=r.get("motif_sans_taux"),
+        moiety=r.get("fraction"),
         twins=[labels_of.get(i, i) for i in _series(store).get(ei_id, []) if i != ei_id]
         if (labels_of := substance_choices(store))
         else [],
@@ -587,6 +602,27 @@ def strata_table(frame: pl.DataFrame, label: str, seuil: int, column: str = "cla
             ],
         }
     )
+
+
+SHARE_SERIES = ["Cas déclarés", "Consommants"]
+
+
+def who_shares(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per age class (or sex): its share of the cases beside its share of the
+    *consommants* (``classe``, ``mesure``, ``part``), so that a class that reports more
+    than it takes shows. Empty unless every count of the breakdown is published."""
+    if frame.is_empty() or "n_conso" not in frame.columns:
+        return pl.DataFrame()
+    if frame["n_cas"].null_count() or frame["n_conso"].null_count() or frame["part_cas"].null_count():
+        return pl.DataFrame()
+    total = frame["n_conso"].sum()
+    if not total:
+        return pl.DataFrame()
+    cases = frame.select("classe", pl.lit(SHARE_SERIES[0]).alias("mesure"), pl.col("part_cas").alias("part"))
+    people = frame.select(
+        "classe", pl.lit(SHARE_SERIES[1]).alias("mesure"), (pl.col("n_conso") / total * 100).alias("part")
+    )
+    return pl.concat([cases, people])
 
 
 def fmt_ratio(r, lo, hi) -> str:
@@ -820,8 +856,7 @@ def unit_choices(store: Store) -> dict[str, str]:
                 if series[i][0] != i:
                     continue
                 label = f"{series_label([labels.get(m, m) for m in series[i]])} ({len(series[i])} composants aux cas identiques)"
-            if moiety and display_name(moiety).lower() != label.lower():  # found under its moiety's name too
-                label = f"{display_name(moiety)} ({label.lower()})"
+            label = with_moiety(label, moiety)  # a lone salt: found under its moiety's name too
             rows.append((n is None, label.lower(), i, label))
         # two units whose names differ only by the organism (a yeast or a hamster cell line)
         # read alike once it is cut: give those their source name
