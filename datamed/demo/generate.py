@@ -43,11 +43,11 @@ les avis et les ruptures sont **fictifs**. Ne pas utiliser pour un usage réel.
   libellés anglais et français) ;
 - `ansm_pharmacovigilance/` : agrégats de pharmacovigilance au format de l'ANSM
   (2014-2018, par substance : année, âge, sexe, classe d'organes, notificateur ;
-  `prod_data_annee.csv` par produit). Les **nombres de cas et de patients exposés
+  `prod_data_annee.csv` par produit). Les **nombres de cas et de consommants
   sont inventés**. Comme dans les fichiers réels : lignes soclong de moins de 10 cas
   absentes (mêmes cas comptés par âge et par sexe), colonne TYP_NOTIF égale au nombre de déclarations, quelques cellules avec
   plus de cas que d'exposés, quelques noms de substance sans correspondance dans la
-  BDPM, et trois enregistrements volontairement invalides.
+  BDPM, deux sels d'une substance déjà présente (regroupés sous leur substance active), et trois enregistrements volontairement invalides.
 
 **Synthetic** data written by `python -m datamed.demo`, in the official BDPM raw file
 formats. Substances and ATC codes are real; brand names, holders, prices, opinions and

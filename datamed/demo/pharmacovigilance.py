@@ -66,8 +66,8 @@ SOC_BY_ATC = {  # ATC prefix -> {SOC code: multiplier}
 NOT_A_SOC = "Affections dentaires et gingivales"  # a MedDRA HLGT, not a SOC
 # (MEDICAMENT as the ANSM writes it, demo BDPM substance it stands for, ATC if not in PRODUCTS).
 # 43 are the COMPO name without accents, 14 put the salt in brackets after the base,
-# 7 carry a hydrate, 3 write an acid or a biological the ANSM way, and 3 withdrawn
-# INNs match nothing in the demo BDPM.
+# 7 carry a hydrate, 3 write an acid or a biological the ANSM way, 3 withdrawn
+# INNs match nothing in the demo BDPM, and 2 are a second salt of a substance above.
 PV_SUBSTANCES: tuple[tuple[str, str, str], ...] = (
     ("OMEPRAZOLE", "OMÉPRAZOLE", ""),
     ("LOPERAMIDE", "LOPÉRAMIDE", ""),
@@ -143,6 +143,10 @@ PV_SUBSTANCES: tuple[tuple[str, str, str], ...] = (
     ("DEXTROPROPOXYPHENE", "", "N02AC04"),
     ("TETRAZEPAM", "", "M03BX07"),
     ("BENFLUOREX (CHLORHYDRATE DE)", "", "A10BX06"),
+    # another salt of a substance above: the two are pooled under their active moiety
+    # (as the real diclofénac is split over its base and four salts)
+    ("DICLOFENAC SODIQUE", "DICLOFÉNAC", ""),
+    ("AMOXICILLINE SODIQUE", "AMOXICILLINE", ""),
 )
 PV_YEARS = (2014, 2015, 2016, 2017, 2018)
 PV_AGE_LABELS = ("0-19 ans", "20-59 ans", "60 ans et plus")
