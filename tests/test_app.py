@@ -592,6 +592,18 @@ def test_quality_page_reports_links(monkeypatch, real_prepared):
     assert len(unmatched) == 500  # 559 holders without a known site, listed up to the cap
 
 
+def test_quality_page_lists_the_exposure_years_left_out(monkeypatch, real_prepared, real_store):
+    """Issue 13: the years whose exposure fails a plausibility rule are on the Qualité page."""
+    at = open_page(monkeypatch, real_prepared, routes.QUALITY.file)
+    assert "Exposition des effets indésirables" in [h.value for h in at.header]
+    alerts = real_store.table("ei_exposition_alertes")
+    body = texts(at)
+    assert "n'entrent dans aucun taux de notification" in body
+    table = next(d.value for d in at.dataframe if "Règle non respectée" in d.value.columns)
+    assert len(table) == alerts.height
+    assert "moins de 1\u202f000 consommants" in set(table["Règle non respectée"])
+
+
 def test_quality_page_drill_down(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.QUALITY.file, controle="presentations:dates_futures")
     scores = next(d.value for d in at.dataframe if "Score (sur 100)" in d.value.columns)

@@ -250,3 +250,19 @@ def test_who_takes_it_beside_who_reports(real_store):
     # a breakdown with a withheld count gives nothing (its share would place it)
     masked = p.age.with_columns(pl.lit(None, dtype=pl.Int64).alias("n_conso"))
     assert adverse.who_shares(masked).is_empty()
+
+
+def test_age_and_sex_rates_need_their_own_exposure_to_pass(real_store):
+    """An age class with 50 consommants read 46,000 per 100,000: a class's own exposure
+    must pass the cell rules, or it gets no rate."""
+    for name in ("ei_age", "ei_sexe", "ei_fractions_age", "ei_fractions_sexe"):
+        shown = real_store.table(name).filter(pl.col("taux").is_not_null())
+        assert shown.height > 0, name
+        assert (shown["n_conso"] >= MIN_EXPOSURE).all(), name
+        assert (shown["n_cas"] <= shown["n_conso"]).all(), name
+        assert (shown["n_conso"] <= FRENCH_POPULATION).all(), name
+    frame = pl.DataFrame({"n_cas": [5, 5, 50, 5], "n_conso": [50, 2_000, 20, 80_000_000]})
+    from datamed.core.exposure import implausible_cell
+
+    got = frame.select(implausible_cell(pl.col("n_cas"), pl.col("n_conso")))["n_cas"].to_list()
+    assert got == [True, False, True, True]

@@ -116,6 +116,13 @@ def flag_years(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return base
 
 
+def implausible_cell(cases: pl.Expr, conso: pl.Expr) -> pl.Expr:
+    """The rules that hold for one cell on its own (an age class or a sex over the
+    period): more cases than *consommants*, fewer than ``MIN_EXPOSURE``, more than the
+    population. True where the cell's exposure is not fit for a rate."""
+    return (cases > conso) | (conso < MIN_EXPOSURE) | (conso > FRENCH_POPULATION)
+
+
 def headline_reason(motifs: list[str | None]) -> str | None:
     """Why a substance gets no rate: None when at least one year passes, else the most
     frequent reason among its years (ties: the order of ``REASONS_FR``)."""

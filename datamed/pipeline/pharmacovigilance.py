@@ -256,7 +256,7 @@ def _protect_unit(
 
     - a stratum's rate needs its cases and exposure published; a year's, its exposure
       passing ``core.exposure``; an age or sex class's, every year of the unit passing
-      (the class sums them all);
+      (the class sums them all) and its own exposure passing the cell rules;
     - the headline rate pools the plausible years, and needs every year published;
     - a salt of a moiety (``salts``) gets no rate: its cases and exposure can be coded to
       different names; its moiety has the rate;
@@ -277,9 +277,11 @@ def _protect_unit(
         if stratum == "annee":
             frame = frame.join(flags.select(key, "annee", "expo_motif"), on=[key, "annee"], how="left")
             implausible = pl.col("expo_motif").is_not_null()
-        else:
+        else:  # the class sums every year: all must pass, and the class's own exposure too
             frame = frame.join(flagged, on=key, how="left")
-            implausible = pl.col("_flagged").fill_null(True)
+            implausible = pl.col("_flagged").fill_null(True) | exposure.implausible_cell(
+                pl.col("n_cas"), pl.col("n_conso")
+            )
         cases_hidden = pl.col("n_cas_statut").is_not_null()
         expo_hidden = pl.col("n_conso").is_null()  # withheld or blanked
         frame = _hide_where(frame, RATES, cases_hidden | expo_hidden | implausible | salt)

@@ -315,11 +315,17 @@ def _strata(store: Store, tables: tuple[DS, DS, DS], key: str, value: str):
 
 def _form_label(nom: str, label: str | None) -> str:
     """A form's label: the BDPM spelling when it names the same form (every word of the
-    source's name in it), else the source's name (a salt linked to its base's spelling)."""
+    source's name in it), else the source's name with the accents of the BDPM's words
+    it shares ('DICLOFENAC POTASSIQUE' linked to 'Diclofénac': 'Diclofénac potassique')."""
     words = set(re.findall(r"[A-Z]{3,}", strip_accents(nom).upper()))
     if label and words <= set(re.findall(r"[A-Z]{3,}", strip_accents(label).upper())):
         return label
-    return display_name(nom)
+    text = display_name(nom)
+    for word in re.findall(r"\w+", label or ""):
+        if word != strip_accents(word):  # an accented BDPM word: put its accents back
+            text = re.sub(rf"\b{re.escape(strip_accents(word).lower())}\b", word.lower(), text)
+            text = re.sub(rf"^{re.escape(strip_accents(word).lower().capitalize())}\b", word.capitalize(), text)
+    return text
 
 
 def _series(store: Store) -> dict[str, list[str]]:
