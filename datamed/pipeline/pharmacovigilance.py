@@ -492,7 +492,7 @@ def _level_datasets(
             fraction_totals = _totals(fraction_flags, "fraction_id")
             true[DS.EI_FRACTIONS] = fraction_totals.select("fraction_id", pl.col("n_cas_total").alias("n_cas"))
 
-    # --- organ classes: crossings listed from the published floor; counts = sums of age rows
+    # --- organ classes: crossings listed from the published floor; counts = the larger sum
     floor = rule.published_floor
     soc_frames = {}
     for table, strata_name in (("soclong_age", "age"), ("soclong_sexe", "sexe")):

@@ -329,7 +329,7 @@ def _form_label(nom: str, label: str | None) -> str:
 
 
 def _series(store: Store) -> dict[str, list[str]]:
-    """Substance -> the members of its identical case series, first member first."""
+    """Substance -> the members of its identical case series, the group's face first."""
 
     def compute():
         if not store.has(DS.EI_SERIES_IDENTIQUES):
@@ -338,10 +338,14 @@ def _series(store: Store) -> dict[str, list[str]]:
         groups: dict[str, list[str]] = {}
         for i, g in series.sort("groupe_id", "ei_id").select("ei_id", "groupe_id").rows():
             groups.setdefault(g, []).append(i)
+        # the group's face: its first member that is not a salt of a moiety (a salt is
+        # shown under its moiety), else its first member
+        members_table = store.table(DS.EI_FRACTIONS_MEMBRES) if store.has(DS.EI_FRACTIONS_MEMBRES) else None
+        salts = set(members_table["ei_id"]) if members_table is not None and not members_table.is_empty() else set()
         out = {}
-        for g, members in groups.items():
-            first = g.removeprefix("groupe-")
-            ordered = [first, *[m for m in members if m != first]] if first in members else members
+        for members in groups.values():
+            face = next((m for m in members if m not in salts), members[0])
+            ordered = [face, *[m for m in members if m != face]]
             out.update({m: ordered for m in members})
         return out
 
@@ -406,6 +410,7 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         if not links.is_empty()
         else []
     )
+    labels = substance_choices(store)
     return Profile(
         ei_id=ei_id,
         nom=r["nom"],
@@ -424,9 +429,7 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
         seuil=threshold(store),
         motif_sans_taux=r.get("motif_sans_taux"),
         moiety=r.get("fraction"),
-        twins=[labels_of.get(i, i) for i in _series(store).get(ei_id, []) if i != ei_id]
-        if (labels_of := substance_choices(store))
-        else [],
+        twins=[labels.get(i, i) for i in _series(store).get(ei_id, []) if i != ei_id],
     )
 
 
@@ -858,7 +861,7 @@ def unit_choices(store: Store) -> dict[str, str]:
             if i in salts:
                 continue
             label = labels.get(i, i)
-            if i in series:  # one product's components: one entry, under the first one's id
+            if i in series:  # one product's components: one entry, under its face's id
                 if series[i][0] != i:
                     continue
                 label = f"{series_label([labels.get(m, m) for m in series[i]])} ({len(series[i])} composants aux cas identiques)"
@@ -880,7 +883,7 @@ def unit_choices(store: Store) -> dict[str, str]:
 
 def as_units(store: Store, ids: list[str]) -> list[str]:
     """Ids from a link (``?s=``): each form of a moiety replaced by its moiety, each
-    component of an identical case series by the series' first member; order kept."""
+    component of an identical case series by the series' face; order kept."""
     out: list[str] = []
     series = _series(store)
     for i in ids:
