@@ -245,7 +245,7 @@ if med.status_now in (1, 2):
     st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
 risk = shortages.medicine_risk(store, med.cis)
 if risk:
-    with st.expander("Risque de rupture dans les 6 mois (outil expérimental ANSM)"):
+    with st.expander("Risque de rupture dans les 6 mois (estimation expérimentale de DataMed)"):
         st.markdown(
             f"Probabilité estimée d'une nouvelle rupture ou tension : **{fr_number(100 * risk['probabilite'], 1)} %** "
             f"(rang {fr_int(risk['rang'])} sur {fr_int(risk['sur'])} médicaments commercialisés)."

@@ -77,7 +77,7 @@ st.caption(
 
 # lazy tabs: only the open one runs, and it is kept in the URL (?onglet=…)
 tabs = st.tabs(
-    ["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (ANSM)"],
+    ["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (expérimental)"],
     key="onglet",
     bind="query-params",
 )
@@ -211,16 +211,7 @@ if tabs[4].open:
         if hist.is_empty():
             st.info("L'historique par classe (2014-2020) n'est pas disponible dans ce jeu de données.")
         else:
-            mapped = hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
-            top = (
-                mapped.group_by("code_atc")
-                .agg(pl.col("n_signalements").sum())
-                .sort("n_signalements", descending=True)
-                .head(6)["code_atc"]
-            )
-            data = mapped.filter(pl.col("code_atc").is_in(top.implode())).with_columns(
-                (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
-            )
+            data = shortages.class_series(store)
             desc = "Signalements de ruptures par année de 2014 à 2020 pour les six classes ATC les plus concernées."
             charting.show(charts.class_trend, data, desc, alt=desc, key="classes")
             unmapped = hist.filter(pl.col("code_atc").is_null())["libelle_source"].unique().sort().to_list()
@@ -248,7 +239,7 @@ if tabs[5].open:
             st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
         else:
             st.caption(
-                "Outil expérimental destiné aux équipes de l'ANSM : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois."
+                "Estimation expérimentale de DataMed (outil indépendant, pas un outil de l'ANSM) : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois."
             )
             st.markdown(view.text)
             common.dataframe(

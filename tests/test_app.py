@@ -415,13 +415,16 @@ def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Historique 2014-2020")
     assert "NX0" in texts(at)  # unmapped class labels are reported
     assert not any("Catégorie" in d.value.columns for d in at.dataframe)  # other tabs do not run
-    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (ANSM)")
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (expérimental)")
     # evaluation shown; scores only because the model beats the baseline
     assert "Le modèle fait mieux que la référence" in texts(at)
     top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
     assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Durées")
     assert any("retour" in w.body for w in at.warning) or "Durée médiane" in texts(at)
+    # an old link (the tab was "Risque (ANSM)": DataMed is not an ANSM tool) opens the page
+    at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (ANSM)")
+    assert "Situation au" in texts(at)
 
 
 def test_shortages_filters_from_url(monkeypatch, real_prepared):

@@ -294,3 +294,19 @@ def test_demo_shortage_history(demo_store):
     assert eps["premiere_vue"].n_unique() == 3  # three availability snapshots
     km, _ = sv.durations(eps)
     assert km is not None and km.events.sum() > 10
+
+
+def test_class_history_merges_o_for_zero_codes(real_store):
+    """Issue 14: the source writes N06 as "Psychoanaleptiques" and, in 2020, as "NO6"
+    (letter O): one series per class, one point per year, no collapse made by a label."""
+    series = sv.class_series(real_store, top=100)
+    assert series.height == series.select("code_atc", "annee").unique().height
+    raw = real_store.table("ruptures_classes")
+    assert {"NO6", "LO1"} <= set(raw["libelle_source"])
+    n06 = dict(series.filter(pl.col("code_atc") == "N06").select("annee", "n_signalements").rows())
+    assert n06[2020] == raw.filter((pl.col("annee") == 2020) & (pl.col("code_atc") == "N06"))["n_signalements"].sum()
+    for code in series["code_atc"].unique():
+        values = series.filter(pl.col("code_atc") == code).sort("annee")["n_signalements"].to_list()
+        for before, value, after in zip(values, values[1:], values[2:]):
+            # a one-year collapse to under a fifth of both neighbours (of 10 or more)
+            assert not (min(before, after) >= 10 and value * 5 < min(before, after)), (code, values)

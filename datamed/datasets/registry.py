@@ -280,7 +280,7 @@ REGISTRY: tuple[Dataset, ...] = (
         title="Modèle de risque : évaluation",
         description="Modèle de risque de rupture : indicateurs sur la fenêtre de test (modèle et référence)",
         sources=(),
-        internal="modèle de risque : outil interne de l'ANSM",
+        internal="modèle de risque expérimental de DataMed : non publié",
         optional="only when there are enough dated shortage episodes",
     ),
     Dataset(
@@ -288,7 +288,7 @@ REGISTRY: tuple[Dataset, ...] = (
         title="Modèle de risque : calibration",
         description="Modèle de risque de rupture : calibration par décile",
         sources=(),
-        internal="modèle de risque : outil interne de l'ANSM",
+        internal="modèle de risque expérimental de DataMed : non publié",
         optional="only when there are enough dated shortage episodes",
     ),
     Dataset(
@@ -296,7 +296,7 @@ REGISTRY: tuple[Dataset, ...] = (
         title="Modèle de risque : rapport",
         description="Modèle de risque de rupture : résumé de l'évaluation dans le temps",
         sources=(),
-        internal="modèle de risque : outil interne de l'ANSM",
+        internal="modèle de risque expérimental de DataMed : non publié",
         optional="only when there are enough dated shortage episodes",
     ),
     Dataset(
@@ -305,7 +305,7 @@ REGISTRY: tuple[Dataset, ...] = (
         description="Probabilité de nouvelle rupture ou tension dans les 6 mois par médicament, avec ses principaux facteurs",
         sources=(),
         row_key="cis",
-        internal="modèle de risque : outil interne de l'ANSM",
+        internal="modèle de risque expérimental de DataMed : non publié",
         optional="only when the model beats its baseline",
     ),
     Dataset(

@@ -172,6 +172,40 @@ def class_history(store: Store) -> pl.DataFrame:
     return store.table(DS.RUPTURES_CLASSES)
 
 
+def class_series(store: Store, top: int = 6) -> pl.DataFrame:
+    """Yearly signals of the ``top`` ATC level-2 classes, one row per class and year.
+
+    The source writes a class either by its French label or by its code, sometimes
+    with the letter O for the digit 0 ("NO6", "LO1"); both are mapped to the same code
+    (``pipeline.shortages.map_class_labels``) and summed here, so that a year split
+    over two spellings is not drawn as a collapse (issue 14)."""
+    hist = class_history(store)
+    if hist.is_empty():
+        return hist
+    mapped = (
+        hist.filter(pl.col("code_atc").is_not_null() & (pl.col("niveau") == 2))
+        .group_by("annee", "code_atc")
+        .agg(
+            pl.col("n_signalements").sum(),
+            pl.col("libelle_atc").drop_nulls().first(),
+            pl.col("libelle_source").sort().first(),
+        )
+    )
+    best = (
+        mapped.group_by("code_atc")
+        .agg(pl.col("n_signalements").sum())
+        .sort(["n_signalements", "code_atc"], descending=[True, False])
+    )
+    keep = best.head(top)["code_atc"].implode()
+    return (
+        mapped.filter(pl.col("code_atc").is_in(keep))
+        .with_columns(
+            (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
+        )
+        .sort("code_atc", "annee")
+    )
+
+
 # --- medicine page: episodes and alternatives ----------------------------------------------------
 
 

@@ -29,7 +29,7 @@ ALERT = '[data-testid="stAlert"]'
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 TITLE = "Ruptures et tensions d'approvisionnement"
-TABS = ["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (ANSM)"]
+TABS = ["Répartition", "Chronologie", "Durées", "Épisodes en cours", "Historique 2014-2020", "Risque (expérimental)"]
 DEMO_WARNING = "Données de démonstration"
 PHARMACIST = "Demandez conseil à votre pharmacien ou médecin."
 
