@@ -253,6 +253,7 @@ if tabs[5].open:
                 hide_index=True,
                 alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
             )
+            st.caption("  \n".join(shortages.METRICS_HELP_FR))
             with st.expander("Calibration (par décile de risque prédit)"):
                 common.dataframe(
                     view.calibration,

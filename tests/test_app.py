@@ -418,6 +418,10 @@ def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (expérimental)")
     # evaluation shown; scores only because the model beats the baseline
     assert "Le modèle fait mieux que la référence" in texts(at)
+    assert "Score de Brier" in texts(at) and "Rappel dans le top 100" in texts(at)  # each indicator explained
+    assert "ANSM" not in " ".join(c.value for c in at.caption if "Estimation expérimentale" in c.value).replace(
+        "pas un outil de l'ANSM", ""
+    )
     top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
     assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Durées")

@@ -364,3 +364,16 @@ def medicine_risk(store: Store, cis: str) -> dict | None:
         "facteurs": drivers,
         "episode_en_cours": r["episode_en_cours"],
     }
+
+
+# what each indicator of the risk model's evaluation means, one sentence each (issue 14)
+METRICS_HELP_FR = (
+    "**PR-AUC** (précision moyenne) : en parcourant la liste du risque le plus élevé au plus faible, la part moyenne "
+    "de médicaments qui ont vraiment connu un nouvel épisode ; un classement au hasard obtient la fréquence des épisodes.",
+    "**ROC-AUC** : la probabilité qu'un médicament qui connaîtra un épisode soit classé plus à risque qu'un médicament "
+    "qui n'en connaîtra pas ; 0,5 correspond au hasard.",
+    "**Rappel dans le top 100** : la part des nouveaux épisodes des 6 mois suivants que l'on retrouve parmi les 100 "
+    "médicaments classés les plus à risque.",
+    "**Score de Brier** : l'écart quadratique moyen entre la probabilité annoncée et ce qui s'est passé (0 ou 1) ; plus "
+    "il est bas, plus les probabilités annoncées sont justes.",
+)
