@@ -141,14 +141,22 @@ if tabs[2].open:
                 "conservés ne donne pas de durée."
             )
             if km.median is not None:
-                st.markdown(f"Durée médiane avant retour : **{fr_int(km.median)} jours**.")
+                st.markdown(
+                    "Durée médiane avant retour : **"
+                    + shortages.fmt_median(km.median, km.median_lower, km.median_upper)
+                    + "** (intervalle de confiance à 95 %)."
+                )
             else:
                 st.warning(
                     "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore estimable. "
                     "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
                 )
-            desc = "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés."
-            charting.show(charts.km_curve, km.frame(), desc, alt=desc, key="km")
+            desc = (
+                "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés, "
+                f"avec son intervalle de confiance à 95 % ; arrêtée quand moins de {shortages.MIN_AT_RISK} épisodes "
+                "restent suivis."
+            )
+            charting.show(charts.km_curve, km.frame(shortages.MIN_AT_RISK), desc, alt=desc, key="km")
             with st.expander("Tableau"):
                 common.dataframe(
                     km.frame().rename(
@@ -169,9 +177,15 @@ if tabs[2].open:
                         pl.col("classe").alias("Classe ATC"),
                         pl.col("episodes").alias("Épisodes"),
                         pl.col("retours_observes").alias("Retours observés"),
-                        fr_column(by_class, "mediane_jours", lambda d: f"{fr_int(d)} jours")
-                        .fill_null("non estimable")
-                        .alias("Médiane"),
+                        pl.Series(
+                            "Médiane [IC 95 %]",
+                            [
+                                shortages.fmt_median(m, lo, hi)
+                                for m, lo, hi in by_class.select(
+                                    "mediane_jours", "mediane_ic_bas", "mediane_ic_haut"
+                                ).rows()
+                            ],
+                        ),
                     ),
                     hide_index=True,
                     alt="Durée médiane avant retour par classe ATC",

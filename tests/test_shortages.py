@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -310,3 +311,46 @@ def test_class_history_merges_o_for_zero_codes(real_store):
         for before, value, after in zip(values, values[1:], values[2:]):
             # a one-year collapse to under a fifth of both neighbours (of 10 or more)
             assert not (min(before, after) >= 10 and value * 5 < min(before, after)), (code, values)
+
+
+def _km_by_counting(durations, observed, entry):
+    """An independent product-limit: at each event time, the risk set counted subject by
+    subject (entry <= t <= exit), in plain Python."""
+    subjects = list(zip(entry, durations, observed))
+    s, out = 1.0, {}
+    for t in sorted({d for _, d, _ in subjects}):
+        n = sum(1 for a, d, _ in subjects if a <= t <= d)
+        k = sum(1 for _, d, o in subjects if d == t and o)
+        if n:
+            s *= 1 - k / n
+        out[t] = s
+    return out
+
+
+def test_kaplan_meier_with_late_entry_matches_an_independent_count():
+    """Left truncation (issue 14): a subject counts at risk only from its entry. Checked
+    against a subject-by-subject count (lifelines, which the issue names, pins pandas < 3
+    and cannot be installed beside DataMed's pandas 3)."""
+    rng = np.random.default_rng(14)
+    durations = rng.integers(1, 200, 300).astype(float)
+    entry = np.minimum(rng.integers(0, 120, 300), durations)
+    observed = rng.random(300) < 0.7
+    km = kaplan_meier(durations, observed, entry=entry)
+    expected = _km_by_counting(durations.tolist(), observed.tolist(), entry.tolist())
+    got = dict(zip(km.times[1:], km.survival[1:]))
+    assert got == pytest.approx(expected)
+    # late entry changes the answer: ignoring it makes the curve too optimistic early on
+    naive = kaplan_meier(durations, observed)
+    assert not np.allclose(naive.survival, km.survival)
+    assert km.n == 300
+
+
+def test_kaplan_meier_intervals_and_median_interval():
+    km = kaplan_meier([5, 8, 8, 12, 15, 20, 25, 30, 40, 41], [True] * 8 + [False, True])
+    assert (km.lower <= km.survival + 1e-12).all() and (km.survival <= km.upper + 1e-12).all()
+    assert km.median == 20
+    assert km.median_lower is not None and km.median_lower <= km.median
+    assert km.median_upper is None or km.median_upper >= km.median
+    frame = km.frame(min_at_risk=3)
+    assert frame["a_risque"].min() >= 3 and frame.height < km.frame().height
+    assert sv.fmt_median(20, 8, None) == "20 jours [8 – non atteinte]"

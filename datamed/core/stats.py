@@ -133,6 +133,9 @@ def log10_safe(x: float | None) -> float | None:
 # --- durations: Kaplan-Meier ----------------------------------------------------------------------
 
 
+MIN_AT_RISK = 10  # below this many episodes at risk, the curve is not drawn further
+
+
 @dataclass
 class KaplanMeier:
     times: np.ndarray  # distinct event/censoring times (days), starting at 0
@@ -140,34 +143,81 @@ class KaplanMeier:
     at_risk: np.ndarray
     events: np.ndarray
     median: float | None
+    n: int = 0  # episodes followed (each enters the risk set at its entry time)
+    lower: np.ndarray | None = None  # 95 % interval of S(t) (log-log, Greenwood)
+    upper: np.ndarray | None = None
+    median_lower: float | None = None  # 95 % interval of the median (None: not reached)
+    median_upper: float | None = None
 
-    def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            {"jours": self.times, "survie": self.survival, "a_risque": self.at_risk, "evenements": self.events}
+    def frame(self, min_at_risk: int = 0) -> pl.DataFrame:
+        """The curve as a table; cut where fewer than ``min_at_risk`` are still followed."""
+        out = pl.DataFrame(
+            {
+                "jours": self.times,
+                "survie": self.survival,
+                "a_risque": self.at_risk,
+                "evenements": self.events,
+                "survie_ic_bas": self.lower if self.lower is not None else self.survival,
+                "survie_ic_haut": self.upper if self.upper is not None else self.survival,
+            }
         )
+        return out.filter(pl.col("a_risque") >= min_at_risk) if min_at_risk else out
 
 
-def kaplan_meier(durations, observed) -> KaplanMeier:
-    """Product-limit estimator; ``observed`` False means censored at that duration."""
+def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
+    """Product-limit estimator; ``observed`` False means censored at that duration.
+
+    ``entry`` (left truncation, late entry): the time each subject entered the study
+    (an episode that began before the first snapshot was only at risk from that
+    snapshot on). A subject is at risk at t when entry <= t <= duration (the
+    convention of ``lifelines``, which the tests check against). Intervals: Greenwood's
+    variance on the log(-log) scale; the median's interval is where the interval
+    curves cross 1/2 (Brookmeyer-Crowley style, as ``lifelines``' median of the bands)."""
     d = np.asarray(durations, dtype=float)
     e = np.asarray(observed, dtype=bool)
-    keep = ~np.isnan(d)
-    d, e = d[keep], e[keep]
+    s_in = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
+    keep = ~np.isnan(d) & ~np.isnan(s_in)
+    d, e, s_in = d[keep], e[keep], np.minimum(s_in[keep], d[keep])
     times = np.unique(d)
-    surv, at_risk, events = [], [], []
-    s = 1.0
+    surv, at_risk, events, lower, upper = [], [], [], [], []
+    s, greenwood = 1.0, 0.0
+    z = 1.959963984540054
     for t in times:
-        n = int((d >= t).sum())
+        n = int(((s_in <= t) & (d >= t)).sum())
         k = int(((d == t) & e).sum())
         if n:
             s *= 1 - k / n
+            if k and n > k:
+                greenwood += k / (n * (n - k))
         surv.append(s)
         at_risk.append(n)
         events.append(k)
+        if 0 < s < 1 and greenwood > 0:
+            se = math.sqrt(greenwood) / abs(math.log(s))
+            lower.append(s ** math.exp(z * se))
+            upper.append(s ** math.exp(-z * se))
+        else:
+            lower.append(s)
+            upper.append(s)
     times_out = np.concatenate([[0.0], times])
     surv_out = np.concatenate([[1.0], surv])
-    median = None
-    below = np.where(surv_out <= 0.5)[0]
-    if len(below):
-        median = float(times_out[below[0]])
-    return KaplanMeier(times_out, surv_out, np.concatenate([[len(d)], at_risk]), np.concatenate([[0], events]), median)
+    lower_out = np.concatenate([[1.0], lower])
+    upper_out = np.concatenate([[1.0], upper])
+
+    def first_below_half(curve: np.ndarray) -> float | None:
+        below = np.where(curve <= 0.5)[0]
+        return float(times_out[below[0]]) if len(below) else None
+
+    start = int(((s_in <= 0) & (d >= 0)).sum())
+    return KaplanMeier(
+        times_out,
+        surv_out,
+        np.concatenate([[start], at_risk]),
+        np.concatenate([[0], events]),
+        first_below_half(surv_out),
+        n=len(d),
+        lower=lower_out,
+        upper=upper_out,
+        median_lower=first_below_half(lower_out),
+        median_upper=first_below_half(upper_out),
+    )

@@ -316,22 +316,38 @@ def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
 
 
 def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
-    """Kaplan-Meier step curve: share of episodes still unresolved after t days."""
+    """Kaplan-Meier step curve: share of episodes still unresolved after t days, with
+    its 95 % band when the frame has one (``survie_ic_bas``, ``survie_ic_haut``)."""
     data = frame.with_columns((pl.col("survie") * 100).round(1).alias("pct"))
-    return _finish(
+    has_band = {"survie_ic_bas", "survie_ic_haut"} <= set(frame.columns)
+    if has_band:
+        data = data.with_columns(
+            (pl.col("survie_ic_bas") * 100).round(1).alias("pct_bas"),
+            (pl.col("survie_ic_haut") * 100).round(1).alias("pct_haut"),
+        )
+    x = alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d"))
+    y_scale = alt.Scale(domain=[0, 100])
+    line = (
         _base(data, description)
         .mark_line(interpolate="step-after", point=True, color=PALETTE[0])
         .encode(
-            x=alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d")),
-            y=alt.Y("pct:Q", title="Épisodes non résolus (%)", scale=alt.Scale(domain=[0, 100]), axis=fr_axis()),
+            x=x,
+            y=alt.Y("pct:Q", title="Épisodes non résolus (%)", scale=y_scale, axis=fr_axis()),
             tooltip=[
                 alt.Tooltip("jours:Q", title="Jours"),
                 alt.Tooltip("pct:Q", title="Non résolus (%)"),
                 alt.Tooltip("a_risque:Q", title="Encore suivis"),
             ],
         )
-        .properties(height=260)
     )
+    if not has_band:
+        return _finish(line.properties(height=260))
+    band = (
+        _base(data, description)
+        .mark_area(interpolate="step-after", opacity=0.15, color=PALETTE[0])
+        .encode(x=x, y=alt.Y("pct_bas:Q", scale=y_scale), y2=alt.Y2("pct_haut:Q"))
+    )
+    return _finish((band + line).properties(height=260))
 
 
 def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from datamed.core import stats
 from datamed.core.stats import KaplanMeier, kaplan_meier
-from datamed.core.text import normalise
+from datamed.core.text import fr_int, normalise
 from datamed.core.vocabulary import DISPO_STATUS
 from datamed.datasets import DS
 from datamed.store import Store
@@ -129,6 +130,9 @@ def monthly_starts(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+MIN_AT_RISK = stats.MIN_AT_RISK  # the curve stops where fewer episodes are still followed
+
+
 def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
     """Kaplan-Meier of the time to return (open episodes censored), overall and median by ATC class."""
     usable = frame.filter(pl.col("duree_jours").is_not_null() & ~pl.col("debut_inconnu"))
@@ -146,11 +150,20 @@ def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
                 "episodes": group.height,
                 "retours_observes": int(group["fin_observee"].sum()),
                 "mediane_jours": k.median,
+                "mediane_ic_bas": k.median_lower,
+                "mediane_ic_haut": k.median_upper,
             }
         )
     by_class = pl.DataFrame(
         rows,
-        schema={"classe": pl.String, "episodes": pl.Int64, "retours_observes": pl.Int64, "mediane_jours": pl.Float64},
+        schema={
+            "classe": pl.String,
+            "episodes": pl.Int64,
+            "retours_observes": pl.Int64,
+            "mediane_jours": pl.Float64,
+            "mediane_ic_bas": pl.Float64,
+            "mediane_ic_haut": pl.Float64,
+        },
     ).sort("episodes", descending=True)
     return km, by_class
 
@@ -377,3 +390,12 @@ METRICS_HELP_FR = (
     "**Score de Brier** : l'écart quadratique moyen entre la probabilité annoncée et ce qui s'est passé (0 ou 1) ; plus "
     "il est bas, plus les probabilités annoncées sont justes.",
 )
+
+
+def fmt_median(median: float | None, lower: float | None, upper: float | None) -> str:
+    """'45 jours [30 – 62]', with 'non atteinte' for a bound the data does not reach."""
+    if median is None:
+        return "non estimable"
+    hi = "non atteinte" if upper is None else fr_int(upper)
+    lo = "—" if lower is None else fr_int(lower)
+    return f"{fr_int(median)} jours [{lo} – {hi}]"
