@@ -251,7 +251,11 @@ def test_demo_shortages_durations(page, demo_server, tmp_path):
     durations = open_tab(page, "Durées")
     median = durations.get_by_text("Durée médiane avant retour")
     median.first.wait_for(state="visible")
-    assert re.search(r"Durée médiane avant retour : \d[\d\u202f\u00a0 ]* jours\.", median.first.inner_text())
+    text = median.first.inner_text()
+    assert re.search(
+        r"Durée médiane avant retour : \d[\d\u202f\u00a0 ]* jours \[(?:\d[\d\u202f\u00a0 ]*|—) – (?:\d[\d\u202f\u00a0 ]*|non atteinte)\]",
+        text,
+    ), text
     chart = visible_charts(durations)[0][0]
     assert (chart.get_attribute("aria-label") or "").startswith("Courbe de Kaplan-Meier")
     screenshot_element(page, f"{CHART} >> visible=true", tmp_path / "demo_km.png")
