@@ -295,7 +295,7 @@ def url_picker(
     match. ``search(query)`` returns option ids, best first."""
     current = [v for v in st.query_params.get_all(param) if v in choices][:max_selections]
     if current:
-        key = f"{param}_chips_{abs(hash(tuple(current)))}"  # a new widget for each selection
+        key = f"{param}_chips_" + "|".join(current)  # a new widget for each selection
         st.pills(
             label,
             options=current,
