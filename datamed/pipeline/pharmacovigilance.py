@@ -153,15 +153,19 @@ def _totals(flags: pl.DataFrame, key: str) -> pl.DataFrame:
     """Per ``key``: all cases (``n_cas_total``), and the cases, exposure, mean yearly
     exposure and number of the years whose exposure passes ``core.exposure`` (true values)."""
     ok = pl.col("expo_motif").is_null()
-    return flags.group_by(key).agg(
-        pl.col("n_cas").sum().alias("n_cas_total"),
-        pl.col("annee").n_unique().alias("n_annees"),
-        pl.col("n_cas").filter(ok).sum().alias("n_cas_expo"),
-        pl.col("n_conso").filter(ok).sum().alias("n_conso_total"),
-        pl.col("n_conso").filter(ok).mean().alias("consommants_par_an"),
-        ok.sum().cast(pl.Int64).alias("n_annees_expo"),
-        pl.col("expo_motif").alias("_motifs"),
-    )
+    return (
+        flags.group_by(key)
+        .agg(
+            pl.col("n_cas").sum().alias("n_cas_total"),
+            pl.col("annee").n_unique().alias("n_annees"),
+            pl.col("n_cas").filter(ok).sum().alias("n_cas_expo"),
+            pl.col("n_conso").filter(ok).sum().alias("n_conso_total"),
+            pl.col("n_conso").filter(ok).mean().alias("consommants_par_an"),
+            ok.sum().cast(pl.Int64).alias("n_annees_expo"),
+            pl.col("expo_motif").alias("_motifs"),
+        )
+        .sort(key)
+    )  # a fixed order: the suppression breaks ties by position
 
 
 def _active_names(names: list[str], ids: pl.DataFrame, compo: pl.DataFrame | None, bdpm: pl.DataFrame | None):
@@ -505,6 +509,7 @@ def _level_datasets(
                 .filter(pl.col("n_decla_eff") >= floor)
                 .drop("n_cas", "pour_cas_source", strict=False)
                 .rename({"n_decla_eff": "n_cas"})
+                .sort("ei_id", "soc_code", strata_name)
             )
     counts = None
     if soc_frames:
@@ -522,6 +527,7 @@ def _level_datasets(
             .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
             .with_columns(pl.min_horizontal("a", "n").alias("a"))
             .select("ei_id", "soc_code", "a", "n")
+            .sort("ei_id", "soc_code")
         )
         true[DS.EI_SOC] = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas"))
         for strata_name, frame in soc_frames.items():

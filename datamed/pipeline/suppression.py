@@ -333,11 +333,19 @@ STRATA = (
 )
 
 
+def _in_key_order(frame: pl.DataFrame) -> pl.DataFrame:
+    keys = [c for c in ("ei_id", "fraction_id", "soc_code", "annee", "age", "sexe") if c in frame.columns]
+    return frame.sort(keys) if keys and not frame.is_empty() else frame
+
+
 def problem_from_tables(true: dict, rule: ProtectionRule, blanked: set[tuple[str, str, str]] = frozenset()) -> Problem:
     """The problem over true tables shaped like the published ones (``ei_id``, stratum,
     ``n_cas``, ``n_conso``; ``soc_code``), without statuses. ``blanked``: (table,
     ei_id, stratum) of the exposures the reader emptied (cases above exposure)."""
     p = Problem()
+    # the heuristics break ties by a cell's position: every table in key order, so that
+    # the same data always gives the same choice (joins and group-bys do not keep order)
+    true = {name: _in_key_order(frame) for name, frame in true.items()}
     subs = true[DS.EI_SUBSTANCES]
     total = {i: p.add((DS.EI_SUBSTANCES, (i,), "n_cas"), v) for i, v in zip(subs["ei_id"], subs["n_cas"])}
     expo = {i: p.add(("exposition", (i,), "n_conso"), None, hidden=True) for i in total}
