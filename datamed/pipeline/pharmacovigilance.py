@@ -110,13 +110,18 @@ SOC_MEASURES = list(registry.get(DS.EI_SOC).disclosure.derived["n_cas"])
 RATES = ["taux", "taux_ic_bas", "taux_ic_haut"]
 
 
-def _stratified(cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, strata: list[str]) -> pl.DataFrame:
-    """Cases and exposure of each substance by stratum, with rates and shares (true values)."""
-    df = cases.join(ids, on="nom").drop("nom", "record")
-    df = df.join(totals.select("ei_id", "n_cas_total"), on="ei_id", how="left")
+def _with_measures(frame: pl.DataFrame, totals: pl.DataFrame, key: str, stratum: str) -> pl.DataFrame:
+    """Cases and exposure of each unit (``key``: a substance or a moiety) by stratum,
+    with rates and shares against its total (true values)."""
+    df = frame.join(totals.select(key, "n_cas_total"), on=key, how="left")
     df = stats.add_rates(df)
     df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
-    return df.drop("n_cas_total").sort("ei_id", *strata)
+    return df.drop("n_cas_total").sort(key, stratum)
+
+
+def _stratified(cases: pl.DataFrame, ids: pl.DataFrame, totals: pl.DataFrame, stratum: str) -> pl.DataFrame:
+    """A substance-level table as read (``nom``), with rates and shares (true values)."""
+    return _with_measures(cases.join(ids, on="nom").drop("nom", "record"), totals, "ei_id", stratum)
 
 
 def _withhold(frame: pl.DataFrame, table: str, withheld: set, keys: list[str]) -> pl.DataFrame:
@@ -153,19 +158,15 @@ def _totals(flags: pl.DataFrame, key: str) -> pl.DataFrame:
     """Per ``key``: all cases (``n_cas_total``), and the cases, exposure, mean yearly
     exposure and number of the years whose exposure passes ``core.exposure`` (true values)."""
     ok = pl.col("expo_motif").is_null()
-    return (
-        flags.group_by(key)
-        .agg(
-            pl.col("n_cas").sum().alias("n_cas_total"),
-            pl.col("annee").n_unique().alias("n_annees"),
-            pl.col("n_cas").filter(ok).sum().alias("n_cas_expo"),
-            pl.col("n_conso").filter(ok).sum().alias("n_conso_total"),
-            pl.col("n_conso").filter(ok).mean().alias("consommants_par_an"),
-            ok.sum().cast(pl.Int64).alias("n_annees_expo"),
-            pl.col("expo_motif").alias("_motifs"),
-        )
-        .sort(key)
-    )  # a fixed order: the suppression breaks ties by position
+    return flags.group_by(key).agg(
+        pl.col("n_cas").sum().alias("n_cas_total"),
+        pl.col("annee").n_unique().alias("n_annees"),
+        pl.col("n_cas").filter(ok).sum().alias("n_cas_expo"),
+        pl.col("n_conso").filter(ok).sum().alias("n_conso_total"),
+        pl.col("n_conso").filter(ok).mean().alias("consommants_par_an"),
+        ok.sum().cast(pl.Int64).alias("n_annees_expo"),
+        pl.col("expo_motif").alias("_motifs"),
+    )
 
 
 def _active_names(names: list[str], ids: pl.DataFrame, compo: pl.DataFrame | None, bdpm: pl.DataFrame | None):
@@ -235,14 +236,6 @@ FRACTION_HEAD_SCHEMA = {
 }
 # the exposure rules an alert can name (an empty exposure is listed with the rejected lines)
 ALERT_MOTIFS = ("cas_superieurs", "minimum", "population", "saut")
-
-
-def _with_measures(frame: pl.DataFrame, totals: pl.DataFrame, key: str, stratum: str) -> pl.DataFrame:
-    """Rates and shares of a pooled stratified table (true values)."""
-    df = frame.join(totals.select(key, "n_cas_total"), on=key, how="left")
-    df = stats.add_rates(df)
-    df = df.with_columns(stats.share(pl.col("n_cas"), pl.col("n_cas_total")).alias("part_cas"))
-    return df.drop("n_cas_total").sort(key, stratum)
 
 
 def _protect_unit(
@@ -463,7 +456,7 @@ def _level_datasets(
         if table == "annee":
             frame = frame.with_columns(pl.col("annee").cast(pl.Int16))
         strata[table] = strata_name
-        result.datasets[name(table)] = _stratified(frame, ids, totals, [strata_name])
+        result.datasets[name(table)] = _stratified(frame, ids, totals, strata_name)
         true[pv_dataset("substance", table)] = result.datasets[name(table)]
 
     # --- identical case series (one product's components): equal cells, one background entry
@@ -509,7 +502,6 @@ def _level_datasets(
                 .filter(pl.col("n_decla_eff") >= floor)
                 .drop("n_cas", "pour_cas_source", strict=False)
                 .rename({"n_decla_eff": "n_cas"})
-                .sort("ei_id", "soc_code", strata_name)
             )
     counts = None
     if soc_frames:
@@ -527,7 +519,6 @@ def _level_datasets(
             .join(totals.select("ei_id", pl.col("n_cas_total").alias("n")), on="ei_id")
             .with_columns(pl.min_horizontal("a", "n").alias("a"))
             .select("ei_id", "soc_code", "a", "n")
-            .sort("ei_id", "soc_code")
         )
         true[DS.EI_SOC] = counts.select("ei_id", "soc_code", pl.col("a").alias("n_cas"))
         for strata_name, frame in soc_frames.items():

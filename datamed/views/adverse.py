@@ -404,33 +404,43 @@ def profile(store: Store, ei_id: str | None) -> Profile | None:
     soc = _part(store, DS.EI_SOC, "ei_id", ei_id)
     if not soc.is_empty():
         soc = _with_soc(store, soc).sort("n_cas", "soc", descending=[True, False], nulls_last=True)
-    links = store.table(DS.EI_LIENS)
-    names = (
-        links.filter(pl.col("ei_id") == ei_id)["denomination_bdpm"].unique().sort().to_list()
-        if not links.is_empty()
-        else []
-    )
     labels = substance_choices(store)
     return Profile(
-        ei_id=ei_id,
         nom=r["nom"],
-        n_cas=r["n_cas"],
-        n_cas_statut=r["n_cas_statut"],
-        consommants_par_an=r.get("consommants_par_an"),
-        taux=r["taux"],
-        taux_ic_bas=r["taux_ic_bas"],
-        taux_ic_haut=r["taux_ic_haut"],
         annee=annee,
         age=age,
         sexe=sexe,
         soc=soc,
-        bdpm_names=names,
-        rank=_rank(store, ei_id, r["taux"]),
-        seuil=threshold(store),
-        motif_sans_taux=r.get("motif_sans_taux"),
+        bdpm_names=_bdpm_names(store, [ei_id]),
         moiety=r.get("fraction"),
         twins=[labels.get(i, i) for i in _series(store).get(ei_id, []) if i != ei_id],
+        **_head(store, ei_id, r),
     )
+
+
+def _head(store: Store, unit: str, r: dict) -> dict:
+    """A unit's headline figures, as ``Profile`` fields (a row of ``ei_substances`` or
+    ``ei_fractions``)."""
+    return {
+        "ei_id": unit,
+        "n_cas": r["n_cas"],
+        "n_cas_statut": r["n_cas_statut"],
+        "consommants_par_an": r.get("consommants_par_an"),
+        "taux": r["taux"],
+        "taux_ic_bas": r["taux_ic_bas"],
+        "taux_ic_haut": r["taux_ic_haut"],
+        "rank": _rank(store, unit, r["taux"]),
+        "seuil": threshold(store),
+        "motif_sans_taux": r.get("motif_sans_taux"),
+    }
+
+
+def _bdpm_names(store: Store, ids: list[str]) -> list[str]:
+    """The BDPM substances linked to these pharmacovigilance substances."""
+    links = store.table(DS.EI_LIENS)
+    if links.is_empty():
+        return []
+    return links.filter(pl.col("ei_id").is_in(ids))["denomination_bdpm"].unique().sort().to_list()
 
 
 POOLED_NO_MEASURE = ("ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025")
@@ -483,31 +493,16 @@ def _fraction_profile(store: Store, fraction_id: str) -> Profile | None:
                     pl.lit(None, dtype=pl.Boolean).alias("signal_ic"),
                 ),
             ).sort("n_cas", "soc", descending=[True, False], nulls_last=True)
-    links = store.table(DS.EI_LIENS)
-    names = (
-        links.filter(pl.col("ei_id").is_in(member_ids))["denomination_bdpm"].unique().sort().to_list()
-        if not links.is_empty()
-        else []
-    )
     return Profile(
-        ei_id=fraction_id,
         nom=r["fraction"],
-        n_cas=r["n_cas"],
-        n_cas_statut=r["n_cas_statut"],
-        consommants_par_an=r["consommants_par_an"],
-        taux=r["taux"],
-        taux_ic_bas=r["taux_ic_bas"],
-        taux_ic_haut=r["taux_ic_haut"],
         annee=annee,
         age=age,
         sexe=sexe,
         soc=soc,
-        bdpm_names=names,
-        rank=_rank(store, fraction_id, r["taux"]),
-        seuil=threshold(store),
-        motif_sans_taux=r["motif_sans_taux"],
+        bdpm_names=_bdpm_names(store, member_ids),
         kind="fraction",
         members=members,
+        **_head(store, fraction_id, r),
     )
 
 

@@ -23,6 +23,11 @@ def _code(prepared, name: str) -> str:
     return names.filter(pl.col("denomination_substance") == name)["code_substance"][0]
 
 
+def _open_substance(page, server, prepared, name: str, title: str) -> None:
+    """The substance page of the BDPM substance ``name``, by its code."""
+    goto(page, server, f"/substance?substance={_code(prepared, name)}", selector="h1", text=title)
+
+
 def _summary(page) -> str:
     found = page.locator(MAIN).get_by_text(re.compile(r"^Entre 2014 et 2018, \d[\d\u202f]* cas d'effets indésirables"))
     found.first.wait_for(state="visible")
@@ -35,13 +40,7 @@ def _shot(page, tmp_path, name: str) -> None:
 
 
 def test_diclofenac_reads_as_one_active_moiety(page, real_server, real_prepared, tmp_path):
-    goto(
-        page,
-        real_server,
-        f"/substance?substance={_code(real_prepared, 'DICLOFÉNAC')}",
-        selector="h1",
-        text="Diclofénac",
-    )
+    _open_substance(page, real_server, real_prepared, "DICLOFÉNAC", "Diclofénac")
     page.get_by_role("heading", name=SECTION, exact=True).wait_for(state="visible")
     text = _summary(page)
     assert "« diclofénac » (toutes ses formes réunies)" in text, text
@@ -65,13 +64,7 @@ def test_diclofenac_reads_as_one_active_moiety(page, real_server, real_prepared,
 
 
 def test_paracetamol_says_why_it_has_no_rate(page, real_server, real_prepared, tmp_path):
-    goto(
-        page,
-        real_server,
-        f"/substance?substance={_code(real_prepared, 'PARACÉTAMOL')}",
-        selector="h1",
-        text="Paracétamol",
-    )
+    _open_substance(page, real_server, real_prepared, "PARACÉTAMOL", "Paracétamol")
     text = _summary(page)
     assert "Aucun taux n'est calculé : la source compte plus de consommants que d'habitants en France" in text, text
     metrics = page.locator(f"{METRIC} >> visible=true")
