@@ -129,54 +129,70 @@ if tabs[2].open:
         all_status = shortages.filter_episodes(
             store, shortages.Filters(list(shortages.STATUS_KEYS), filters.mitm, filters.atc1, filters.periode)
         )
-        km, by_class = shortages.durations(all_status)
-        if km is None:
+        dur = shortages.durations(all_status)
+        if dur is None:
             st.info("Aucune durée mesurable pour ces filtres.")
         else:
-            observed = int(km.events.sum())
+            km = dur.km
             st.markdown(
-                f"**{fr_plural(observed, 'retour observé', 'retours observés')}** sur {fr_plural(int(km.at_risk[0]), 'épisode suivi', 'épisodes suivis')} "
-                "(tous statuts, selon les autres filtres) ; les épisodes encore ouverts comptent jusqu'à la dernière date "
-                "connue (données censurées). Une remise à disposition dont le début n'a jamais été vu dans les fichiers "
-                "conservés ne donne pas de durée."
+                f"**{fr_plural(dur.episodes, 'épisode de rupture ou de tension suivi', 'épisodes de rupture ou de tension suivis')}** "
+                f"(selon les autres filtres) : {fr_plural(dur.returns, 'retour observé', 'retours observés')}, "
+                f"{fr_plural(dur.withdrawals, 'arrêt de commercialisation', 'arrêts de commercialisation')}, les autres "
+                "encore ouverts ou sortis du fichier sans remise à disposition (données *censurées* à la dernière date "
+                "connue). Chaque épisode n'est suivi qu'à partir du premier fichier conservé qui le liste (*entrée "
+                f"tardive*) ; {fr_plural(dur.before_archive, 'épisode avait', 'épisodes avaient')} commencé avant le "
+                "premier fichier de l'archive. Une remise à disposition dont le début n'a jamais été vu ne donne pas "
+                "de durée."
             )
             if km.median is not None:
                 st.markdown(
-                    "Durée médiane avant retour : **"
+                    "Durée médiane d'un épisode, jusqu'au retour ou à l'arrêt : **"
                     + shortages.fmt_median(km.median, km.median_lower, km.median_upper)
                     + "** (intervalle de confiance à 95 %)."
                 )
             else:
                 st.warning(
-                    "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore estimable. "
-                    "Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+                    "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore "
+                    "estimable. Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
                 )
             desc = (
-                "Courbe de Kaplan-Meier : part des épisodes toujours non résolus en fonction du nombre de jours écoulés, "
-                f"avec son intervalle de confiance à 95 % ; arrêtée quand moins de {shortages.MIN_AT_RISK} épisodes "
-                "restent suivis."
+                "Courbe de Kaplan-Meier : part des épisodes pas encore terminés (ni retour ni arrêt) en fonction du "
+                "nombre de jours écoulés, avec son intervalle de confiance à 95 % ; arrêtée quand moins de "
+                f"{shortages.MIN_AT_RISK} épisodes restent suivis."
             )
             charting.show(charts.km_curve, km.frame(shortages.MIN_AT_RISK), desc, alt=desc, key="km")
+            inc = dur.incidence.frame(shortages.MIN_AT_RISK)
+            st.markdown("**Comment finissent les épisodes : retour ou arrêt**")
+            st.caption(
+                "Un médicament arrêté ne revient pas : l'arrêt est un événement concurrent du retour. La méthode "
+                "d'Aalen-Johansen donne, à chaque durée, la part des épisodes terminés par un retour et celle des "
+                "épisodes terminés par un arrêt."
+            )
+            desc_inc = shortages.incidence_text(dur.incidence)
+            charting.show(charts.incidence_curves, inc, desc_inc, alt=desc_inc, key="incidence")
             with st.expander("Tableau"):
                 common.dataframe(
                     km.frame().rename(
                         {
                             "jours": "Jours",
-                            "survie": "Part non résolue",
+                            "survie": "Part non terminée",
                             "a_risque": "Encore suivis",
-                            "evenements": "Retours",
+                            "evenements": "Fins (retour ou arrêt)",
+                            "survie_ic_bas": "IC 95 % bas",
+                            "survie_ic_haut": "IC 95 % haut",
                         }
                     ),
                     hide_index=True,
                     alt=desc,
                 )
-            if not by_class.is_empty():
+            if not dur.by_class.is_empty():
                 st.markdown("**Durée médiane par classe ATC**")
+                by_class = dur.by_class
                 common.dataframe(
                     by_class.select(
                         pl.col("classe").alias("Classe ATC"),
                         pl.col("episodes").alias("Épisodes"),
-                        pl.col("retours_observes").alias("Retours observés"),
+                        pl.col("fins_observees").alias("Fins observées"),
                         pl.Series(
                             "Médiane [IC 95 %]",
                             [
@@ -188,7 +204,7 @@ if tabs[2].open:
                         ),
                     ),
                     hide_index=True,
-                    alt="Durée médiane avant retour par classe ATC",
+                    alt="Durée médiane d'un épisode (jusqu'au retour ou à l'arrêt) par classe ATC",
                 )
 if tabs[3].open:
     with tabs[3]:
@@ -313,8 +329,12 @@ with st.expander("Méthode", icon=":material/info:"):
         "conservés. Un **épisode** est un médicament (ou une de ses présentations) et une date de début ; il prend fin "
         "quand l'ANSM signale sa remise à disposition. Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la "
         "date de début est une date de mise à jour.\n\n"
-        "**Durées** : estimateur de Kaplan-Meier ; un épisode encore ouvert est *censuré* à la dernière date connue. "
-        "Une remise à disposition dont le début n'a jamais été vu ne donne pas de durée.\n\n"
+        "**Durées** : épisodes de rupture ou de tension dont le début est connu. Estimateur de Kaplan-Meier du temps "
+        "jusqu'à la fin de l'épisode (retour ou arrêt), avec *entrée tardive* : un épisode commencé avant le premier "
+        "fichier conservé qui le liste n'est suivi qu'à partir de ce fichier. Un épisode encore ouvert, ou sorti du "
+        "fichier sans remise à disposition, est *censuré* à la dernière date où il a été vu. Le retour et l'arrêt de "
+        "commercialisation sont des événements concurrents : leurs parts cumulées sont estimées par la méthode "
+        "d'Aalen-Johansen. Une remise à disposition dont le début n'a jamais été vu ne donne pas de durée.\n\n"
         "**Historique 2014-2020** : signalements de ruptures par classe ATC (ANSM, programme EIG DataMed), libellés "
         "reliés aux codes ATC par libellé exact, code ou libellé approché ; les libellés non reliés sont listés.\n\n"
         "**Risque** : modèle de gradient boosting (scikit-learn) évalué dans le temps — appris sur une date de coupure, "

@@ -177,7 +177,8 @@ def test_data_page_real(monkeypatch, real_prepared):
     assert (rejects["Fichier"] == "ansm_pharmacovigilance/sa_data_annee.json").any()
     metrics = {m.label: m.value for m in at.metric}
     # 412 pharmacovigilance exposures set aside + 8 site coordinates or postal codes corrected
-    assert metrics["Lignes rejetées"] == "1" and metrics["Valeurs écartées"] == "420"
+    # the one availability line dated "returned before it started" is kept and flagged, not rejected
+    assert metrics["Lignes rejetées"] == "0" and metrics["Valeurs écartées"] == "420"
     columns = next(d.value for d in at.dataframe if "Verdict" in d.value.columns)
     assert ((columns["Colonne"] == "TYP_NOTIF") & (columns["Verdict"] == "inutilisable")).any()
     catalogue = at.dataframe[0].value

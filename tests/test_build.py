@@ -70,7 +70,7 @@ def test_real_build_manifest(real_prepared, shared_dir):
         assert by_path[path]["snapshot"] is None, path
     # lines dropped and values corrected (row kept) are counted apart, and add up
     rejets = pl.read_parquet(real_prepared / "rejets.parquet")
-    assert manifest["rejected_lines"] == sum(s["rejected"] for s in manifest["sources"]) == 1
+    assert manifest["rejected_lines"] == sum(s["rejected"] for s in manifest["sources"]) == 0
     assert manifest["corrected_values"] == sum(s.get("values_rejected", 0) for s in manifest["sources"]) == 420
     assert manifest["rejected_lines"] + manifest["corrected_values"] == rejets.height
     # dataset files exist with the row counts the manifest states

@@ -181,11 +181,10 @@ def test_real_rejected_lines_match_the_manifest(real_out, real_inputs):
         corrected = row(q, "valeurs_corrigees", jeu)
         assert corrected["n_echecs"] == sum(s.get("values_rejected", 0) for s in entries), jeu
     assert row(q, "valeurs_corrigees", "sites")["n_echecs"] == 8
-    dispo = row(q, "lignes_rejetees", "disponibilites")
-    assert dispo["statut"] == "échoué"  # one availability record returns before it starts
-    assert json.loads(dispo["exemples"]) == [
-        {"cle": "62678246", "ligne": 463, "detail": "date de remise à disposition antérieure à la date de début"}
-    ]
+    # the availability record that returns before it starts is kept: the date-order check reports it
+    assert row(q, "lignes_rejetees", "disponibilites")["statut"] == "réussi"
+    order = failures(real_out, "dates_ordre", "disponibilites")
+    assert order.select("cle", "ligne").rows() == [("62678246", 463)]
     # with several files, a failure names its file
     detail = failures(real_out, "valeurs_corrigees", "sites")["detail"]
     assert detail.str.starts_with("sites/pharmacies_idf_sirene.csv : corrigé (ligne conservée) : ").sum() == 7
@@ -318,7 +317,6 @@ def planted(real_inputs):
         ("cis_dans_specialites", "compositions"),
         ("dates_futures", "specialites"),
         ("libelles_mojibake", "specialites"),
-        ("dates_ordre", "disponibilites"),
     ],
 )
 def test_planted_defect_fails_a_check_that_passes_on_real_data(planted, controle, jeu):
@@ -358,8 +356,11 @@ def test_planted_future_date_mojibake_and_return_before_start(planted):
     assert moji["cle"].to_list() == [p["moji_cis"]]
     assert "Ã©" in moji["detail"][0]
     order = failures(out, "dates_ordre", "disponibilites")
-    assert order["cle"].to_list() == [p["dispo"]["cis"]]
-    assert order["ligne"].to_list() == [p["dispo"]["source_line"]]
+    # the planted record beside the real one (line 463), both kept and reported
+    assert set(order.select("cle", "ligne").rows()) == {
+        (p["dispo"]["cis"], p["dispo"]["source_line"]),
+        ("62678246", 463),
+    }
 
 
 def test_planted_defects_lower_the_score_and_raise_the_integrity_rate(planted):

@@ -25,23 +25,42 @@ def _d(s: str) -> date:
     return date(int(year), int(month), int(day))
 
 
-def test_episode_counts_match_the_file(real_store, shared_dir):
-    all_rows = raw_dispo(shared_dir)
-    # records whose return date precedes their start are rejected (and reported)
-    bad = [i for i, r in enumerate(all_rows, start=1) if r[6] and _d(r[6]) < _d(r[4])]
+def test_current_list_is_the_last_snapshots_open_lines(real_store, shared_dir):
+    rows = raw_dispo(shared_dir)
+    # a return dated before its start is kept (flagged), not rejected
+    bad = [r for r in rows if r[6] and _d(r[6]) < _d(r[4])]
+    assert len(bad) == 1
     rejects = real_store.table("rejets").filter(pl.col("file").str.ends_with("CIS_CIP_Dispo_Spec.txt"))
-    assert sorted(rejects["line"].to_list()) == bad and len(bad) == 1
-    rows = [r for i, r in enumerate(all_rows, start=1) if i not in bad]
-    open_keys = {(r[0], r[1] or None, r[4]) for r in rows if r[2] in ("1", "2", "3")}
-    # one snapshot only: a return cannot close an episode seen earlier, so each
-    # distinct return (product, return date) is an episode whose start is unknown
-    returns = {(r[0], r[1] or None, r[6]) for r in rows if r[2] == "4"}
+    assert rejects.is_empty()
     eps = real_store.table("ruptures_episodes")
-    assert eps.filter(~pl.col("debut_inconnu")).height == len(open_keys)
-    assert eps.filter(pl.col("debut_inconnu")).height == len(returns)
-    assert eps.height == len(open_keys) + len(returns)
-    current = {r[0] for r in rows if r[2] in ("1", "2")}
-    assert set(eps.filter(pl.col("en_cours"))["cis"]) == current
+    flagged = eps.filter(pl.col("dates_incoherentes"))
+    assert flagged.height == 1 and flagged["cis"][0] == bad[0][0] and flagged["issue"][0] == "remise"
+    # the current episodes are exactly the presentations with an open line, one each
+    open_keys = {(r[0], r[1] or None) for r in rows if r[2] in ("1", "2")}
+    current = eps.filter(pl.col("en_cours"))
+    assert set(current.select("cis", "cip13").rows()) == open_keys and current.height == len(open_keys)
+    # one snapshot: every presentation is one track; lines of several dossiers are merged
+    tracks = {(r[0], r[1] or None) for r in rows}
+    assert set(eps.select("cis", "cip13").unique().rows()) == tracks
+    assert eps.filter(~pl.col("debut_inconnu"))["issue"].is_in(["remise"]).sum() == 0
+    assert eps.filter(pl.col("debut_inconnu"))["issue"].to_list() == ["remise"] * eps["debut_inconnu"].sum()
+
+
+def test_current_list_on_every_demo_snapshot(demo_raw):
+    """Built up to each demo snapshot, the current list equals that snapshot's open lines."""
+    from datamed.pipeline.build import read_bdpm_atc
+    from datamed.pipeline.episodes import resolved_statuses
+
+    dispo = resolved_statuses(read_bdpm_atc(demo_raw).datasets["disponibilites"])
+    snaps = sorted(dispo["snapshot"].unique().to_list())
+    assert len(snaps) == 3
+    for snap in snaps:
+        upto = dispo.filter(pl.col("snapshot") <= snap)
+        eps = build_episodes(upto)
+        opens = upto.filter((pl.col("snapshot") == snap) & pl.col("statut_retenu").is_in([1, 2]))
+        current = eps.filter(pl.col("en_cours"))
+        assert set(current.select("cis", "cip13").rows()) == set(opens.select("cis", "cip13").rows())
+        assert current.height == opens.select("cis", "cip13").n_unique() > 0
 
 
 def test_status_labels_normalised(real_store):
@@ -253,9 +272,9 @@ def test_bad_availability_records_are_rejected(dispo_raw, tmp_path):
     reasons = {r: line for line, r in rejects.select("line", "reason").rows()}
     assert any("column code_statut" in r for r in reasons)
     assert "start date after the snapshot date (in the future)" in reasons
-    assert "return date before the start date" in reasons
+    assert "return date before the start date" not in reasons  # kept and flagged, see test_episodes
     src = next(s for s in manifest["sources"] if s["dataset"] == "disponibilites")
-    assert src["rejected"] == 1 + 3 and src["rows"] == 993 - 1 + 1  # the real file has one bad record
+    assert src["rejected"] == 2 and src["rows"] == 993 + 2
     eps = pl.read_parquet(tmp_path / "out/ruptures_episodes.parquet")
     unknown = eps.filter(pl.col("cis") == "99999999")
     assert unknown.height == 1 and not unknown["au_catalogue"][0] and unknown["denomination"][0] is None
@@ -267,7 +286,7 @@ def test_empty_availability_file_fails_clearly(dispo_raw, tmp_path):
     (dispo_raw / "bdpm/2026-01-27/CIS_CIP_Dispo_Spec.txt").write_bytes(b"")
     with pytest.raises(BuildError, match="CIS_CIP_Dispo_Spec.txt: the file is empty"):
         build(dispo_raw, tmp_path / "out")
-    assert pl.read_parquet(tmp_path / "out/disponibilites.parquet").height == 992
+    assert pl.read_parquet(tmp_path / "out/disponibilites.parquet").height == 993
 
 
 def test_views(real_store, shared_dir):
@@ -279,7 +298,13 @@ def test_views(real_store, shared_dir):
     assert default.statuts == ["rupture", "tension"] and default.periode == "tout"
     s = sv.situation(real_store)
     rows = raw_dispo(shared_dir)
-    expected = tuple(len({r[0] for r in rows if r[2] == code}) for code in ("1", "2", "3"))
+    # a presentation listed by several dossiers counts once, at its severest status (1, then 2, then 3)
+    severest: dict[tuple, str] = {}
+    for r in rows:
+        if r[2] in ("1", "2", "3"):
+            key = (r[0], r[1])
+            severest[key] = min(severest.get(key, "9"), r[2])
+    expected = tuple(len({k[0] for k, v in severest.items() if v == code}) for code in ("1", "2", "3"))
     assert (s.ruptures, s.tensions, s.arrets) == expected
     months = sv.monthly_starts(sv.filter_episodes(real_store, default))
     assert months["episodes"].sum() == sv.filter_episodes(real_store, default)["date_debut"].drop_nulls().len()
@@ -293,8 +318,12 @@ def test_demo_shortage_history(demo_store):
     assert set(hist.filter(pl.col("libelle_source") == "NO2")["code_atc"]) == {"N02"}
     eps = demo_store.table("ruptures_episodes")
     assert eps["premiere_vue"].n_unique() == 3  # three availability snapshots
-    km, _ = sv.durations(eps)
-    assert km is not None and km.events.sum() > 10
+    dur = sv.durations(eps)
+    assert dur is not None and dur.km.events.sum() == dur.returns + dur.withdrawals > 10
+    # the competing ends add up with the episodes not yet ended
+    end = dur.km.times[-1]
+    total = sum(dur.incidence.at(c, end) for c in dur.incidence.incidence)
+    assert abs(total + dur.km.survival[-1] - 1) < 1e-9
 
 
 def test_class_history_merges_o_for_zero_codes(real_store):
@@ -315,11 +344,12 @@ def test_class_history_merges_o_for_zero_codes(real_store):
 
 def _km_by_counting(durations, observed, entry):
     """An independent product-limit: at each event time, the risk set counted subject by
-    subject (entry <= t <= exit), in plain Python."""
+    subject (entry < t <= exit; entrants at the first time count), in plain Python."""
     subjects = list(zip(entry, durations, observed))
+    first = min(min(entry), min(durations))
     s, out = 1.0, {}
     for t in sorted({d for _, d, _ in subjects}):
-        n = sum(1 for a, d, _ in subjects if a <= t <= d)
+        n = sum(1 for a, d, _ in subjects if (a < t or a == t == first) and t <= d)
         k = sum(1 for _, d, o in subjects if d == t and o)
         if n:
             s *= 1 - k / n
@@ -328,9 +358,8 @@ def _km_by_counting(durations, observed, entry):
 
 
 def test_kaplan_meier_with_late_entry_matches_an_independent_count():
-    """Left truncation (issue 14): a subject counts at risk only from its entry. Checked
-    against a subject-by-subject count (lifelines, which the issue names, pins pandas < 3
-    and cannot be installed beside DataMed's pandas 3)."""
+    """Left truncation (issue 14): a subject counts at risk only after its entry. Checked
+    against a subject-by-subject count (and against lifelines in test_survival_reference)."""
     rng = np.random.default_rng(14)
     durations = rng.integers(1, 200, 300).astype(float)
     entry = np.minimum(rng.integers(0, 120, 300), durations)

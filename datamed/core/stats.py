@@ -11,7 +11,9 @@
 
 These are computed from aggregated case-substance pairs, not individual cases.
 
-Also the Kaplan-Meier product-limit estimator of shortage durations.
+Also shortage durations: the Kaplan-Meier product-limit estimator and the
+Aalen-Johansen cumulative incidence of competing ends (return, withdrawal), both
+with late entry.
 """
 
 from __future__ import annotations
@@ -136,6 +138,17 @@ def log10_safe(x: float | None) -> float | None:
 MIN_AT_RISK = 10  # below this many episodes at risk, the curve is not drawn further
 
 
+def _first_time(d: np.ndarray, entry: np.ndarray) -> float:
+    return float(min(d.min(), entry.min())) if len(d) else 0.0
+
+
+def at_risk_mask(d: np.ndarray, entry: np.ndarray, t: float, first: float) -> np.ndarray:
+    """Subjects at risk at t: entered strictly before t (or at the data's first time,
+    when entrants come before the events) and not yet ended before t."""
+    entered = (entry < t) | ((entry == t) & (t == first))
+    return entered & (d >= t)
+
+
 @dataclass
 class KaplanMeier:
     times: np.ndarray  # distinct event/censoring times (days), starting at 0
@@ -169,8 +182,9 @@ def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
 
     ``entry`` (left truncation, late entry): the time each subject entered the study
     (an episode that began before the first snapshot was only at risk from that
-    snapshot on). A subject is at risk at t when entry <= t <= duration (the
-    convention of ``lifelines``, which the tests check against). Intervals: Greenwood's
+    snapshot on). A subject is at risk at t when entry < t <= duration, or entry = t
+    at the very first time of the data (``at_risk_mask``: the convention of
+    ``lifelines``, which the tests check against). Intervals: Greenwood's
     variance on the log(-log) scale; the median's interval is where the interval
     curves cross 1/2 (Brookmeyer-Crowley style, as ``lifelines``' median of the bands)."""
     d = np.asarray(durations, dtype=float)
@@ -182,8 +196,9 @@ def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
     surv, at_risk, events, lower, upper = [], [], [], [], []
     s, greenwood = 1.0, 0.0
     z = 1.959963984540054
+    first = _first_time(d, s_in)
     for t in times:
-        n = int(((s_in <= t) & (d >= t)).sum())
+        n = int(at_risk_mask(d, s_in, t, first).sum())
         k = int(((d == t) & e).sum())
         if n:
             s *= 1 - k / n
@@ -208,7 +223,7 @@ def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
         below = np.where(curve <= 0.5)[0]
         return float(times_out[below[0]]) if len(below) else None
 
-    start = int(((s_in <= 0) & (d >= 0)).sum())
+    start = int(at_risk_mask(d, s_in, 0.0, first).sum()) if len(d) else 0
     return KaplanMeier(
         times_out,
         surv_out,
@@ -220,4 +235,92 @@ def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
         upper=upper_out,
         median_lower=first_below_half(lower_out),
         median_upper=first_below_half(upper_out),
+    )
+
+
+@dataclass
+class CumulativeIncidence:
+    """Aalen-Johansen cumulative incidence of competing events (e.g. return vs withdrawal)."""
+
+    times: np.ndarray  # distinct times (days), starting at 0
+    at_risk: np.ndarray
+    incidence: dict[str, np.ndarray]  # cause -> P(event of that cause by t)
+    events: dict[str, np.ndarray]  # cause -> events at t
+    n: int = 0
+
+    def frame(self, min_at_risk: int = 0) -> pl.DataFrame:
+        """Long table (jours, a_risque, cause, incidence, evenements), cut under ``min_at_risk``."""
+        parts = [
+            pl.DataFrame(
+                {
+                    "jours": self.times,
+                    "a_risque": self.at_risk,
+                    "cause": [cause] * len(self.times),
+                    "incidence": self.incidence[cause],
+                    "evenements": self.events[cause],
+                }
+            )
+            for cause in self.incidence
+        ]
+        out = pl.concat(parts) if parts else pl.DataFrame()
+        return out.filter(pl.col("a_risque") >= min_at_risk) if min_at_risk and parts else out
+
+    def at(self, cause: str, day: float) -> float:
+        """P(event of ``cause`` by ``day``)."""
+        i = int(np.searchsorted(self.times, day, side="right")) - 1
+        return float(self.incidence[cause][max(i, 0)])
+
+    def median(self, cause: str) -> float | None:
+        """First time the cause's cumulative incidence reaches 1/2 (None: not reached)."""
+        reached = np.where(self.incidence[cause] >= 0.5)[0]
+        return float(self.times[reached[0]]) if len(reached) else None
+
+
+def aalen_johansen(durations, causes, entry=None, names: dict[int, str] | None = None) -> CumulativeIncidence:
+    """Cumulative incidence of each cause with competing risks and late entry.
+
+    ``causes``: 0 censored, k > 0 the event that ended the subject (``names`` maps
+    k to a label). With the overall event-free survival S (Kaplan-Meier, every
+    cause an event) and, at each time t, n at risk (``at_risk_mask``, as in
+    ``kaplan_meier``) and d_k events of cause k::
+
+        CIF_k(t) = sum over t_j <= t of S(t_j-) * d_kj / n_j
+
+    Tied times of different causes are handled together (each uses S(t_j-)); the
+    tests check it against ``lifelines``' AalenJohansenFitter on untied data.
+    """
+    d = np.asarray(durations, dtype=float)
+    c = np.asarray(causes, dtype=int)
+    s_in = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
+    keep = ~np.isnan(d) & ~np.isnan(s_in)
+    d, c, s_in = d[keep], c[keep], np.minimum(s_in[keep], d[keep])
+    kinds = sorted(k for k in set(c.tolist()) if k > 0) if names is None else sorted(names)
+    label = {k: (names or {}).get(k, str(k)) for k in kinds}
+    times = np.unique(d)
+    s = 1.0
+    cif = {k: 0.0 for k in kinds}
+    first = _first_time(d, s_in)
+    at_risk = [int(at_risk_mask(d, s_in, 0.0, first).sum()) if len(d) else 0]
+    inc = {k: [0.0] for k in kinds}
+    ev = {k: [0] for k in kinds}
+    for t in times:
+        n = int(at_risk_mask(d, s_in, t, first).sum())
+        ended = (d == t) & (c > 0)
+        total = 0
+        for k in kinds:
+            dk = int((ended & (c == k)).sum())
+            if n:
+                cif[k] += s * dk / n
+            inc[k].append(cif[k])
+            ev[k].append(dk)
+            total += dk
+        if n:
+            s *= 1 - total / n
+        at_risk.append(n)
+    return CumulativeIncidence(
+        np.concatenate([[0.0], times]),
+        np.asarray(at_risk),
+        {label[k]: np.asarray(inc[k]) for k in kinds},
+        {label[k]: np.asarray(ev[k]) for k in kinds},
+        n=len(d),
     )

@@ -563,8 +563,12 @@ def risk_step(datasets: Mapping[str, pl.DataFrame]) -> tuple[str, dict[str, pl.D
 
 
 def check_availability_dates(dispo: pl.DataFrame, sources: list[dict]) -> tuple[pl.DataFrame, list[Reject]]:
-    """Availability records whose dates make no sense are rejected, with file and line;
-    the counts of their ``sources`` entries are updated. Returns the records kept."""
+    """Availability records dated after their own snapshot are rejected, with file and
+    line; the counts of their ``sources`` entries are updated. Returns the records kept.
+
+    A return date before the start date is *kept*: the episode machine closes the
+    episode and flags it (the source often updates a start after the return), and
+    the date-order check reports it on the Qualité page."""
     if dispo.is_empty():
         return dispo, []
     files = {s["snapshot"]: s for s in sources if s.get("dataset") == DS.DISPONIBILITES}
@@ -573,8 +577,6 @@ def check_availability_dates(dispo: pl.DataFrame, sources: list[dict]) -> tuple[
         .then(pl.lit("start date after the snapshot date (in the future)"))
         .when(pl.col("date_mise_a_jour") > pl.col("snapshot"))
         .then(pl.lit("update date after the snapshot date (in the future)"))
-        .when(pl.col("date_remise_dispo") < pl.col("date_debut"))
-        .then(pl.lit("return date before the start date"))
         .otherwise(None)
     )
     flagged = dispo.with_columns(reason.alias("_reason"))

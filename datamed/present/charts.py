@@ -316,7 +316,7 @@ def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
 
 
 def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
-    """Kaplan-Meier step curve: share of episodes still unresolved after t days, with
+    """Kaplan-Meier step curve: share of episodes not yet ended after t days, with
     its 95 % band when the frame has one (``survie_ic_bas``, ``survie_ic_haut``)."""
     data = frame.with_columns((pl.col("survie") * 100).round(1).alias("pct"))
     has_band = {"survie_ic_bas", "survie_ic_haut"} <= set(frame.columns)
@@ -332,10 +332,10 @@ def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
         .mark_line(interpolate="step-after", point=True, color=PALETTE[0])
         .encode(
             x=x,
-            y=alt.Y("pct:Q", title="Épisodes non résolus (%)", scale=y_scale, axis=fr_axis()),
+            y=alt.Y("pct:Q", title="Épisodes non terminés (%)", scale=y_scale, axis=fr_axis()),
             tooltip=[
-                alt.Tooltip("jours:Q", title="Jours"),
-                alt.Tooltip("pct:Q", title="Non résolus (%)"),
+                alt.Tooltip("jours:Q", title="Jours", format=",d"),
+                alt.Tooltip("pct:Q", title="Non terminés (%)", format=",.1f"),
                 alt.Tooltip("a_risque:Q", title="Encore suivis"),
             ],
         )
@@ -348,6 +348,31 @@ def km_curve(frame: pl.DataFrame, description: str) -> alt.Chart:
         .encode(x=x, y=alt.Y("pct_bas:Q", scale=y_scale), y2=alt.Y2("pct_haut:Q"))
     )
     return _finish((band + line).properties(height=260))
+
+
+def incidence_curves(frame: pl.DataFrame, description: str) -> alt.Chart:
+    """Cumulative incidence step curves, one per competing end (``cause``), told apart by
+    colour *and* dash (colour is never the only signal)."""
+    data = frame.with_columns((pl.col("incidence") * 100).round(1).alias("pct"))
+    causes = list(dict.fromkeys(data["cause"].to_list()))
+    return _finish(
+        _base(data, description)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d")),
+            y=alt.Y("pct:Q", title="Épisodes terminés (%)", scale=alt.Scale(domain=[0, 100]), axis=fr_axis()),
+            color=alt.Color("cause:N", title="Fin", scale=_colours(causes), legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("cause:N", legend=None),
+            shape=alt.Shape("cause:N", legend=None),
+            tooltip=[
+                alt.Tooltip("cause:N", title="Fin"),
+                alt.Tooltip("jours:Q", title="Jours", format=",d"),
+                alt.Tooltip("pct:Q", title="Part (%)", format=",.1f"),
+                alt.Tooltip("a_risque:Q", title="Encore suivis", format=",d"),
+            ],
+        )
+        .properties(height=260)
+    )
 
 
 def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:

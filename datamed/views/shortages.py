@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from datamed.core import stats
-from datamed.core.stats import KaplanMeier, kaplan_meier
+from datamed.core.stats import CumulativeIncidence, KaplanMeier, aalen_johansen, kaplan_meier
 from datamed.core.text import fr_int, normalise
-from datamed.core.vocabulary import DISPO_STATUS
+from datamed.core.vocabulary import DISPO_STATUS, OPEN_STATUSES
 from datamed.datasets import DS
 from datamed.store import Store
 
@@ -133,22 +134,71 @@ def monthly_starts(frame: pl.DataFrame) -> pl.DataFrame:
 MIN_AT_RISK = stats.MIN_AT_RISK  # the curve stops where fewer episodes are still followed
 
 
-def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
-    """Kaplan-Meier of the time to return (open episodes censored), overall and median by ATC class."""
-    usable = frame.filter(pl.col("duree_jours").is_not_null() & ~pl.col("debut_inconnu"))
+OUTCOME_LABELS = {1: "retour", 2: "arrêt"}  # the competing ends of a shortage episode
+
+
+@dataclass
+class Durations:
+    """Durations of the shortage episodes (status 1 or 2 at their start) that have a known start.
+
+    ``km``: Kaplan-Meier of the time to the *end* of the shortage (a return or a
+    withdrawal), with late entry at the first snapshot that saw the episode;
+    ``incidence``: Aalen-Johansen cumulative incidence of return and of withdrawal
+    (competing events: a withdrawn medicine never returns); ``by_class``: the
+    median per ATC class."""
+
+    km: KaplanMeier
+    incidence: CumulativeIncidence
+    by_class: pl.DataFrame
+    episodes: int
+    returns: int
+    withdrawals: int
+    before_archive: int  # episodes that began before the archive's first snapshot
+
+
+def incidence_text(ci: CumulativeIncidence, days: tuple[int, ...] = (30, 90, 180, 365)) -> str:
+    """Text alternative of the cumulative incidence curves: the shares at a few durations
+    still followed by at least ``MIN_AT_RISK`` episodes."""
+    followed = ci.times[ci.at_risk >= MIN_AT_RISK]
+    horizon = float(followed.max()) if len(followed) else 0.0
+    parts = []
+    for day in days:
+        if day > horizon:
+            break
+        shares = " et ".join(f"{fr_int(round(100 * ci.at(cause, day)))} % par un {cause}" for cause in ci.incidence)
+        parts.append(f"après {fr_int(day)} jours, {shares}")
+    head = "Parts cumulées des épisodes terminés par un retour et par un arrêt de commercialisation"
+    if not parts:
+        return head + " : trop peu d'épisodes suivis pour les donner."
+    return head + " : " + " ; ".join(parts) + "."
+
+
+def _ends(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cause = frame["issue"].replace_strict({"remise": 1, "arret": 2}, default=0, return_dtype=pl.Int8)
+    return frame["duree_jours"].to_numpy(), cause.to_numpy(), frame["entree_jours"].fill_null(0).to_numpy()
+
+
+def durations(frame: pl.DataFrame) -> Durations | None:
+    """Durations of the episodes in ``frame`` (see ``Durations``); None when none is measurable."""
+    usable = frame.filter(
+        pl.col("duree_jours").is_not_null() & ~pl.col("debut_inconnu") & pl.col("statut_initial").is_in(OPEN_STATUSES)
+    )
     if usable.is_empty():
-        return None, pl.DataFrame()
-    km = kaplan_meier(usable["duree_jours"].to_numpy(), usable["fin_observee"].to_numpy())
+        return None
+    d, cause, entry = _ends(usable)
+    km = kaplan_meier(d, cause > 0, entry)
+    aj = aalen_johansen(d, cause, entry, names={1: OUTCOME_LABELS[1], 2: OUTCOME_LABELS[2]})
     rows = []
     for (atc1, label), group in usable.group_by("atc1", "atc1_libelle"):
         if group.height < 5:
             continue
-        k = kaplan_meier(group["duree_jours"].to_numpy(), group["fin_observee"].to_numpy())
+        gd, gc, ge = _ends(group)
+        k = kaplan_meier(gd, gc > 0, ge)
         rows.append(
             {
                 "classe": f"{atc1} — {label}" if atc1 else "Non renseigné",
                 "episodes": group.height,
-                "retours_observes": int(group["fin_observee"].sum()),
+                "fins_observees": int((gc > 0).sum()),
                 "mediane_jours": k.median,
                 "mediane_ic_bas": k.median_lower,
                 "mediane_ic_haut": k.median_upper,
@@ -159,13 +209,21 @@ def durations(frame: pl.DataFrame) -> tuple[KaplanMeier | None, pl.DataFrame]:
         schema={
             "classe": pl.String,
             "episodes": pl.Int64,
-            "retours_observes": pl.Int64,
+            "fins_observees": pl.Int64,
             "mediane_jours": pl.Float64,
             "mediane_ic_bas": pl.Float64,
             "mediane_ic_haut": pl.Float64,
         },
-    ).sort("episodes", descending=True)
-    return km, by_class
+    ).sort("episodes", "classe", descending=[True, False])
+    return Durations(
+        km,
+        aj,
+        by_class,
+        usable.height,
+        int((cause == 1).sum()),
+        int((cause == 2).sum()),
+        usable.filter(pl.col("date_debut") < frame["premiere_vue"].min()).height,
+    )
 
 
 def current_table(frame: pl.DataFrame, text: str | None = None) -> pl.DataFrame:

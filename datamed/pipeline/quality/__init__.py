@@ -96,6 +96,7 @@ from datamed.pipeline.quality.plausibility import (
     check_expected_labels,
     check_prices,
     check_pv_columns,
+    check_status_code_label,
 )
 from datamed.pipeline.quality.rejects import check_rejects
 from datamed.pipeline.quality.required import check_required
@@ -129,6 +130,7 @@ def run_checks(
     check_prices(run)
     check_allowed_values(run)
     check_expected_labels(run)
+    check_status_code_label(run)
     check_coordinates(run)
     compare_snapshots(run)
     availability_changes(run)

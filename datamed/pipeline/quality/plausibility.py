@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from datamed.datasets import DS
+from datamed.pipeline.episodes import resolved_statuses
 from datamed.pipeline.quality.run import Run, is_list, key_expr, line_expr, row_key
 
 PRICE_MAX = 1_000_000.0  # euros: above this a price is absurd
@@ -194,6 +195,38 @@ def check_expected_labels(run: Run) -> None:
             pl.concat(parts),
             key_name=row_key(jeu) or "cle",
         )
+
+
+def check_status_code_label(run: Run) -> None:
+    """Availability lines whose status code and raw label name different statuses, with the
+    rule that settled each (``datamed.pipeline.episodes.resolve_status``)."""
+    description = (
+        "Le code de statut de disponibilité et son libellé désignent le même statut ; sinon, "
+        "la règle retenue (le code, ou le libellé quand les dates lui donnent raison) est indiquée."
+    )
+    jeu = DS.DISPONIBILITES
+    frame = run.frame(jeu)
+    need = {"code_statut", "libelle_statut_brut", "date_remise_dispo"}
+    if frame is None or not need <= set(frame.columns):
+        run.na("statut_code_libelle", jeu, "plausibilité", "majeure", description)
+        return
+    checked = frame.filter(pl.col("libelle_statut_brut").is_not_null() & pl.col("code_statut").is_not_null())
+    resolved = resolved_statuses(checked)
+    fails = resolved.filter(pl.col("conflit_statut").is_not_null()).select(
+        key_expr(resolved, jeu).alias("cle"),
+        line_expr(resolved).alias("ligne"),
+        pl.col("conflit_statut").alias("detail"),
+    )
+    run.record(
+        "statut_code_libelle",
+        jeu,
+        "plausibilité",
+        "majeure",
+        description,
+        checked.height,
+        fails,
+        key_name=row_key(jeu) or "cle",
+    )
 
 
 def check_allowed_values(run: Run) -> None:
