@@ -172,6 +172,9 @@ def cmd_download(args) -> int:
         print(f"  {name:<28} {size:>10} bytes")
     for name, reason in result.missing.items():
         print(f"  {name:<28} not available ({reason})")
+    if result.archived is not None:
+        state = "archived" if result.archived_new else "unchanged today, already archived"
+        print(f"  availability snapshot {state}: {result.archived}")
     print(f"Downloaded into {result.folder}. Next: python -m datamed build --raw {Path(args.raw)}")
     return 0
 

@@ -17,6 +17,9 @@ if shortages.episodes(store).is_empty():
 
 sit = shortages.situation(store)
 st.markdown(f"Situation au **{fr_date(sit.snapshot, long=True)}**, d'après le fichier de disponibilité de l'ANSM.")
+archive_note = shortages.archive_text(store)
+if archive_note:
+    st.caption(archive_note)
 c = st.columns(5)
 c[0].metric("En rupture de stock", fr_int(sit.ruptures), border=True, help="médicaments (codes CIS) en rupture")
 c[1].metric("En tension", fr_int(sit.tensions), border=True, help="médicaments en tension d'approvisionnement")

@@ -410,6 +410,16 @@ def test_shortages_page(monkeypatch, real_prepared, shared_dir):
     assert len(at.tabs) == 6
     assert "Méthode" in [e.label for e in at.expander]
     assert any("Catégorie" in d.value.columns for d in at.dataframe)  # the open tab's tables
+    assert "un seul instantané du fichier de disponibilité (27 janvier 2026)" in texts(at)
+
+
+def test_shortages_archive_and_durations_on_demo(monkeypatch, demo_prepared):
+    at = open_page(monkeypatch, demo_prepared, routes.SHORTAGES.file, onglet="Durées")
+    page = texts(at)
+    assert "à partir de **3 instantanés** du fichier de disponibilité, du 2 juin 2025 au 15 janvier 2026" in page
+    assert "le plus long : 121 jours" in page
+    assert "entrée tardive" in page and "Aalen-Johansen" in page
+    assert "Durée médiane d'un épisode, jusqu'au retour ou à l'arrêt" in page
 
 
 def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -259,13 +260,27 @@ def bdpm_server(tmp_path, shared_dir):
 def test_download_from_loopback_then_build(bdpm_server, tmp_path):
     url, root = bdpm_server
     raw = tmp_path / "raw"
-    result = download(raw, url=url)
+    first = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    result = download(raw, url=url, fetched_at=first)
     assert result.folder.parent == raw / "bdpm"
     assert set(result.missing) == {"CIS_InfoImportantes.txt"}  # not in the shared data
     for name in result.files:
-        assert (result.folder / name).read_bytes() == (root / name).read_bytes()
+        kept = result.archived if name == "CIS_CIP_Dispo_Spec.txt" else result.folder / name
+        assert kept.read_bytes() == (root / name).read_bytes()
+    # the availability file goes to the archive, dated and checksummed
+    assert result.archived_new and result.archived.parent == raw / "disponibilites"
+    assert result.archived.name.startswith("CIS_CIP_Dispo_Spec_2026-12-01T060000Z_")
+    assert not (result.folder / "CIS_CIP_Dispo_Spec.txt").exists()
+    # the same content again that day: nothing new; the next day, or new content, is kept
+    again = download(raw, url=url, fetched_at=first + timedelta(hours=6))
+    assert again.archived == result.archived and not again.archived_new
+    nxt = download(raw, url=url, fetched_at=first + timedelta(days=1))
+    assert nxt.archived_new and nxt.archived != result.archived
+    assert result.archived.read_bytes() == (root / "CIS_CIP_Dispo_Spec.txt").read_bytes()  # never overwritten
     manifest = build(raw, tmp_path / "prepared")
     assert manifest["datasets"]["specialites"]["rows"] == 15799
+    span = manifest["availability_archive"]
+    assert (span["first"], span["last"], span["count"], span["gaps"]) == ("2026-12-01", "2026-12-02", 2, [])
 
 
 def test_download_cli(bdpm_server, tmp_path):

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -153,8 +153,13 @@ def test_first_refresh_publishes(first):
     assert (env.releases / "LATEST").read_text(encoding="utf-8").strip() == result.version
     assert (env.releases / result.version / "datapackage.json").exists()
     # the download really ran: today's snapshot came over HTTP and was built from
-    snapshot = env.raw / "bdpm" / date.today().isoformat()
-    assert sorted(p.name for p in snapshot.iterdir()) == sorted(BDPM_FILES)
+    snapshot = env.raw / "bdpm" / datetime.now(UTC).date().isoformat()
+    assert sorted(p.name for p in snapshot.iterdir()) == sorted(set(BDPM_FILES) - {"CIS_CIP_Dispo_Spec.txt"})
+    # the availability file went to the archive, which the build read
+    (archived,) = (env.raw / "disponibilites").glob("CIS_CIP_Dispo_Spec_*.txt")
+    assert f"disponibilites/{archived.name}" in {
+        s["path"] for s in json.loads((env.prepared / "manifest.json").read_text())["sources"]
+    }
     manifest = json.loads((env.prepared / "manifest.json").read_text(encoding="utf-8"))
     paths = {s["path"] for s in manifest["sources"]}
     assert f"bdpm/{snapshot.name}/CIS_bdpm.txt" in paths

@@ -23,7 +23,6 @@ previous prepared data untouched.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import multiprocessing
 import os
@@ -50,6 +49,8 @@ from datamed.datasets import DS, registry
 from datamed.pipeline import linking, quality, shortages
 from datamed.pipeline.holder_link import build_links
 from datamed.pipeline.pharmacovigilance import build_pharmacovigilance
+from datamed.sources import archive
+from datamed.sources.archive import sha256
 from datamed.sources.atc import read_atc
 from datamed.sources.bdpm import SPECS, FileSpec, empty_frame, read_bdpm_file, spec_for_filename
 from datamed.sources.pharmacovigilance import PvFileError
@@ -147,15 +148,26 @@ def discover(raw: Path) -> Discovery:
             found.files.setdefault(spec.key, []).append(SourceFile(path, rel, snap_dir.name, spec))
     if "CIS_bdpm" not in found.files:
         raise BuildError(f"{bdpm}: no CIS_bdpm.txt in any bdpm/<YYYY-MM-DD>/ snapshot folder")
+    _add_availability_archive(raw, found)
     return found
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _add_availability_archive(raw: Path, found: Discovery) -> None:
+    """Add the archived availability files (``datamed.sources.archive``) to those of the
+    bdpm/<date>/ folders: one file per day, the day's latest fetch (an archived file is
+    later than a bdpm/<date>/ copy of the same day); the others are listed as ignored."""
+    listing = archive.list_archive(raw)
+    found.ignored.extend(listing.problems)
+    spec = spec_for_filename(archive.STEM + ".txt")
+    if spec is None or not listing.files:
+        return
+    by_day: dict[str, SourceFile] = {f.snapshot: f for f in found.files.get(spec.key, [])}
+    for a in listing.files:  # oldest first: a later fetch of the same day replaces an earlier one
+        rel = f"{archive.FOLDER}/{a.path.name}"
+        if a.day in by_day:
+            found.ignored.append(f"{by_day[a.day].rel} (superseded by {rel}, fetched later the same day)")
+        by_day[a.day] = SourceFile(a.path, rel, a.day, spec)
+    found.files[spec.key] = [by_day[d] for d in sorted(by_day, reverse=True)]
 
 
 def source_entry(
@@ -317,14 +329,22 @@ def read_bdpm_atc(raw: Path) -> StepResult:
             for f in files[len(used) :]
         )
         frames = []
-        for src in used:
+        for i, src in enumerate(used):
             try:
-                read = read_bdpm_file(src.path, spec, file_label=src.rel)
-            except RawFileError as exc:
-                raise BuildError(str(exc)) from exc
-            except OSError as exc:
-                raise BuildError(f"{src.rel}: cannot read ({exc.strerror})") from exc
-            _check_rejects(src.rel, read.n_lines, read.rejects)
+                try:
+                    read = read_bdpm_file(src.path, spec, file_label=src.rel)
+                except RawFileError as exc:
+                    raise BuildError(str(exc)) from exc
+                except OSError as exc:
+                    raise BuildError(f"{src.rel}: cannot read ({exc.strerror})") from exc
+                _check_rejects(src.rel, read.n_lines, read.rejects)
+            except BuildError as exc:
+                if not spec.history or i == 0:
+                    raise
+                # an older snapshot of a history that cannot be read is set aside, said, and
+                # does not block every later build; the newest one must be readable
+                ignored.append(f"{src.rel} (unreadable older snapshot, set aside: {exc})")
+                continue
             all_rejects += read.rejects
             frame = read.frame
             if spec.history:
@@ -379,6 +399,8 @@ def read_bdpm_atc(raw: Path) -> StepResult:
     )  # deterministic row order
     datasets[DS.DISPONIBILITES], dated_rejects = check_availability_dates(datasets[DS.DISPONIBILITES], sources)
     all_rejects += dated_rejects
+    read_days = [s["snapshot"] for s in sources if s["dataset"] == DS.DISPONIBILITES and s.get("snapshot")]
+    result.report["availability_archive"] = archive.span(read_days)
     return result
 
 

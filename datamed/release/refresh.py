@@ -228,6 +228,12 @@ def refresh(
                 say(
                     f"downloaded {len(got.files)} file(s) into {got.folder}"
                     + (f"; not available: {', '.join(got.missing)}" if got.missing else "")
+                    + (
+                        f"; availability snapshot {'archived' if got.archived_new else 'already archived today'}: "
+                        f"{got.archived.name}"
+                        if got.archived
+                        else ""
+                    )
                 )
             steps["download"] = round(time.perf_counter() - t, 3)
 

@@ -2,7 +2,9 @@
 
 Files are downloaded into a temporary folder next to the target and moved in
 place only when every required file arrived, so an interrupted download never
-leaves a half snapshot behind.
+leaves a half snapshot behind. The availability file (CIS_CIP_Dispo_Spec) is
+kept apart, in the snapshot archive (``datamed.sources.archive``): dated,
+checksummed and never overwritten, since its history exists only there.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from datamed import __version__
 from datamed.core import config
+from datamed.sources import archive
 
 BDPM_FILES = (
     "CIS_bdpm.txt",
@@ -45,6 +48,8 @@ class DownloadResult:
     folder: Path
     files: dict[str, int] = field(default_factory=dict)  # name -> bytes
     missing: dict[str, str] = field(default_factory=dict)  # name -> reason
+    archived: Path | None = None  # the availability file in the archive
+    archived_new: bool = False  # False: the same content was already archived today
 
 
 def base_url() -> str:
@@ -64,13 +69,18 @@ def _fetch(url: str, dest: Path, timeout: float) -> int:
 
 
 def download(
-    raw_dir: Path | None = None, url: str | None = None, today: date | None = None, timeout: float = 30
+    raw_dir: Path | None = None,
+    url: str | None = None,
+    today: date | None = None,
+    timeout: float = 30,
+    fetched_at: datetime | None = None,
 ) -> DownloadResult:
     raw_dir = Path(raw_dir or config.DEFAULT_DOWNLOAD_DIR)
     url = url or base_url()
     if not url.endswith("/"):
         url += "/"
-    target = raw_dir / "bdpm" / (today or date.today()).isoformat()
+    fetched_at = fetched_at or datetime.now(UTC)
+    target = raw_dir / "bdpm" / (today or fetched_at.date()).isoformat()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     result = DownloadResult(target)
@@ -94,6 +104,11 @@ def download(
         lacking = REQUIRED - set(result.files)
         if lacking:
             raise DownloadError(f"required file(s) not available from {url}: {', '.join(sorted(lacking))}")
+        dispo = tmp / archive.STEM
+        dispo = dispo.with_suffix(".txt")
+        if dispo.is_file():
+            result.archived, result.archived_new = archive.archive(raw_dir, dispo, fetched_at)
+            dispo.unlink()
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

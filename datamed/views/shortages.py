@@ -11,7 +11,7 @@ import polars as pl
 
 from datamed.core import stats
 from datamed.core.stats import CumulativeIncidence, KaplanMeier, aalen_johansen, kaplan_meier
-from datamed.core.text import fr_int, normalise
+from datamed.core.text import fr_date, fr_int, fr_plural, normalise
 from datamed.core.vocabulary import DISPO_STATUS, OPEN_STATUSES
 from datamed.datasets import DS
 from datamed.store import Store
@@ -95,6 +95,39 @@ def situation(store: Store) -> Situation:
     active = now.filter(pl.col("statut").is_in([1, 2]))
     share = active.unique("cis")["mitm"].mean() if not active.is_empty() else None
     return Situation(snap, n[1], n[2], n[3], n[4], float(share) if share is not None else None)
+
+
+def archive_text(store: Store) -> str | None:
+    """One French paragraph on what the availability snapshot archive covers (manifest
+    ``availability_archive``): span, count and the gaps where changes go unseen."""
+    span = store.manifest.get("availability_archive") or {}
+    if not span.get("count"):
+        return None
+    first, last = date.fromisoformat(span["first"]), date.fromisoformat(span["last"])
+    n = int(span["count"])
+    if n == 1:
+        text = (
+            f"Historique : un seul instantané du fichier de disponibilité ({fr_date(first, long=True)}). "
+            "Les évolutions (retours, réouvertures) et les durées apparaîtront à mesure que les instantanés "
+            "quotidiens s'accumulent."
+        )
+        return text
+    text = (
+        f"Historique reconstitué à partir de **{fr_plural(n, 'instantané')}** du fichier de disponibilité, "
+        f"du {fr_date(first, long=True)} au {fr_date(last, long=True)}."
+    )
+    gaps = span.get("gaps") or []
+    if gaps:
+        longest = max(gaps, key=lambda g: g["days"])
+        text += (
+            f" {fr_plural(len(gaps), 'intervalle')} de plus de {fr_int(span.get('gap_days', 7))} jours sans "
+            f"instantané (le plus long : {fr_int(longest['days'])} jours, du "
+            f"{fr_date(date.fromisoformat(longest['after']))} au {fr_date(date.fromisoformat(longest['before']))}) : "
+            "ce qui change entre deux instantanés n'y est pas vu."
+        )
+    else:
+        text += f" Aucun intervalle de plus de {fr_int(span.get('gap_days', 7))} jours sans instantané."
+    return text
 
 
 def breakdown(frame: pl.DataFrame, column: str, label: str | None = None, top: int = 15) -> pl.DataFrame:
