@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -383,3 +385,34 @@ def test_kaplan_meier_intervals_and_median_interval():
     frame = km.frame(min_at_risk=3)
     assert frame["a_risque"].min() >= 3 and frame.height < km.frame().height
     assert sv.fmt_median(20, 8, None) == "20 jours [8 – non atteinte]"
+
+
+def test_current_list_on_a_grown_daily_series(shared_dir):
+    """60 daily snapshots grown from the real file (returns, reopenings, withdrawals, moved
+    starts, code/label conflicts): at every 10th day the current list is that day's open lines."""
+    from datamed.demo.snapshots import daily_snapshots
+    from datamed.pipeline.episodes import resolved_statuses
+    from datamed.sources.bdpm import read_bdpm_file
+
+    src = shared_dir / "bdpm/2026-01-27"
+    first = (src / "CIS_CIP_Dispo_Spec.txt").read_bytes().decode("cp1252")
+    catalogue = [ln.split("\t")[0] for ln in (src / "CIS_bdpm.txt").read_bytes().decode("cp1252").splitlines() if ln]
+    frames = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "CIS_CIP_Dispo_Spec.txt"
+        for day, text in daily_snapshots(first, date(2026, 1, 27), 60, catalogue):
+            path.write_bytes(text.encode("cp1252"))
+            frames.append(read_bdpm_file(path).frame.with_columns(pl.lit(day).alias("snapshot")))
+    dispo = resolved_statuses(pl.concat(frames))
+    assert dispo["conflit_statut"].drop_nulls().len() > 0  # the conflicts are exercised
+    days = sorted(dispo["snapshot"].unique())
+    for day in days[9::10]:
+        upto = dispo.filter(pl.col("snapshot") <= day)
+        eps = build_episodes(upto)
+        opens = upto.filter((pl.col("snapshot") == day) & pl.col("statut_retenu").is_in([1, 2]))
+        current = eps.filter(pl.col("en_cours"))
+        assert set(current.select("cis", "cip13").rows()) == set(opens.select("cis", "cip13").rows()), day
+        assert current.height == opens.select("cis", "cip13").n_unique()
+    issues = set(eps["issue"].drop_nulls())
+    assert {"remise", "arret"} <= issues
+    assert eps["evenements"].list.eval(pl.element().str.contains("réouverture")).list.any().sum() > 10
