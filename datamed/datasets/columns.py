@@ -66,7 +66,7 @@ COLUMNS_FR = {
     "texte": "Texte de l'information",
     "n_specialites": "Nombre de spécialités contenant la substance",
     "substance_active": "Vrai si la substance est une substance active d'au moins une spécialité",
-    "source_atc": "Origine du code ATC : liste MITM (officiel) ou déduit des substances identiques à un MITM",
+    "source_atc": "Origine du code ATC : liste MITM (officiel) ou déduit d'un MITM de mêmes substances, voie et forme",
     "episode_id": "Identifiant stable de l'épisode",
     "debut_est_maj": "Vrai si la date de début est en fait une date de mise à jour",
     "statut_initial": "Code du statut au début de l'épisode",

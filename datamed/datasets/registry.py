@@ -236,7 +236,7 @@ REGISTRY: tuple[Dataset, ...] = (
     Dataset(
         DS.SPECIALITE_ATC,
         title="Code ATC des spécialités",
-        description="Code ATC de chaque spécialité : officiel (liste MITM) ou déduit des substances identiques à un MITM.",
+        description="Code ATC de chaque spécialité : officiel (liste MITM) ou déduit d'un MITM de mêmes substances, voie et forme ; sinon inconnu.",
         sources=("BDPM", "ATC"),
         quality_source="BDPM · MITM (CIS_MITM)",
         derived_from=("mitm", "compositions"),

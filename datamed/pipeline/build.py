@@ -46,7 +46,7 @@ from datamed.core import disclosure
 from datamed.core.folders import install, recover
 from datamed.core.rule import ProtectionRule
 from datamed.datasets import DS, registry
-from datamed.pipeline import linking, quality, shortages
+from datamed.pipeline import atc_deduction, linking, quality, shortages
 from datamed.pipeline.holder_link import build_links
 from datamed.pipeline.pharmacovigilance import build_pharmacovigilance
 from datamed.sources import archive
@@ -248,42 +248,6 @@ def derive_substances(compo: pl.DataFrame) -> pl.DataFrame:
     return names.join(usage, on="code_substance").sort("denomination", "code_substance")
 
 
-def derive_specialite_atc(compo: pl.DataFrame, mitm: pl.DataFrame | None) -> pl.DataFrame:
-    """ATC code per CIS.
-
-    Official when the CIS is in the MITM list (the only BDPM file carrying ATC
-    codes). Otherwise inferred when the CIS has exactly the same set of active
-    substances as MITM medicines that all share one ATC code.
-    """
-    schema = {"cis": pl.String, "code_atc": pl.String, "source_atc": pl.String}
-    if mitm is None or mitm.is_empty():
-        return pl.DataFrame(schema=schema)
-    official = (
-        mitm.filter(pl.col("code_atc").is_not_null() & (pl.col("code_atc").str.len_chars() > 0))
-        .group_by("cis")
-        .agg(pl.col("code_atc").first())
-        .with_columns(pl.lit("MITM").alias("source_atc"))
-    )
-    sets = (
-        compo.filter(pl.col("nature_composant") == "SA")
-        .group_by("cis")
-        .agg(pl.col("code_substance").unique().sort().str.join("+").alias("substances"))
-    )
-    by_set = (
-        sets.join(official, on="cis")
-        .group_by("substances")
-        .agg(pl.col("code_atc").unique().alias("codes"))
-        .filter(pl.col("codes").list.len() == 1)
-        .select("substances", pl.col("codes").list.first().alias("code_atc"))
-    )
-    inferred = (
-        sets.join(official.select("cis"), on="cis", how="anti")
-        .join(by_set, on="substances")
-        .select("cis", "code_atc", pl.lit("substances identiques à un MITM").alias("source_atc"))
-    )
-    return pl.concat([official.select(list(schema)), inferred.select(list(schema))]).sort("cis")
-
-
 # --- the build ------------------------------------------------------------------
 
 
@@ -480,7 +444,7 @@ def derive(datasets: Mapping[str, pl.DataFrame]) -> StepResult:
     compo = datasets[DS.COMPOSITIONS]
     made = {
         DS.SUBSTANCES: derive_substances(compo),
-        DS.SPECIALITE_ATC: derive_specialite_atc(compo, datasets.get(DS.MITM)),
+        DS.SPECIALITE_ATC: atc_deduction.specialite_atc(compo, datasets.get(DS.SPECIALITES), datasets.get(DS.MITM)),
     }
     episodes = shortages.build_episodes(datasets[DS.DISPONIBILITES])
     made[DS.RUPTURES_EPISODES] = shortages.enrich(episodes, {**datasets, **made})
