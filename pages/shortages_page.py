@@ -147,47 +147,55 @@ if tabs[2].open:
                 "premier fichier de l'archive. Une remise à disposition dont le début n'a jamais été vu ne donne pas "
                 "de durée."
             )
-            if km.median is not None:
-                st.markdown(
-                    "Durée médiane d'un épisode, jusqu'au retour ou à l'arrêt : **"
-                    + shortages.fmt_median(km.median, km.median_lower, km.median_upper)
-                    + "** (intervalle de confiance à 95 %)."
+            curve = km.frame(shortages.MIN_AT_RISK)
+            if dur.returns + dur.withdrawals == 0 or curve.height < 2:
+                st.info(
+                    "Aucune fin d'épisode (retour ou arrêt) n'est encore observée après son entrée dans les fichiers "
+                    "conservés : les durées ne sont pas estimables. Elles le deviendront à mesure que les instantanés "
+                    "quotidiens s'accumulent."
                 )
             else:
-                st.warning(
-                    "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore "
-                    "estimable. Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+                if km.median is not None:
+                    st.markdown(
+                        "Durée médiane d'un épisode, jusqu'au retour ou à l'arrêt : **"
+                        + shortages.fmt_median(km.median, km.median_lower, km.median_upper)
+                        + "** (intervalle de confiance à 95 %)."
+                    )
+                else:
+                    st.warning(
+                        "Moins de la moitié des épisodes ont pris fin dans les données : la durée médiane n'est pas encore "
+                        "estimable. Elle le deviendra à mesure que les instantanés quotidiens s'accumulent."
+                    )
+                desc = (
+                    "Courbe de Kaplan-Meier : part des épisodes pas encore terminés (ni retour ni arrêt) en fonction du "
+                    "nombre de jours écoulés, avec son intervalle de confiance à 95 % ; arrêtée quand moins de "
+                    f"{shortages.MIN_AT_RISK} épisodes restent suivis."
                 )
-            desc = (
-                "Courbe de Kaplan-Meier : part des épisodes pas encore terminés (ni retour ni arrêt) en fonction du "
-                "nombre de jours écoulés, avec son intervalle de confiance à 95 % ; arrêtée quand moins de "
-                f"{shortages.MIN_AT_RISK} épisodes restent suivis."
-            )
-            charting.show(charts.km_curve, km.frame(shortages.MIN_AT_RISK), desc, alt=desc, key="km")
-            inc = dur.incidence.frame(shortages.MIN_AT_RISK)
-            st.markdown("**Comment finissent les épisodes : retour ou arrêt**")
-            st.caption(
-                "Un médicament arrêté ne revient pas : l'arrêt est un événement concurrent du retour. La méthode "
-                "d'Aalen-Johansen donne, à chaque durée, la part des épisodes terminés par un retour et celle des "
-                "épisodes terminés par un arrêt."
-            )
-            desc_inc = shortages.incidence_text(dur.incidence)
-            charting.show(charts.incidence_curves, inc, desc_inc, alt=desc_inc, key="incidence")
-            with st.expander("Tableau"):
-                common.dataframe(
-                    km.frame().rename(
-                        {
-                            "jours": "Jours",
-                            "survie": "Part non terminée",
-                            "a_risque": "Encore suivis",
-                            "evenements": "Fins (retour ou arrêt)",
-                            "survie_ic_bas": "IC 95 % bas",
-                            "survie_ic_haut": "IC 95 % haut",
-                        }
-                    ),
-                    hide_index=True,
-                    alt=desc,
+                charting.show(charts.km_curve, curve, desc, alt=desc, key="km")
+                inc = dur.incidence.frame(shortages.MIN_AT_RISK)
+                st.markdown("**Comment finissent les épisodes : retour ou arrêt**")
+                st.caption(
+                    "Un médicament arrêté ne revient pas : l'arrêt est un événement concurrent du retour. La méthode "
+                    "d'Aalen-Johansen donne, à chaque durée, la part des épisodes terminés par un retour et celle des "
+                    "épisodes terminés par un arrêt."
                 )
+                desc_inc = shortages.incidence_text(dur.incidence)
+                charting.show(charts.incidence_curves, inc, desc_inc, alt=desc_inc, key="incidence")
+                with st.expander("Tableau"):
+                    common.dataframe(
+                        km.frame().rename(
+                            {
+                                "jours": "Jours",
+                                "survie": "Part non terminée",
+                                "a_risque": "Encore suivis",
+                                "evenements": "Fins (retour ou arrêt)",
+                                "survie_ic_bas": "IC 95 % bas",
+                                "survie_ic_haut": "IC 95 % haut",
+                            }
+                        ),
+                        hide_index=True,
+                        alt=desc,
+                    )
             if not dur.by_class.is_empty():
                 st.markdown("**Durée médiane par classe ATC**")
                 by_class = dur.by_class

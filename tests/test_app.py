@@ -632,6 +632,18 @@ def test_quality_page_drill_down(monkeypatch, real_prepared):
     assert any("inconnu" in w.body for w in at.warning)
 
 
+def test_quality_page_lists_status_code_label_conflicts(monkeypatch, demo_prepared, real_prepared):
+    at = open_page(monkeypatch, demo_prepared, routes.QUALITY.file, controle="disponibilites:statut_code_libelle")
+    failing = next(d.value for d in at.dataframe if "Ligne du fichier source" in d.value.columns)
+    assert len(failing) == 1
+    detail = " ".join(str(v) for v in failing.iloc[0].tolist())
+    assert "code 4 (Remise à disposition) mais libellé « Tension d'approvisionnement »" in detail
+    assert "statut retenu « Tension d'approvisionnement »" in detail
+    # the real file: codes and labels agree (case aside)
+    at = open_page(monkeypatch, real_prepared, routes.QUALITY.file, controle="disponibilites:statut_code_libelle")
+    assert not any("Ligne du fichier source" in d.value.columns for d in at.dataframe)
+
+
 def test_data_page_dataset_deep_link(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.DATA.file, jeu="ei_soc")
     assert at.selectbox(key="url_jeu").value == "ei_soc"

@@ -391,7 +391,7 @@ def test_catalogue_evolves(root):
 
 
 def test_availability_history(root):
-    by_snapshot = {}
+    by_snapshot, moved, conflicts = {}, [], []
     for snap in DEMO_SNAPSHOTS:
         today = date.fromisoformat(snap)
         rows = rows_of(root / "bdpm" / snap / "CIS_CIP_Dispo_Spec.txt")
@@ -399,13 +399,19 @@ def test_availability_history(root):
         assert 0.08 * n_cis <= len({r[0] for r in rows}) <= 0.18 * n_cis
         for r in rows:
             start, updated = (datetime.strptime(v, "%d/%m/%Y").date() for v in r[4:6])
-            assert start <= updated <= today
+            assert updated <= today
+            if start > updated:  # planted: a return whose start the source moved after it
+                moved.append((snap, r[2], datetime.strptime(r[6], "%d/%m/%Y").date() < start))
             assert r[2] in "1234"
-            assert r[3].lower() == demo.DISPO_LABELS[int(r[2])].lower()
+            if r[3].lower() != demo.DISPO_LABELS[int(r[2])].lower():  # planted: coded 4, labelled tension
+                conflicts.append((snap, r[2], r[3].lower(), r[6]))
+                continue
             if r[2] == "4":
                 assert r[6] and datetime.strptime(r[6], "%d/%m/%Y").date() <= today
             assert r[7].startswith("https://ansm.sante.fr/disponibilites-des-produits-de-sante/medicaments/")
         by_snapshot[snap] = {r[0]: r[2] for r in rows}
+    assert moved == [(NEWEST, "4", True)]
+    assert conflicts == [(NEWEST, "4", "tension d'approvisionnement", "")]
     old, new = by_snapshot[OLDEST], by_snapshot[NEWEST]
     assert any(old.get(cis) in ("1", "2") and code == "4" for cis, code in new.items()), "no episode ends"
     assert set(new) - set(old), "no new episode"

@@ -156,6 +156,9 @@ class Episode:
     end: date | None  # "Remise à disposition"
     forecast: bool  # publish the end date in advance
     lower: bool  # lower-case status label, as sometimes in the real file
+    reopen: date | None = None  # listed in rupture again after its return, old start date kept
+    start_moved: int = 0  # the return line shows a start this many days *after* the return
+    code_label_conflict: bool = False  # coded 4 while its label (and dates) say tension
 
 
 class Generator:
@@ -170,6 +173,7 @@ class Generator:
         self.build_catalogue()
         self.evolve_catalogue()
         self.episodes = self.build_episodes()
+        self.add_history_patterns()
 
     def unique(self, make) -> str:
         while (value := make()) in self.used:
@@ -325,6 +329,39 @@ class Generator:
             episodes.append(Episode(spec, cip13, changes, touches, end, rng.random() < 0.25, rng.random() < 0.25))
         return episodes
 
+    def add_history_patterns(self) -> None:
+        """The real patterns the episode machine handles (issue 14), on a few episodes chosen
+        with their own random stream (the rest of the demo is unchanged): reopenings, a
+        withdrawal after a shortage, a return dated before its start, a code/label conflict."""
+        rng = random.Random(self.seed + 14)
+        s0, s1, s2 = self.snap_dates
+        eps = sorted(self.episodes, key=lambda e: (e.spec.cis, e.cip13))
+        # returned by the second snapshot, listed in rupture again by the third
+        returned_early = [e for e in eps if e.end and s0 < e.end <= s1 and e.changes[0][1] != 3]
+        for ep in rng.sample(returned_early, min(2, len(returned_early))):
+            ep.reopen = s1 + timedelta(days=rng.randint(20, 60))
+        # open at the first snapshot, withdrawn by the last (arrêt lines leave the file after 400 days)
+        long_open = [
+            e
+            for e in eps
+            if e.end is None
+            and e.changes[-1][1] in (1, 2)
+            and s2 - timedelta(days=380) < e.changes[0][0] < s0
+            and e.reopen is None
+        ]
+        for ep in rng.sample(long_open, min(2, len(long_open))):
+            ep.changes.append((s1 + timedelta(days=rng.randint(10, 40)), 3))
+        late_return = [e for e in eps if e.end and s1 < e.end <= s2 and e.changes[0][0] < s1 and e.reopen is None]
+        if late_return:
+            rng.choice(late_return).start_moved = 5
+        still_open = [
+            e
+            for e in eps
+            if (e.end is None or e.end > s2) and e.changes[-1][1] == 2 and e not in long_open and not e.forecast
+        ]
+        if still_open:
+            rng.choice(still_open).code_label_conflict = True
+
     def dispo_rows(self, snap: int) -> list[list[str]]:
         """CIS_CIP_Dispo_Spec rows as published on the snapshot date."""
         today, rows = self.snap_dates[snap], []
@@ -332,10 +369,15 @@ class Generator:
             start, end, remise = ep.changes[0][0], ep.end, ""
             if start > today:
                 continue
-            if end and end <= today:
+            shown_start, coded = start, None
+            if end and end <= today and ep.reopen and ep.reopen <= today:
+                code, updated = 1, ep.reopen  # the same dossier listed again, its old start kept
+            elif end and end <= today:
                 if (today - end).days > 100:  # old "remise à disposition" lines drop out
                     continue
                 code, updated, remise = 4, end, fr_date(end)
+                if ep.start_moved:  # the source moved the start after the return
+                    shown_start = end + timedelta(days=ep.start_moved)
             else:
                 code = [c for d, c in ep.changes if d <= today][-1]
                 if code == 3 and (today - start).days > 400:
@@ -343,14 +385,16 @@ class Generator:
                 updated = max(d for d in [d for d, _ in ep.changes] + ep.touches if d <= today)
                 if ep.forecast and end:
                     remise = fr_date(end)
+                if ep.code_label_conflict and snap == len(self.snap_dates) - 1:
+                    coded = 4  # coded "remise", labelled tension, no return date
             label = DISPO_LABELS[code].lower() if ep.lower else DISPO_LABELS[code]
             rows.append(
                 [
                     ep.spec.cis,
                     ep.cip13,
-                    str(code),
+                    str(coded or code),
                     label,
-                    fr_date(start),
+                    fr_date(shown_start),
                     fr_date(updated),
                     remise,
                     ANSM_DISPO_URL + slug(ep.spec.name),
