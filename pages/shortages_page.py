@@ -337,8 +337,10 @@ if tabs[5].open:
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(
         "**Source** : fichier de disponibilité des médicaments de l'ANSM (CIS_CIP_Dispo_Spec), tous les instantanés "
-        "conservés. Un **épisode** est un médicament (ou une de ses présentations) et une date de début ; il prend fin "
-        "quand l'ANSM signale sa remise à disposition. Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la "
+        "conservés. Un **épisode** est une période d'indisponibilité d'un médicament (ou d'une de ses présentations), "
+        "suivie d'instantané en instantané : il prend fin par une remise à disposition ou un arrêt de commercialisation ; "
+        "une remise revue plus tard n'en crée pas un nouveau, une nouvelle rupture après une remise en ouvre un nouveau, "
+        "et un médicament sorti du fichier sans remise à disposition a une fin inconnue. Selon l'ANSM, pour les signalements antérieurs au 06/10/2023, la "
         "date de début est une date de mise à jour.\n\n"
         "**Durées** : épisodes de rupture ou de tension dont le début est connu. Estimateur de Kaplan-Meier du temps "
         "jusqu'à la fin de l'épisode (retour ou arrêt), avec *entrée tardive* : un épisode commencé avant le premier "
