@@ -101,9 +101,9 @@ def test_every_availability_snapshot_is_kept(tmp_path, shared_dir):
     shutil.copy(shared_dir / "bdpm/2026-01-27/CIS_bdpm.txt", raw / "bdpm/2026-01-27")
     manifest = build(raw, tmp_path / "out")
     dispo = pl.read_parquet(tmp_path / "out/disponibilites.parquet")
-    # 993 records per snapshot, one of which (return before start) is rejected in each
-    assert dispo["snapshot"].n_unique() == 2 and dispo.height == 2 * 992
-    assert manifest["datasets"]["disponibilites"]["rows"] == 2 * 992
+    # 993 records per snapshot, all kept (the return dated before its start is flagged, not rejected)
+    assert dispo["snapshot"].n_unique() == 2 and dispo.height == 2 * 993
+    assert manifest["datasets"]["disponibilites"]["rows"] == 2 * 993
 
 
 def test_atc_labels_french_else_english(real_store):
