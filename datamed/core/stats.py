@@ -138,6 +138,15 @@ def log10_safe(x: float | None) -> float | None:
 MIN_AT_RISK = 10  # below this many episodes at risk, the curve is not drawn further
 
 
+def _survival_inputs(durations, entry, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(durations, entries, outcome) as arrays, subjects with a missing duration or entry
+    dropped, each entry capped at its duration (no subject enters after it ends)."""
+    d = np.asarray(durations, dtype=float)
+    s_in = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
+    keep = ~np.isnan(d) & ~np.isnan(s_in)
+    return d[keep], np.minimum(s_in[keep], d[keep]), outcome[keep]
+
+
 def _first_time(d: np.ndarray, entry: np.ndarray) -> float:
     return float(min(d.min(), entry.min())) if len(d) else 0.0
 
@@ -187,11 +196,7 @@ def kaplan_meier(durations, observed, entry=None) -> KaplanMeier:
     ``lifelines``, which the tests check against). Intervals: Greenwood's
     variance on the log(-log) scale; the median's interval is where the interval
     curves cross 1/2 (Brookmeyer-Crowley style, as ``lifelines``' median of the bands)."""
-    d = np.asarray(durations, dtype=float)
-    e = np.asarray(observed, dtype=bool)
-    s_in = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
-    keep = ~np.isnan(d) & ~np.isnan(s_in)
-    d, e, s_in = d[keep], e[keep], np.minimum(s_in[keep], d[keep])
+    d, s_in, e = _survival_inputs(durations, entry, np.asarray(observed, dtype=bool))
     times = np.unique(d)
     surv, at_risk, events, lower, upper = [], [], [], [], []
     s, greenwood = 1.0, 0.0
@@ -270,11 +275,6 @@ class CumulativeIncidence:
         i = int(np.searchsorted(self.times, day, side="right")) - 1
         return float(self.incidence[cause][max(i, 0)])
 
-    def median(self, cause: str) -> float | None:
-        """First time the cause's cumulative incidence reaches 1/2 (None: not reached)."""
-        reached = np.where(self.incidence[cause] >= 0.5)[0]
-        return float(self.times[reached[0]]) if len(reached) else None
-
 
 def aalen_johansen(durations, causes, entry=None, names: dict[int, str] | None = None) -> CumulativeIncidence:
     """Cumulative incidence of each cause with competing risks and late entry.
@@ -289,11 +289,7 @@ def aalen_johansen(durations, causes, entry=None, names: dict[int, str] | None =
     Tied times of different causes are handled together (each uses S(t_j-)); the
     tests check it against ``lifelines``' AalenJohansenFitter on untied data.
     """
-    d = np.asarray(durations, dtype=float)
-    c = np.asarray(causes, dtype=int)
-    s_in = np.zeros(len(d)) if entry is None else np.asarray(entry, dtype=float)
-    keep = ~np.isnan(d) & ~np.isnan(s_in)
-    d, c, s_in = d[keep], c[keep], np.minimum(s_in[keep], d[keep])
+    d, s_in, c = _survival_inputs(durations, entry, np.asarray(causes, dtype=int))
     kinds = sorted(k for k in set(c.tolist()) if k > 0) if names is None else sorted(names)
     label = {k: (names or {}).get(k, str(k)) for k in kinds}
     times = np.unique(d)

@@ -86,8 +86,6 @@ RELIABLE_START = date(2023, 10, 6)
 RETURN = 4
 WITHDRAWN = 3
 
-OUTCOMES = ("remise", "arret", "disparition")
-
 SCHEMA = {
     "episode_id": pl.String,
     "cis": pl.String,
@@ -208,8 +206,7 @@ class Track:
 
     def _start(self, snap: date, opens: list[Line], floor: date | None, why: str) -> Episode:
         status = _severest(opens)
-        starts = [ln.start for ln in opens if ln.start is not None]
-        start = min(starts) if starts else None
+        start = _first_start(opens)
         from_update = False
         if floor is not None and (start is None or start < floor):
             updates = [ln.update for ln in opens if ln.update is not None and ln.update >= floor]
@@ -226,8 +223,7 @@ class Track:
     def _apply_open(self, ep: Episode, snap: date, opens: list[Line], initial: bool = False) -> None:
         status = _severest(opens)
         if not initial:
-            starts = [ln.start for ln in opens if ln.start is not None]
-            new_start = min(starts) if starts else None
+            new_start = _first_start(opens)
             if new_start is not None and new_start != ep.start:
                 floor = self._floor(ep)
                 if floor is None or new_start >= floor:
@@ -258,10 +254,7 @@ class Track:
     def _floor(self, ep: Episode) -> date | None:
         """The end of the episode before ``ep`` in this track: ``ep`` may not start before it."""
         i = self.episodes.index(ep)
-        if i == 0:
-            return None
-        prev = self.episodes[i - 1]
-        return prev.end if prev.end is not None else prev.last_open
+        return self._floor_after(self.episodes[i - 1]) if i else None
 
     @staticmethod
     def _check_line(ep: Episode, snap: date, ret: Line, returned: date) -> None:
@@ -324,29 +317,23 @@ class Track:
                     self._start(snap, opens, self._floor_after(ep), "reprise après remise")
                     return
                 self._apply_open(ep, snap, opens)
-                for r in rets:
-                    ep.note(
-                        snap, f"remise d'un autre signalement le {_fr(r.returned)} ; la présentation reste indisponible"
-                    )
+                _note_other_returns(ep, snap, rets)
                 return
             if ep is not None and ep.outcome == "disparition" and self._reappears(ep, opens):
                 self._apply_open(ep, snap, opens)
                 return
             # nothing open: returns first (they may precede the new start), then the start
-            starts = [ln.start for ln in opens if ln.start is not None]
-            first_start = min(starts) if starts else None
-            for r in rets:
-                if first_start is not None and r.returned is not None and r.returned < first_start:
-                    self._see_return(snap, r)
+            first_start = _first_start(opens)
+            earlier = [
+                r for r in rets if first_start is not None and r.returned is not None and r.returned < first_start
+            ]
+            for r in earlier:
+                self._see_return(snap, r)
             cur = self.last
             floor = self._floor_after(cur) if cur is not None else None
             why = "réouverture après remise" if cur is not None and cur.outcome == "remise" else "début"
             new = self._start(snap, opens, floor, why)
-            for r in rets:
-                if not (first_start is not None and r.returned is not None and r.returned < first_start):
-                    new.note(
-                        snap, f"remise d'un autre signalement le {_fr(r.returned)} ; la présentation reste indisponible"
-                    )
+            _note_other_returns(new, snap, [r for r in rets if r not in earlier])
             return
         for r in rets:
             self._see_return(snap, r)
@@ -372,10 +359,9 @@ class Track:
     @staticmethod
     def _return_before(ep: Episode, opens: list[Line], rets: list[Line]) -> Line | None:
         """A return line ending ``ep`` before the start of the open lines: a new episode follows."""
-        starts = [ln.start for ln in opens if ln.start is not None]
-        if not starts or not rets:
+        new_start = _first_start(opens)
+        if new_start is None or not rets:
             return None
-        new_start = min(starts)
         for r in rets:
             if r.returned is None:
                 continue
@@ -385,8 +371,8 @@ class Track:
 
     @staticmethod
     def _reappears(ep: Episode, opens: list[Line]) -> bool:
-        starts = [ln.start for ln in opens if ln.start is not None]
-        return not starts or ep.last_open is None or min(starts) <= ep.last_open
+        first = _first_start(opens)
+        return first is None or ep.last_open is None or first <= ep.last_open
 
     def vanish(self, snap: date) -> None:
         """The track has no line in ``snap``: an open episode disappeared without a return."""
@@ -394,6 +380,17 @@ class Track:
         if ep is not None and ep.outcome is None:
             ep.outcome = "disparition"
             ep.note(snap, "disparu du fichier sans remise à disposition : fin inconnue")
+
+
+def _first_start(lines: list[Line]) -> date | None:
+    """The earliest start date of ``lines`` (None if none has one)."""
+    return min((ln.start for ln in lines if ln.start is not None), default=None)
+
+
+def _note_other_returns(ep: Episode, snap: date, rets: list[Line]) -> None:
+    """Returns of another dossier listed beside open lines: noted, they end nothing."""
+    for r in rets:
+        ep.note(snap, f"remise d'un autre signalement le {_fr(r.returned)} ; la présentation reste indisponible")
 
 
 def _severest(opens: list[Line]) -> int:
