@@ -276,32 +276,61 @@ if tabs[4].open:
 if tabs[5].open:
     with tabs[5]:
         view = shortages.risk_view(store)
+        st.caption(
+            "Estimation expérimentale de DataMed (outil indépendant, pas un outil de l'ANSM) : probabilité qu'un "
+            "médicament commence une nouvelle rupture ou tension dans les 6 mois."
+        )
         if view is None:
-            st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données (trop peu d'épisodes datés).")
+            st.info("Le modèle de risque n'a pas pu être évalué sur ce jeu de données.")
         else:
-            st.caption(
-                "Estimation expérimentale de DataMed (outil indépendant, pas un outil de l'ANSM) : probabilité qu'un médicament commence une nouvelle rupture ou tension dans les 6 mois."
-            )
             st.markdown(view.text)
-            common.dataframe(
-                view.metrics.select(
-                    pl.col("indicateur").alias("Indicateur"),
-                    fr_column(view.metrics, "modele", lambda x: fr_number(x, 4)).alias("Modèle"),
-                    fr_column(view.metrics, "reference", lambda x: fr_number(x, 4)).alias(
-                        "Référence (épisode dans les 12 mois)"
-                    ),
-                ),
-                hide_index=True,
-                alt="Indicateurs du modèle et de la référence sur la fenêtre de test",
-            )
-            st.caption("  \n".join(shortages.METRICS_HELP_FR))
-            with st.expander("Calibration (par décile de risque prédit)"):
-                common.dataframe(
-                    view.calibration,
-                    hide_index=True,
-                    alt="Calibration : risque prédit moyen et fréquence observée par décile",
+            if not view.shown:
+                st.warning(
+                    f"Aucune liste de médicaments à risque n'est affichée : {view.reason}", icon=":material/block:"
                 )
-            if view.beats_baseline and not view.top.is_empty():
+            if not view.means.is_empty():
+                metric_cols = [
+                    fr_column(view.means, m, lambda x: fr_number(x, 3)).alias(label)
+                    for m, label in (
+                        ("pr_auc", "PR-AUC"),
+                        ("recall_at_100", "Rappel@100"),
+                        ("roc_auc", "ROC-AUC"),
+                        ("brier", "Brier"),
+                    )
+                ]
+                st.markdown("**Indicateurs moyens sur les dates de coupure** (modèle et références)")
+                common.dataframe(
+                    view.means.select(pl.col("libelle").alias("Classement"), *metric_cols),
+                    hide_index=True,
+                    alt="Indicateurs moyens du modèle et des références sur les fenêtres de test",
+                )
+                st.caption("  \n".join(shortages.METRICS_HELP_FR))
+                with st.expander("Détail par date de coupure"):
+                    pw = view.per_window
+                    common.dataframe(
+                        pw.select(
+                            fr_column(pw, "date_apprentissage", fr_date).alias("Apprentissage au"),
+                            fr_column(pw, "date_test", fr_date).alias("Test au"),
+                            pl.col("libelle").alias("Classement"),
+                            fr_column(pw, "specialites", fr_int).alias("Médicaments"),
+                            fr_column(pw, "nouveaux_episodes", fr_int).alias("Avec un nouvel épisode"),
+                            fr_column(pw, "evenements", fr_int).alias("Événements distincts"),
+                            fr_column(pw, "pr_auc", lambda x: fr_number(x, 3)).alias("PR-AUC"),
+                            fr_column(pw, "recall_at_100", lambda x: fr_number(x, 3)).alias("Rappel@100"),
+                            fr_column(pw, "brier", lambda x: fr_number(x, 4)).alias("Brier"),
+                        ),
+                        hide_index=True,
+                        alt="Indicateurs du modèle et des références à chaque date de coupure",
+                    )
+            if not view.reliability.is_empty():
+                st.markdown("**Fiabilité des probabilités du modèle** (toutes les fenêtres de test réunies)")
+                desc_rel = shortages.reliability_text(view.reliability)
+                charting.show(charts.reliability, view.reliability, desc_rel, alt=desc_rel, key="reliability")
+                st.caption(
+                    "Chaque point est un décile de risque prédit ; le trait vertical est l'intervalle à 95 % de la "
+                    "fréquence observée, la diagonale en pointillés la calibration parfaite."
+                )
+            if view.shown and not view.top.is_empty():
                 st.markdown(
                     "**Les 100 médicaments au risque le plus élevé** (cliquez sur une ligne pour ouvrir la fiche)"
                 )
@@ -329,10 +358,6 @@ if tabs[5].open:
                 )
                 if event.selection.rows:
                     st.switch_page(routes.MEDICINE.file, query_params={"cis": top["CIS"][event.selection.rows[0]]})
-            elif not view.beats_baseline:
-                st.warning(
-                    "Le modèle ne fait pas mieux que la référence sur la période de test : aucun score n'est affiché."
-                )
 
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(
@@ -350,10 +375,15 @@ with st.expander("Méthode", icon=":material/info:"):
         "d'Aalen-Johansen. Une remise à disposition dont le début n'a jamais été vu ne donne pas de durée.\n\n"
         "**Historique 2014-2020** : signalements de ruptures par classe ATC (ANSM, programme EIG DataMed), libellés "
         "reliés aux codes ATC par libellé exact, code ou libellé approché ; les libellés non reliés sont listés.\n\n"
-        "**Risque** : modèle de gradient boosting (scikit-learn) évalué dans le temps — appris sur une date de coupure, "
-        "testé sur les 6 mois suivants — et comparé à la référence « épisode dans les 12 derniers mois » ; les scores ne "
-        "sont affichés que si le modèle fait mieux que la référence (PR-AUC). Aucune information postérieure à la date de "
-        "coupure n'entre dans les variables.\n\n"
+        "**Risque** : modèle de gradient boosting (scikit-learn) dont les variables, à une date de coupure T, ne "
+        "viennent que des fichiers de disponibilité datés de T ou avant (l'historique rejoué tel qu'on le connaissait "
+        "alors) et du catalogue actuel (date d'AMM et présentations déclarées avant T ; le titulaire, le groupe "
+        "générique, la classe ATC, la forme et la liste MITM ne sont pas datés et sont supposés stables). Il est évalué "
+        "à chaque date de coupure que l'archive permet (6 mois pour apprendre, 6 mois pour vérifier) contre des "
+        "références simples : (a) un épisode passé du même médicament, (b) des épisodes récents dans le même groupe "
+        "générique, la même substance (ATC 5) ou chez le même titulaire. Ses probabilités sont recalibrées (méthode de "
+        "Platt, sur des prédictions hors échantillon). La liste n'est affichée que si la borne basse de l'intervalle à "
+        "95 % de son gain de PR-AUC sur la meilleure référence est au-dessus de 0.\n\n"
         "Ces données décrivent des signalements à l'ANSM ; elles ne garantissent pas la disponibilité en pharmacie."
     )
 common.footer(store)

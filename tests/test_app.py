@@ -427,19 +427,37 @@ def test_shortages_lazy_tabs_from_url(monkeypatch, real_prepared):
     assert "NX0" in texts(at)  # unmapped class labels are reported
     assert not any("Catégorie" in d.value.columns for d in at.dataframe)  # other tabs do not run
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (expérimental)")
-    # evaluation shown; scores only because the model beats the baseline
-    assert "Le modèle fait mieux que la référence" in texts(at)
-    assert "Score de Brier" in texts(at) and "Rappel dans le top 100" in texts(at)  # each indicator explained
+    # one availability snapshot: the model cannot be evaluated without look-ahead, and the tab says why
+    assert "Le modèle est masqué" in texts(at) and "il en faut au moins 364" in texts(at)
+    assert any("Aucune liste de médicaments à risque" in w.body for w in at.warning)
+    assert not any("Risque à 6 mois" in d.value.columns for d in at.dataframe)
     assert "ANSM" not in " ".join(c.value for c in at.caption if "Estimation expérimentale" in c.value).replace(
         "pas un outil de l'ANSM", ""
     )
-    top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
-    assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Durées")
     assert any("retour" in w.body for w in at.warning) or "Durée médiane" in texts(at)
     # an old link (the tab was "Risque (ANSM)": DataMed is not an ANSM tool) opens the page
     at = open_page(monkeypatch, real_prepared, routes.SHORTAGES.file, onglet="Risque (ANSM)")
     assert "Situation au" in texts(at)
+
+
+def test_risk_tab_on_a_long_archive_hidden_by_its_interval(monkeypatch, long_demo_prepared):
+    at = open_page(monkeypatch, long_demo_prepared, routes.SHORTAGES.file, onglet="Risque (expérimental)")
+    page = texts(at)
+    assert "Le modèle est masqué" in page and "Gain de **PR-AUC** sur la meilleure référence" in page
+    assert "Score de Brier" in page and "Rappel dans le top 100" in page and "Intervalle à 95 %" in page
+    means = next(d.value for d in at.dataframe if "Rappel@100" in d.value.columns and "Test au" not in d.value.columns)
+    assert len(means) == 5 and means["Classement"].str.contains("Référence").sum() == 4
+    assert not any("Risque à 6 mois" in d.value.columns for d in at.dataframe)
+
+
+@pytest.mark.slow
+def test_risk_tab_on_a_long_archive_shows_the_list(monkeypatch, long_real_prepared):
+    at = open_page(monkeypatch, long_real_prepared, routes.SHORTAGES.file, onglet="Risque (expérimental)")
+    assert "Le modèle est affiché" in texts(at) and not at.warning
+    top = next(d.value for d in at.dataframe if "Risque à 6 mois" in d.value.columns)
+    assert len(top) == 100 and top["Principaux facteurs"].str.len().min() > 0
+    assert top["Risque à 6 mois"].str.contains(",").any()  # French decimals
 
 
 def test_shortages_filters_from_url(monkeypatch, real_prepared):

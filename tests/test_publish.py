@@ -222,7 +222,7 @@ def test_every_field_has_a_french_description(real_package):
 def test_real_release_publishes_nothing_internal(real_release, real_package, real_prepared):
     manifest = json.loads((real_prepared / "manifest.json").read_text(encoding="utf-8"))
     withheld = [n for n in NOT_PUBLISHED if n in manifest["datasets"]]
-    assert "rejets" in withheld and "risque_evaluation" in withheld  # the check below is not vacuous
+    assert "rejets" in withheld and "risque_rapport" in withheld  # the check below is not vacuous
     # the prepared data does carry internal columns
     assert any(c in manifest["datasets"][n]["columns"] for n in manifest["datasets"] for c in INTERNAL_COLUMNS)
     stems = {p.stem for p in (real_release.folder / "data").iterdir()}

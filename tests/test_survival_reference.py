@@ -70,7 +70,7 @@ def _inf(x):
 def _episode_inputs(store):
     eps = sv.episodes(store)
     usable = eps.filter(~eps["debut_inconnu"] & eps["duree_jours"].is_not_null() & eps["statut_initial"].is_in([1, 2]))
-    d, cause, entry = sv._ends(usable)
+    d, cause, entry = sv.episode_ends(usable)
     return d.astype(float), cause.astype(int), entry.astype(float)
 
 

@@ -36,6 +36,17 @@ def poisson_ci(n: int, alpha: float = 0.05) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def wilson_ci(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval (95 % by default) of a proportion k / n; (nan, nan) when n = 0."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def add_rates(df: pl.DataFrame, cases: str = "n_cas", exposure: str = "n_conso", prefix: str = "taux") -> pl.DataFrame:
     """Rate per 100,000 exposed, with exact Poisson CI; null where exposure is missing or zero."""
     n = df[cases].to_numpy(allow_copy=True).astype(float)

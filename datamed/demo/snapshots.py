@@ -12,6 +12,8 @@ catalogue passed in.
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -68,10 +70,24 @@ def _parse(line: str) -> _Line | None:
 
 
 def daily_snapshots(
-    first: str, first_day: date, days: int, catalogue: list[str], seed: int = 14
+    first: str,
+    first_day: date,
+    days: int,
+    catalogue: list[str],
+    seed: int = 14,
+    weights: list[float] | None = None,
+    new_per_day: tuple[int, int] = (8, 14),
+    every: int = 1,
 ) -> list[tuple[date, str]]:
-    """``days`` snapshots (date, file text with CRLF), the first being ``first`` as given."""
+    """Snapshots (date, file text with CRLF) over ``days`` days, the first being ``first`` as given.
+
+    ``weights`` (one per CIS of ``catalogue``) make some medicines more likely to
+    start an episode (the risk model's tests give them a hidden structure);
+    ``new_per_day`` bounds the new episodes drawn each day; ``every`` keeps one
+    snapshot every that many days (the simulation still walks day by day).
+    """
     rng = random.Random(seed)
+    cum = list(itertools.accumulate(weights)) if weights else None
     lines = [ln for ln in (_parse(t) for t in first.split("\n") if t.strip()) if ln is not None]
     out = [(first_day, first if first.endswith("\n") else first + "\r\n")]
     listed = {ln.cis for ln in lines}
@@ -98,8 +114,8 @@ def daily_snapshots(
                 if rng.random() < 0.004:  # reopening of the same dossier, old start date kept
                     ln.code, ln.label, ln.returned, ln.update = 1, DISPO_STATUS[1], None, today
             kept.append(ln)
-        for _ in range(rng.randint(8, 14)):  # new episodes (the file keeps about its real size)
-            cis = rng.choice(catalogue)
+        for _ in range(rng.randint(*new_per_day)):  # new episodes (the file keeps about its real size)
+            cis = rng.choices(catalogue, cum_weights=cum)[0] if cum else rng.choice(catalogue)
             if cis in listed:
                 continue
             listed.add(cis)
@@ -112,5 +128,29 @@ def daily_snapshots(
             if ln.code == 2:
                 ln.code = 4
         lines = kept
-        out.append((today, "\r\n".join(ln.text() for ln in lines) + "\r\n"))
+        if i % every == 0:
+            out.append((today, "\r\n".join(ln.text() for ln in lines) + "\r\n"))
     return out
+
+
+_INJECTED = ("intraveineuse", "sous-cutanée", "intramusculaire")
+
+
+def structured_hazard(cis_bdpm: str, seed: int = 6) -> tuple[list[str], list[float]]:
+    """The CIS of a ``CIS_bdpm.txt`` text and a hidden risk structure for ``daily_snapshots``:
+    injectables 6 times and oral liquids 3 times as likely to start an episode, times a
+    random factor per holder (log-normal). The risk model's tests and bench use it to
+    check that a model which *can* learn something is shown."""
+    rng = random.Random(seed)
+    rows = [ln.split("\t") for ln in cis_bdpm.splitlines() if ln.strip()]
+    holders = sorted({r[10].strip() for r in rows if len(r) > 10})
+    factor = {h: math.exp(rng.gauss(0.0, 1.0)) for h in holders}
+    catalogue, weights = [], []
+    for r in rows:
+        if len(r) < 11:
+            continue
+        form, routes = r[2].lower(), r[3].lower()
+        w = 6.0 if any(x in routes for x in _INJECTED) else 3.0 if "buvable" in form else 1.0
+        catalogue.append(r[0].strip())
+        weights.append(w * factor[r[10].strip()])
+    return catalogue, weights

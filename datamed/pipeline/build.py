@@ -365,6 +365,16 @@ def read_bdpm_atc(raw: Path) -> StepResult:
     all_rejects += dated_rejects
     read_days = [s["snapshot"] for s in sources if s["dataset"] == DS.DISPONIBILITES and s.get("snapshot")]
     result.report["availability_archive"] = archive.span(read_days)
+    # every dated copy of the catalogue files (the newest is read above; the risk model
+    # takes older ones for its earlier cutoffs, see pipeline/risk/catalogues.py)
+    listing: dict[str, dict[str, str]] = {}
+    for spec in SPECS:
+        if spec.history:
+            continue
+        for f in found.files.get(spec.key, []):
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", f.snapshot or ""):
+                listing.setdefault(f.snapshot, {})[spec.key] = f.rel
+    result.report["catalogue_snapshots"] = dict(sorted(listing.items()))
     return result
 
 
@@ -472,8 +482,10 @@ def _warm_up() -> None:
     import datamed.pipeline.risk  # noqa: F401, PLC0415
 
 
-def _risk_in_worker(inputs: dict[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
-    return risk_step(inputs)
+def _risk_in_worker(
+    inputs: dict[str, pl.DataFrame], listing: dict | None = None, raw: Path | None = None
+) -> tuple[str, dict[str, pl.DataFrame]]:
+    return risk_step(inputs, listing, raw)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -510,42 +522,61 @@ class _risk_worker:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def risk_step(datasets: Mapping[str, pl.DataFrame]) -> tuple[str, dict[str, pl.DataFrame]]:
-    """Forward-validated shortage-risk model; scores are published only if it beats the baseline.
+def risk_step(
+    datasets: Mapping[str, pl.DataFrame], catalogue_snapshots: dict | None = None, raw: Path | None = None
+) -> tuple[str, dict[str, pl.DataFrame]]:
+    """Shortage-risk model evaluated forward in time over the snapshot archive; scores
+    are published only if the lower bound of its PR-AUC gain over the best baseline is > 0.
 
-    Returns a one-line status for the manifest and the ``risque_*`` datasets made.
-    ``pipeline.risk`` (scikit-learn) is imported here, in the worker process, so that
-    a build that never reaches this step does not pay for it.
+    Returns a one-line status for the manifest and the ``risque_*`` datasets made:
+    always the report (its French text says why the model is hidden), the
+    evaluation and reliability tables when the archive allows a window, the
+    scores when the model is shown. ``catalogue_snapshots`` (the build's listing of
+    dated catalogue files, relative to ``raw``) gives the catalogue as it was: a
+    cutoff before the newest snapshot uses the newest one dated on or before it. ``pipeline.risk`` (scikit-learn) is imported
+    here, in the worker process, so that a build that never reaches this step
+    does not pay for it.
     """
     from datamed.pipeline import risk  # noqa: PLC0415 - heavy, imported in the worker only
 
     made: dict[str, pl.DataFrame] = {}
-    eps = datasets[DS.RUPTURES_EPISODES]
-    if eps.filter(pl.col("date_debut").is_not_null()).height < 20:
-        return "not computed: too few dated shortage episodes", made
+    datasets = dict(datasets)
     try:
-        report = risk.evaluate(dict(datasets), with_importance=False)
+        snaps = risk.snapshot_dates(datasets)
+        dates = risk.needed_dates(snaps) if risk.windows(snaps) else []
+        asof = risk.history_as_of(datasets, dates) if dates else {}
+        older = risk.older_snapshots(catalogue_snapshots, raw) if raw is not None else []
+        frames, used, unreadable = risk.catalogues_as_of(older, dates, risk.catalogue_date(catalogue_snapshots))
+        report = risk.evaluate(datasets, asof=asof, catalogues=(frames, used))
     except Exception as exc:  # the model is optional: never fail the build for it
         return f"not computed: {type(exc).__name__}: {exc}", made
-    made[DS.RISQUE_EVALUATION] = report.metrics_table()
-    made[DS.RISQUE_CALIBRATION] = report.calibration()
-    made[DS.RISQUE_RAPPORT] = pl.DataFrame(
-        {
-            "texte": [report.to_markdown_fr()],
-            "bat_la_reference": [report.beats_baseline],
-            "date_apprentissage": [report.train_cutoff],
-            "date_test": [report.test_cutoff],
-            "instantane": [report.snapshot],
-            "positifs_test": [report.n_test_positives],
-        }
-    )
-    if report.beats_baseline:
-        try:
-            made[DS.RISQUE_RUPTURES] = risk.score_current(dict(datasets), report, drivers_for=RISK_DRIVERS_FOR)
-        except Exception as exc:  # optional too
-            return f"evaluated, scores not computed: {type(exc).__name__}: {exc}", made
-        return "model beats the persistence baseline: scores published", made
-    return "model does not beat the persistence baseline: no score published", made
+    made[DS.RISQUE_RAPPORT] = pl.DataFrame([{"texte": report.to_markdown_fr(), **report.summary_row()}])
+    if report.windows:
+        made[DS.RISQUE_EVALUATION] = report.metrics_table()
+    if report.reliability is not None:
+        made[DS.RISQUE_CALIBRATION] = report.reliability
+    note = f"; dated catalogue snapshots set aside: {' | '.join(unreadable)}" if unreadable else ""
+    if used:
+        note += f"; dated catalogues used: {', '.join(sorted({d.isoformat() for d in used.values()}))}"
+    if not report.windows:
+        return (
+            f"not evaluated: the availability archive spans {report.archive.days} days "
+            f"({report.archive.count} snapshots); {2 * report.horizon_days} are needed",
+            made,
+        )
+    if not report.gains:
+        return "evaluated: no window had both a model and new episodes to find; hidden" + note, made
+    gain = report.gains["pr_auc"]
+    verdict = f"PR-AUC gain {gain.estimate:+.4f} [{gain.low:+.4f}, {gain.high:+.4f}] over {gain.baseline}"
+    if not report.shown:
+        return f"hidden: {verdict} (lower bound not above 0){note}", made
+    try:
+        made[DS.RISQUE_RUPTURES] = risk.score_current(
+            datasets, report, drivers_for=RISK_DRIVERS_FOR, asof=asof, catalogues=frames
+        )
+    except Exception as exc:  # optional too
+        return f"evaluated ({verdict}), scores not computed: {type(exc).__name__}: {exc}", made
+    return f"shown: {verdict}; scores published{note}", made
 
 
 def check_availability_dates(dispo: pl.DataFrame, sources: list[dict]) -> tuple[pl.DataFrame, list[Reject]]:
@@ -849,7 +880,8 @@ def build(
         prep.add("derive", derive(prep.datasets))
         t = lap("derive_shortages", t)
         risk_inputs = {k: prep.datasets[k] for k in RISK_INPUTS if k in prep.datasets}
-        risk_future = pool.submit(_risk_in_worker, risk_inputs) if pool else None
+        listing = prep.report.get("catalogue_snapshots")
+        risk_future = pool.submit(_risk_in_worker, risk_inputs, listing, raw) if pool else None
         prep.add("pharmacovigilance", read_pharmacovigilance(raw, prep.datasets, threshold))
         t = lap("pharmacovigilance", t)
         rejected = rejects_frame(prep.rejects)  # every reject is known from here on
@@ -859,10 +891,10 @@ def build(
             try:
                 risk_status, risk_frames = risk_future.result()
             except Exception as exc:  # a broken worker must not fail the build
-                risk_status, risk_frames = _risk_in_worker(risk_inputs)
+                risk_status, risk_frames = _risk_in_worker(risk_inputs, listing, raw)
                 risk_status += f" (worker process failed: {type(exc).__name__}; computed in the main process)"
         else:
-            risk_status, risk_frames = _risk_in_worker(risk_inputs)
+            risk_status, risk_frames = _risk_in_worker(risk_inputs, listing, raw)
         t = lap("risk_model_wait", t)
     prep.add("risk_model", StepResult(datasets=risk_frames))
     prep.add("rejects", StepResult(datasets={DS.REJETS: rejected}))

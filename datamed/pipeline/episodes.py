@@ -73,6 +73,7 @@ start: such episodes are flagged ``debut_est_maj``.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -424,14 +425,11 @@ def resolved_statuses(dispo: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
-    """One row per episode, from the availability lines of every snapshot."""
-    if dispo.is_empty():
-        return pl.DataFrame(schema=SCHEMA)
+def _lines_per_track(dispo: pl.DataFrame) -> tuple[list[date], dict[tuple, dict[int, list[Line]]]]:
+    """The snapshot dates in order, and per track the lines of each snapshot (by index)."""
     dispo = resolved_statuses(dispo)
     snapshots = sorted(set(dispo["snapshot"].to_list()))
     index = {s: i for i, s in enumerate(snapshots)}
-    latest = snapshots[-1]
     per_track: dict[tuple, dict[int, list[Line]]] = {}
     cols = ("cis", "cip13", "statut_retenu", "date_debut", "date_mise_a_jour", "date_remise_dispo", "lien_ansm")
     for cis, cip13, status, start, update, ret, link, snap in dispo.select(*cols, "snapshot").iter_rows():
@@ -439,6 +437,15 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
             continue
         line = Line(status, start, update, (ret or update) if status == RETURN else None, link)
         per_track.setdefault((cis, cip13), {}).setdefault(index[snap], []).append(line)
+    return snapshots, per_track
+
+
+def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
+    """One row per episode, from the availability lines of every snapshot."""
+    if dispo.is_empty():
+        return pl.DataFrame(schema=SCHEMA)
+    snapshots, per_track = _lines_per_track(dispo)
+    latest = snapshots[-1]
     out: list[dict] = []
     current_tracks: set[tuple] = set()
     for (cis, cip13), seen in per_track.items():
@@ -456,6 +463,80 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
         for ep in track.episodes:
             out.append(_row(ep, latest, (cis, cip13) in current_tracks and ep is track.last))
     return pl.DataFrame(out, schema=SCHEMA).sort("date_debut", "cis", "premiere_vue", nulls_last=True)
+
+
+#: The columns of ``episodes_as_of``: what was known of each episode at a cutoff.
+AS_OF_SCHEMA = {
+    "cis": pl.String,
+    "cip13": pl.String,
+    "date_debut": pl.Date,
+    "statut_initial": pl.Int8,
+    "statut": pl.Int8,
+    "premiere_vue": pl.Date,
+    "issue": pl.String,
+    "en_cours": pl.Boolean,
+}
+
+
+def episodes_as_of(dispo: pl.DataFrame, cutoffs: list[date]) -> dict[date, pl.DataFrame]:
+    """The episodes as they were known at each cutoff, in one pass over the snapshots.
+
+    For a cutoff T the frame equals the ``AS_OF_SCHEMA`` columns of
+    ``build_episodes`` run on the snapshots dated on or before T only (tested):
+    the start date as it was then, the status then, current or not then. A
+    cutoff before the first snapshot gets an empty frame. Used by the risk model,
+    whose features at T may use nothing published after T.
+    """
+    out: dict[date, list[tuple]] = {c: [] for c in cutoffs}
+    if dispo.is_empty() or not cutoffs:
+        return {c: pl.DataFrame(schema=AS_OF_SCHEMA) for c in cutoffs}
+    snapshots, per_track = _lines_per_track(dispo)
+    # each cutoff -> index of the last snapshot on or before it (-1: none)
+    due = sorted((bisect.bisect_right(snapshots, c) - 1, c) for c in set(cutoffs))
+    due = [(i, c) for i, c in due if i >= 0]
+    for (cis, cip13), seen in per_track.items():
+        track = Track(cis, cip13)
+        previous = None
+        pending = iter(due)
+        nxt = next(pending, None)
+
+        for i in sorted(seen):
+            while nxt is not None and nxt[0] < i:
+                out[nxt[1]] += _known_rows(track, seen, previous, nxt[0], snapshots)
+                nxt = next(pending, None)
+            if previous is not None and i > previous + 1:
+                track.vanish(snapshots[previous + 1])
+            track.see(snapshots[i], seen[i])
+            previous = i
+        while nxt is not None:
+            out[nxt[1]] += _known_rows(track, seen, previous, nxt[0], snapshots)
+            nxt = next(pending, None)
+    return {c: pl.DataFrame(out[c], schema=AS_OF_SCHEMA, orient="row") for c in cutoffs}
+
+
+def _known_rows(
+    track: Track, seen: dict[int, list[Line]], previous: int | None, ic: int, snapshots: list[date]
+) -> list[tuple]:
+    """The ``AS_OF_SCHEMA`` rows of ``track`` once the snapshots up to index ``ic`` are read
+    (``previous``: the last of them that listed it)."""
+    if previous is None:
+        return []  # not listed yet at that cutoff
+    if previous < ic:  # missing from the snapshot after its last sighting (vanish is idempotent)
+        track.vanish(snapshots[previous + 1])
+    current = previous == ic and any(ln.status in OPEN_STATUSES for ln in seen[previous])
+    return [
+        (
+            track.cis,
+            track.cip13,
+            ep.start,
+            ep.status_initial,
+            ep.status,
+            ep.first_seen,
+            ep.outcome,
+            current and ep is track.last,
+        )
+        for ep in track.episodes
+    ]
 
 
 def _row(ep: Episode, latest: date, current: bool) -> dict:

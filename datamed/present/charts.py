@@ -375,6 +375,48 @@ def incidence_curves(frame: pl.DataFrame, description: str) -> alt.Chart:
     )
 
 
+def reliability(frame: pl.DataFrame, description: str) -> alt.Chart:
+    """Reliability curve of calibrated probabilities: observed rate (with its 95 % interval)
+    against the mean predicted probability, decile by decile, beside the diagonal of
+    perfect calibration (dashed, and named in the text alternative)."""
+    data = frame.with_columns(
+        (pl.col("predit_moyen") * 100).round(2).alias("predit"),
+        (pl.col("observe") * 100).round(2).alias("obs"),
+        (pl.col("observe_bas") * 100).round(2).alias("bas"),
+        (pl.col("observe_haut") * 100).round(2).alias("haut"),
+    )
+    top = float(max(data["haut"].max() or 0.0, data["predit"].max() or 0.0, 1.0))
+    scale = alt.Scale(domain=[0, top])
+    diagonal = (
+        _base(pl.DataFrame({"x": [0.0, top], "y": [0.0, top]}), description)
+        .mark_line(strokeDash=[6, 4], color="#767676")
+        .encode(x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale))
+    )
+    x = alt.X("predit:Q", title="Risque prédit moyen (%)", scale=scale, axis=fr_axis())
+    bars = (
+        _base(data, description)
+        .mark_rule(color=PALETTE[0])
+        .encode(x=x, y=alt.Y("bas:Q", scale=scale), y2=alt.Y2("haut:Q"))
+    )
+    points = (
+        _base(data, description)
+        .mark_point(filled=True, size=60, color=PALETTE[0])
+        .encode(
+            x=x,
+            y=alt.Y("obs:Q", title="Fréquence observée (%)", scale=scale, axis=fr_axis()),
+            tooltip=[
+                alt.Tooltip("classe:Q", title="Décile"),
+                alt.Tooltip("predit:Q", title="Prédit (%)", format=",.1f"),
+                alt.Tooltip("obs:Q", title="Observé (%)", format=",.1f"),
+                alt.Tooltip("bas:Q", title="Observé, borne basse (%)", format=",.1f"),
+                alt.Tooltip("haut:Q", title="Observé, borne haute (%)", format=",.1f"),
+                alt.Tooltip("n:Q", title="Médicaments x fenêtres", format=",d"),
+            ],
+        )
+    )
+    return _finish((diagonal + bars + points).properties(height=300))
+
+
 def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
     data = frame.with_columns(pl.col("annee").cast(pl.Int32))
     colour = alt.Color("classe:N", title="Classe ATC", legend=alt.Legend(orient="right", labelLimit=260))

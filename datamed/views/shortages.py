@@ -11,7 +11,7 @@ import polars as pl
 
 from datamed.core import stats
 from datamed.core.stats import CumulativeIncidence, KaplanMeier, aalen_johansen, kaplan_meier
-from datamed.core.text import fr_date, fr_int, fr_plural, normalise
+from datamed.core.text import fr_date, fr_int, fr_number, fr_plural, normalise
 from datamed.core.vocabulary import DISPO_STATUS, OPEN_STATUSES
 from datamed.datasets import DS
 from datamed.store import Store
@@ -206,7 +206,9 @@ def incidence_text(ci: CumulativeIncidence, days: tuple[int, ...] = (30, 90, 180
     return head + " : " + " ; ".join(parts) + "."
 
 
-def _ends(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def episode_ends(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Survival inputs of episodes: duration (days), cause of the end (1 return, 2 withdrawal,
+    0 censored) and late-entry time (days from the start to the first snapshot that listed it)."""
     cause = frame["issue"].replace_strict({"remise": 1, "arret": 2}, default=0, return_dtype=pl.Int8)
     return frame["duree_jours"].to_numpy(), cause.to_numpy(), frame["entree_jours"].fill_null(0).to_numpy()
 
@@ -218,14 +220,14 @@ def durations(frame: pl.DataFrame) -> Durations | None:
     )
     if usable.is_empty():
         return None
-    d, cause, entry = _ends(usable)
+    d, cause, entry = episode_ends(usable)
     km = kaplan_meier(d, cause > 0, entry)
     aj = aalen_johansen(d, cause, entry, names={1: OUTCOME_LABELS[1], 2: OUTCOME_LABELS[2]})
     rows = []
     for (atc1, label), group in usable.group_by("atc1", "atc1_libelle"):
         if group.height < 5:
             continue
-        gd, gc, ge = _ends(group)
+        gd, gc, ge = episode_ends(group)
         k = kaplan_meier(gd, gc > 0, ge)
         rows.append(
             {
@@ -427,27 +429,51 @@ def status_label(code: int | None) -> str:
 
 @dataclass
 class RiskView:
-    text: str
-    beats_baseline: bool
-    metrics: pl.DataFrame
-    calibration: pl.DataFrame
-    top: pl.DataFrame  # empty unless the model beats the baseline
+    text: str  # the French summary (archive, windows, gains, decision)
+    shown: bool
+    reason: str | None  # why the model is hidden (French), None when shown
+    means: pl.DataFrame  # one row per scorer, the metrics averaged over the windows (empty without windows)
+    per_window: pl.DataFrame  # one row per window and scorer
+    reliability: pl.DataFrame  # deciles of the calibrated probability (empty without windows)
+    top: pl.DataFrame  # empty unless shown
 
 
 def risk_view(store: Store, top: int = 100) -> RiskView | None:
+    """The risk model's evaluation as the pipeline left it; None when it was not computed."""
+    if not store.has(DS.RISQUE_RAPPORT):
+        return None
     rapport = store.table(DS.RISQUE_RAPPORT)
     if rapport.is_empty():
         return None
     row = rapport.row(0, named=True)
-    scores = store.table(DS.RISQUE_RUPTURES)
-    best = scores.head(top) if row["bat_la_reference"] and not scores.is_empty() else pl.DataFrame()
+    shown = bool(row["affiche"])
+    evaluation = store.table(DS.RISQUE_EVALUATION) if store.has(DS.RISQUE_EVALUATION) else pl.DataFrame()
+    means = evaluation.filter(pl.col("date_test").is_null()) if not evaluation.is_empty() else evaluation
+    per_window = evaluation.filter(pl.col("date_test").is_not_null()) if not evaluation.is_empty() else evaluation
+    reliability = store.table(DS.RISQUE_CALIBRATION) if store.has(DS.RISQUE_CALIBRATION) else pl.DataFrame()
+    scores = store.table(DS.RISQUE_RUPTURES) if shown and store.has(DS.RISQUE_RUPTURES) else pl.DataFrame()
     return RiskView(
-        row["texte"],
-        bool(row["bat_la_reference"]),
-        store.table(DS.RISQUE_EVALUATION),
-        store.table(DS.RISQUE_CALIBRATION),
-        best,
+        text=row["texte"],
+        shown=shown,
+        reason=row["raison"],
+        means=means,
+        per_window=per_window,
+        reliability=reliability,
+        top=scores.head(top),
     )
+
+
+def reliability_text(reliability: pl.DataFrame) -> str:
+    """Text alternative of the reliability chart: predicted vs observed, decile by decile."""
+    if reliability.is_empty():
+        return ""
+    parts = [
+        f"classe {r['classe']} : prédit {fr_number(100 * r['predit_moyen'], 1)} %, observé "
+        f"{fr_number(100 * r['observe'], 1)} % [{fr_number(100 * r['observe_bas'], 1)} – "
+        f"{fr_number(100 * r['observe_haut'], 1)}] sur {fr_int(r['n'])}"
+        for r in reliability.iter_rows(named=True)
+    ]
+    return "Fiabilité des probabilités, par décile de risque prédit : " + " ; ".join(parts) + "."
 
 
 def medicine_risk(store: Store, cis: str) -> dict | None:
@@ -476,10 +502,12 @@ METRICS_HELP_FR = (
     "de médicaments qui ont vraiment connu un nouvel épisode ; un classement au hasard obtient la fréquence des épisodes.",
     "**ROC-AUC** : la probabilité qu'un médicament qui connaîtra un épisode soit classé plus à risque qu'un médicament "
     "qui n'en connaîtra pas ; 0,5 correspond au hasard.",
-    "**Rappel dans le top 100** : la part des nouveaux épisodes des 6 mois suivants que l'on retrouve parmi les 100 "
-    "médicaments classés les plus à risque.",
+    "**Rappel dans le top 100** (rappel@100) : la part des nouveaux épisodes des 6 mois suivants que l'on retrouve "
+    "parmi les 100 médicaments classés les plus à risque.",
     "**Score de Brier** : l'écart quadratique moyen entre la probabilité annoncée et ce qui s'est passé (0 ou 1) ; plus "
     "il est bas, plus les probabilités annoncées sont justes.",
+    "**Intervalle à 95 %** du gain : obtenu en retirant au hasard, 1 000 fois, des groupes de médicaments de même "
+    "substance (ATC 5) ou de même groupe générique ; la meilleure référence est choisie à nouveau à chaque tirage.",
 )
 
 

@@ -263,3 +263,20 @@ def test_demo_shortages_durations(page, demo_server, tmp_path):
     )
     screenshot_element(page, f"{CHART} >> visible=true", tmp_path / "demo_km.png")
     assert_no_exception(page)
+
+
+def test_risk_tab_on_a_two_year_archive(page, start_server, long_demo_prepared, tmp_path):
+    """Two years of weekly snapshots: the evaluation, its gains with intervals, the reliability
+    chart (drawn, with its text alternative) and why no list is shown."""
+    server = start_server(long_demo_prepared)
+    goto(page, server, "/ruptures", selector="h1", text=TITLE)
+    panel = open_tab(page, "Risque (expérimental)")
+    panel.get_by_text("Le modèle est masqué").first.wait_for(state="visible")
+    expect(panel.get_by_text("Gain de PR-AUC sur la meilleure référence").first).to_be_visible()
+    panel.locator(ALERT).filter(has_text="Aucune liste de médicaments à risque").first.wait_for(state="visible")
+    charts = visible_charts(panel)
+    label = charts[0][0].get_attribute("aria-label") or ""
+    assert label.startswith("Fiabilité des probabilités, par décile de risque prédit : classe 1 : prédit"), label
+    png = screenshot_element(page, f"{TAB_PANEL} {CHART} >> visible=true", tmp_path / "reliability.png")
+    assert png.startswith(PNG_MAGIC)
+    assert_no_exception(page)

@@ -26,12 +26,20 @@ FEATURES: dict[str, tuple[str, str, str]] = {
     "n_episodes_passes": (
         "num",
         "épisodes passés",
-        "nombre d'épisodes (rupture, tension ou arrêt, dates de début distinctes) commencés avant T",
+        "nombre d'épisodes (rupture, tension ou arrêt, dates de début distinctes) commencés à T ou avant, "
+        "tels que les photographies du fichier datées de T ou avant les montraient",
     ),
     "jours_depuis_dernier": (
         "num",
         "jours depuis le dernier épisode",
-        f"jours entre le début du dernier épisode et T (plafonné à {RECENCY_CAP_DAYS} ; {RECENCY_CAP_DAYS} si aucun)",
+        f"jours entre le début du dernier épisode et T, en semaines entières (plafonné à {RECENCY_CAP_DAYS} ; "
+        f"{RECENCY_CAP_DAYS} si aucun)",
+    ),
+    "episode_en_cours": (
+        "num",
+        "rupture ou tension en cours",
+        "1 si une rupture ou une tension du médicament était en cours dans la dernière photographie du fichier "
+        "datée de T ou avant",
     ),
     "episode_12_mois": (
         "num",
@@ -91,7 +99,7 @@ FEATURES: dict[str, tuple[str, str, str]] = {
         "procédure d'AMM",
         "type de procédure (nationale, centralisée, décentralisée, reconnaissance mutuelle, enregistrement...)",
     ),
-    "age_amm_ans": ("num", "ancienneté de l'AMM", "âge de l'autorisation à la date T, en années"),
+    "age_amm_ans": ("num", "ancienneté de l'AMM", "âge de l'autorisation à la date T, en années (par demi-année)"),
     "n_presentations": ("num", "présentations", "nombre de présentations (CIP) dont la déclaration date de T ou avant"),
 }
 NUMERIC = [k for k, v in FEATURES.items() if v[0] == "num"]
@@ -234,15 +242,16 @@ def _catalogue(datasets: dict[str, pl.DataFrame], cutoff: date) -> pl.DataFrame:
 
 
 def past_episodes(episodes: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-    """(cis, date_debut) of the episodes known at T: status 1, 2 or 3 and start strictly before T.
+    """(cis, date_debut) of the episodes known at T: status 1, 2 or 3 and start on or before T.
 
-    Only these two columns (plus the status filter) leave this function: nothing
-    observed after T can influence the features.
+    ``episodes`` should be the episodes *as known at T* (``episodes_as_of``);
+    the date filter is a second guard. Only these two columns (plus the status
+    filter) leave this function.
     """
     return (
         episodes.select("cis", "date_debut", "statut_initial")
         .filter(pl.col("statut_initial").is_in(PAST_STATUSES) & pl.col("date_debut").is_not_null())
-        .filter(pl.col("date_debut") < cutoff)
+        .filter(pl.col("date_debut") <= cutoff)
         .select("cis", "date_debut")
         .unique()
     )
@@ -255,12 +264,24 @@ def _mapped(values: pl.Series, fn) -> pl.Expr:
     return pl.col(values.name).replace_strict(mapping, default=fn(None), return_dtype=pl.String)
 
 
-def features_at(datasets: dict[str, pl.DataFrame], cutoff: date) -> pl.DataFrame:
+def features_at(
+    datasets: dict[str, pl.DataFrame],
+    cutoff: date,
+    known: pl.DataFrame | None = None,
+    catalogue: dict[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """One row per CIS of the population at ``cutoff``, with the columns of ``FEATURES``.
 
-    The population is the marketed catalogue restricted to authorisations dated
-    on or before ``cutoff``. See ``FEATURES`` for the meaning of each column.
+    ``known`` is the shortage history as it was known at ``cutoff``
+    (``episodes_as_of``: the snapshots dated on or before it); by default the
+    ``ruptures_episodes`` of ``datasets``, which is right only at the last
+    snapshot. ``catalogue`` replaces the catalogue datasets by those of a dated
+    snapshot (``catalogues.catalogues_as_of``). The population is the marketed
+    catalogue restricted to authorisations dated on or before ``cutoff``. See
+    ``FEATURES`` for the meaning of each column.
     """
+    known = datasets[DS.RUPTURES_EPISODES] if known is None else known
+    datasets = {**datasets, **(catalogue or {})}
     cat = _catalogue(datasets, cutoff).with_columns(
         pl.col("voies_administration").list.join("|").fill_null("").alias("_voies")
     )
@@ -275,7 +296,14 @@ def features_at(datasets: dict[str, pl.DataFrame], cutoff: date) -> pl.DataFrame
         .otherwise(pl.lit("autre"))
         .alias("statut_amm"),
         _mapped(cat["type_procedure_amm"], _procedure_group).alias("procedure_amm"),
-        ((pl.lit(cutoff) - pl.col("date_amm")).dt.total_days() / 365.25).fill_null(0.0).clip(0.0).alias("age_amm_ans"),
+        # half-years and whole weeks (below): at most 255 distinct values, so the trees bin them
+        # exactly instead of computing weighted percentiles (about 10 times slower)
+        ((pl.lit(cutoff) - pl.col("date_amm")).dt.total_days() / 365.25 * 2)
+        .floor()
+        .truediv(2)
+        .fill_null(0.0)
+        .clip(0.0)
+        .alias("age_amm_ans"),
     )
     # catalogue relations
     atc = datasets.get(DS.SPECIALITE_ATC, pl.DataFrame(schema={"cis": pl.String, "code_atc": pl.String}))
@@ -324,14 +352,20 @@ def features_at(datasets: dict[str, pl.DataFrame], cutoff: date) -> pl.DataFrame
     )
 
     # history known at T
-    past = past_episodes(datasets[DS.RUPTURES_EPISODES], cutoff)
+    past = past_episodes(known, cutoff)
+    open_now = (
+        known.filter(pl.col("en_cours") & pl.col("statut").is_in(TARGET_STATUSES))
+        .select("cis")
+        .unique()
+        .with_columns(pl.lit(1.0).alias("episode_en_cours"))
+    )
+    frame = frame.join(open_now, on="cis", how="left").with_columns(pl.col("episode_en_cours").fill_null(0.0))
     hist = past.group_by("cis").agg(
         pl.col("date_debut").n_unique().alias("n_episodes_passes"), pl.col("date_debut").max().alias("_dernier")
     )
     frame = frame.join(hist, on="cis", how="left").with_columns(
         pl.col("n_episodes_passes").fill_null(0),
-        (pl.lit(cutoff) - pl.col("_dernier"))
-        .dt.total_days()
+        ((pl.lit(cutoff) - pl.col("_dernier")).dt.total_days() // 7 * 7)
         .fill_null(RECENCY_CAP_DAYS)
         .clip(0, RECENCY_CAP_DAYS)
         .alias("jours_depuis_dernier"),
@@ -364,24 +398,32 @@ def features_at(datasets: dict[str, pl.DataFrame], cutoff: date) -> pl.DataFrame
 
 
 def _target_starts(episodes: pl.DataFrame, cutoff: date, horizon_days: int) -> pl.DataFrame:
-    """(cis, date_debut) of the status 1 or 2 episodes starting in (cutoff, cutoff + horizon]."""
+    """(cis, date_debut) of the status 1 or 2 episodes starting in (cutoff, cutoff + horizon]
+    and first listed after the cutoff (an episode already listed at T is not news at T,
+    even if the source later moved its start date past T)."""
     end = cutoff + timedelta(days=horizon_days)
+    new = (
+        (pl.col("premiere_vue") > cutoff) | pl.col("premiere_vue").is_null()
+        if "premiere_vue" in episodes.columns
+        else pl.lit(True)
+    )
     return episodes.filter(
         pl.col("statut_initial").is_in(TARGET_STATUSES)
         & pl.col("date_debut").is_not_null()
         & (pl.col("date_debut") > cutoff)
         & (pl.col("date_debut") <= end)
+        & new
     ).select("cis", "date_debut")
 
 
 def labels_at(episodes: pl.DataFrame, cutoff: date, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
     """(cis, y), one row per CIS of ``episodes``: y = 1 when one of its episodes has
-    ``statut_initial`` 1 or 2 and starts in (cutoff, cutoff + horizon_days], else 0.
+    ``statut_initial`` 1 or 2, starts in (cutoff, cutoff + horizon_days] and was
+    first listed after the cutoff, else 0.
 
     Both ends as written: a start on cutoff + horizon_days is included, a start on
-    the cutoff day is excluded (and, since features only use starts strictly before
-    the cutoff, it is neither a feature nor a label at that cutoff). Join on the
-    population and fill 0 for CIS without any episode.
+    the cutoff day is excluded (it is in the snapshot of that day, hence a
+    feature). Join on the population and fill 0 for CIS without any episode.
     """
     pos = (
         _target_starts(episodes, cutoff, horizon_days)
@@ -398,7 +440,12 @@ def labels_at(episodes: pl.DataFrame, cutoff: date, horizon_days: int = HORIZON_
     )
 
 
-def label_events(datasets: dict[str, pl.DataFrame], cutoff: date, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
+def label_events(
+    datasets: dict[str, pl.DataFrame],
+    cutoff: date,
+    horizon_days: int = HORIZON_DAYS,
+    truth: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """(cis, evenement) for the positives: the shortage *event* each one belongs to.
 
     Shortages come in bursts: all the generics of one molecule often enter a
@@ -406,8 +453,10 @@ def label_events(datasets: dict[str, pl.DataFrame], cutoff: date, horizon_days: 
     is one (ATC code, start date), or (generic group, start date) / (CIS,
     start date) when the ATC code is unknown. Used to weight the fit (each
     event counts once) and to report how many independent events a window has.
+    ``truth`` is the history the labels come from (default ``ruptures_episodes``).
     """
-    starts = _target_starts(datasets[DS.RUPTURES_EPISODES], cutoff, horizon_days)
+    truth = datasets[DS.RUPTURES_EPISODES] if truth is None else truth
+    starts = _target_starts(truth, cutoff, horizon_days)
     atc = datasets.get(DS.SPECIALITE_ATC, pl.DataFrame(schema={"cis": pl.String, "code_atc": pl.String}))
     atc = atc.select("cis", "code_atc").drop_nulls().sort("cis", "code_atc").unique("cis", keep="first")
     gen = datasets.get(DS.GENERIQUES, pl.DataFrame(schema={"cis": pl.String, "id_groupe_generique": pl.String}))
@@ -433,12 +482,23 @@ def label_events(datasets: dict[str, pl.DataFrame], cutoff: date, horizon_days: 
     )
 
 
-def dataset_at(datasets: dict[str, pl.DataFrame], cutoff: date, horizon_days: int = HORIZON_DAYS) -> pl.DataFrame:
-    """Features at T, the label y of (T, T + horizon] (0 when no episode starts) and, for
-    the positives, their ``evenement`` (see ``label_events``)."""
-    feats = features_at(datasets, cutoff)
-    lab = labels_at(datasets[DS.RUPTURES_EPISODES], cutoff, horizon_days)
-    ev = label_events(datasets, cutoff, horizon_days)
+def dataset_at(
+    datasets: dict[str, pl.DataFrame],
+    cutoff: date,
+    horizon_days: int = HORIZON_DAYS,
+    known: pl.DataFrame | None = None,
+    truth: pl.DataFrame | None = None,
+    catalogue: dict[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """Features at T (from ``known``, the history as known at T), the label y of
+    (T, T + horizon] (0 when no episode starts) and, for the positives, their
+    ``evenement`` (see ``label_events``). Labels come from ``truth`` (default:
+    the whole history, ``ruptures_episodes``); a training window passes the
+    history as known when the model is trained, so it sees no later correction."""
+    truth = datasets[DS.RUPTURES_EPISODES] if truth is None else truth
+    feats = features_at(datasets, cutoff, known, catalogue)
+    lab = labels_at(truth, cutoff, horizon_days)
+    ev = label_events(datasets, cutoff, horizon_days, truth)
     return (
         feats.join(lab, on="cis", how="left")
         .join(ev, on="cis", how="left")

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from datamed.core.stats import wilson_ci
 
 TOP_K = 100
 
@@ -95,3 +98,101 @@ class Scores:
             brier=brier(y, prob),
             calibration=calibration_table(y, prob),
         )
+
+
+# --- weighted metrics, for the bootstrap ---------------------------------------------------------
+
+
+def _tie_groups(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order of ``score``, highest first, and the start index of each group of equal scores."""
+    order = np.argsort(-score, kind="stable")
+    s = score[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    return order, starts
+
+
+def group_sums(y, score, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per replicate (row of ``weights``) and per group of equal scores (highest first):
+    the weight of the positives and the total weight."""
+    y = np.asarray(y, dtype=float)
+    w = np.atleast_2d(np.asarray(weights, dtype=float))
+    order, starts = _tie_groups(np.asarray(score, dtype=float))
+    wo = w[:, order]
+    return np.add.reduceat(wo * y[order], starts, axis=1), np.add.reduceat(wo, starts, axis=1)
+
+
+def pr_auc_from_sums(gpos: np.ndarray, gall: np.ndarray) -> np.ndarray:
+    """Average precision from ``group_sums``; NaN for a replicate without positive weight."""
+    tp = gpos.cumsum(axis=1)
+    allw = gall.cumsum(axis=1)
+    total = tp[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(allw > 0, tp / allw, 0.0)
+        return np.where(total > 0, (gpos * precision).sum(axis=1) / total, np.nan)
+
+
+def recall_from_sums(gpos: np.ndarray, gall: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    """Recall in the top ``k`` units of weight from ``group_sums``; a group straddling
+    the k-th unit contributes pro rata."""
+    before = np.cumsum(gall, axis=1) - gall
+    k = np.minimum(k, gall.sum(axis=1, keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.clip((k - before) / np.where(gall > 0, gall, 1.0), 0.0, 1.0)
+        total = gpos.sum(axis=1)
+        return np.where(total > 0, (gpos * share).sum(axis=1) / total, np.nan)
+
+
+def weighted_pr_auc(y, score, weights: np.ndarray) -> np.ndarray:
+    """Average precision of ``score`` under each row of ``weights`` (replicates x rows).
+
+    Rows drawn k times by a bootstrap weigh k. Equal scores form one threshold,
+    as in scikit-learn's ``average_precision_score``, which it equals for unit
+    weights (tested). NaN for a replicate without positive weight.
+    """
+    return pr_auc_from_sums(*group_sums(y, score, weights))
+
+
+def weighted_recall_at_k(y, score, weights: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    """Recall in the top ``k`` units of weight under each row of ``weights``.
+
+    A group of equal scores straddling the k-th unit contributes pro rata (the
+    expected value over random orders of the tied rows), as ``recall_at_k``,
+    which it equals for unit weights (tested).
+    """
+    return recall_from_sums(*group_sums(y, score, weights), k)
+
+
+class ClusterSums:
+    """``group_sums`` for weights that are per-cluster counts, as sparse products.
+
+    With rows grouped in clusters and a replicate giving each cluster a count,
+    the sums per score group are ``counts @ M`` where M (clusters x groups)
+    holds how many rows (positive rows) of each cluster fall in each group: one
+    sparse product per replicate block instead of a gather over every row.
+    """
+
+    def __init__(self, y, score, cluster_index: np.ndarray, n_clusters: int):
+        y = np.asarray(y, dtype=float)
+        order, starts = _tie_groups(np.asarray(score, dtype=float))
+        is_start = np.zeros(len(order), dtype=np.int64)
+        is_start[starts] = 1
+        group = np.empty(len(order), dtype=np.int64)
+        group[order] = np.cumsum(is_start) - 1
+        shape = (len(starts), n_clusters)
+        self.all_t = sparse.csr_matrix((np.ones(len(y)), (group, cluster_index)), shape=shape)
+        self.pos_t = sparse.csr_matrix((y, (group, cluster_index)), shape=shape)
+
+    def sums(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(gpos, gall) for ``counts`` (replicates x clusters)."""
+        ct = np.ascontiguousarray(counts.T)
+        return np.asarray(self.pos_t @ ct).T, np.asarray(self.all_t @ ct).T
+
+
+def reliability_table(y, p, bins: int = 10) -> pl.DataFrame:
+    """``calibration_table`` with the 95 % Wilson interval of each observed rate."""
+    table = calibration_table(y, p, bins)
+    bounds = [wilson_ci(k, n) for k, n in zip(table["positifs"].to_list(), table["n"].to_list())]
+    return table.with_columns(
+        pl.Series("observe_bas", [b[0] for b in bounds], dtype=pl.Float64),
+        pl.Series("observe_haut", [b[1] for b in bounds], dtype=pl.Float64),
+    )

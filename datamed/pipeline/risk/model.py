@@ -11,20 +11,34 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder
+from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
-from datamed.pipeline.risk.features import CATEGORICAL, FEATURES, NUMERIC
+from datamed.pipeline.risk.features import CATEGORICAL, NUMERIC
 
 
-def _design(frame: pl.DataFrame):
-    """pandas design matrix, columns in ``FEATURES`` order (numeric then categories are
-    reordered by the column transformer)."""
-    return frame.select(*FEATURES).to_pandas()
+@dataclass(frozen=True)
+class Encoder:
+    """Features as a float matrix in ``ENCODED`` order: the numbers as they are, each
+    category as its index among the training values (unknown or missing: NaN, which the
+    trees treat as missing). Plain polars, about 20 times faster than a column transformer."""
+
+    categories: dict[str, dict[str, float]]
+
+    @classmethod
+    def fit(cls, frame: pl.DataFrame) -> Encoder:
+        return cls(
+            {c: {v: float(i) for i, v in enumerate(sorted(frame[c].drop_nulls().unique()))} for c in CATEGORICAL}
+        )
+
+    def transform(self, frame: pl.DataFrame) -> np.ndarray:
+        return frame.select(
+            *[pl.col(c).cast(pl.Float64) for c in NUMERIC],
+            *[pl.col(c).replace_strict(self.categories[c], default=None, return_dtype=pl.Float64) for c in CATEGORICAL],
+        ).to_numpy()
 
 
 #: Class imbalance (~1 positive for 150-200 negatives): the positives weigh this much in
@@ -38,23 +52,12 @@ MODEL_PARAMS = dict(
 )
 
 
-def _new_model(seed: int) -> Pipeline:
-    pre = ColumnTransformer(
-        [
-            ("num", "passthrough", NUMERIC),
-            (
-                "cat",
-                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1),
-                CATEGORICAL,
-            ),
-        ]
-    )
-    clf = HistGradientBoostingClassifier(
+def _new_model(seed: int) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
         categorical_features=list(range(len(NUMERIC), len(NUMERIC) + len(CATEGORICAL))),
         random_state=seed,
         **MODEL_PARAMS,
     )
-    return Pipeline([("pre", pre), ("clf", clf)])
 
 
 #: encoded column order: the column transformer puts numeric features first
@@ -63,7 +66,7 @@ ENCODED = NUMERIC + CATEGORICAL
 
 @dataclass
 class RiskModel:
-    """A fitted pipeline plus the prior correction of the class weights.
+    """A fitted classifier with its encoder, plus the prior correction of the class weights.
 
     Giving the positives w times their weight multiplies the odds the model
     learns by w; the probabilities are corrected back to the observed base rate
@@ -71,24 +74,30 @@ class RiskModel:
     as probabilities (Brier score, calibration).
     """
 
-    pipeline: Pipeline
+    encoder: Encoder
+    classifier: HistGradientBoostingClassifier
     odds_factor: float
     background: dict  # per encoded column: (values, weights) of the training population
     train_cutoff: date
     n_train: int
     n_train_pos: int
+    calibrator: Platt | None = None  # out-of-fold Platt scaling (``fit_calibrated``)
 
     def encode(self, frame: pl.DataFrame) -> np.ndarray:
-        return np.asarray(self.pipeline[0].transform(_design(frame)), dtype=float)
+        return self.encoder.transform(frame)
 
     def _logit_encoded(self, x: np.ndarray) -> np.ndarray:
-        return self.pipeline[-1].decision_function(x) + math.log(self.odds_factor)
+        return self.classifier.decision_function(x) + math.log(self.odds_factor)
 
     def logit(self, frame: pl.DataFrame) -> np.ndarray:
         return self._logit_encoded(self.encode(frame))
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logit(frame)))
+        """Probabilities: calibrated when the model has a calibrator, else prior-corrected."""
+        logit = self.logit(frame)
+        if self.calibrator is not None:
+            return self.calibrator(logit)
+        return 1.0 / (1.0 + np.exp(-logit))
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
         """(rows x features) log-odds contribution of each feature to each row, in ``ENCODED`` order.
@@ -156,10 +165,63 @@ def fit(train: pl.DataFrame, train_cutoff: date, seed: int = 0) -> RiskModel | N
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         return None
-    pipe = _new_model(seed)
-    pipe.fit(_design(train), y, clf__sample_weight=sample_weights(train))
-    x = np.asarray(pipe[0].transform(_design(train)), dtype=float)
-    return RiskModel(pipe, 1.0 / POSITIVE_WEIGHT, _background(x), train_cutoff, len(y), n_pos)
+    encoder = Encoder.fit(train)
+    x = encoder.transform(train)
+    clf = _new_model(seed)
+    clf.fit(x, y, sample_weight=sample_weights(train))
+    return RiskModel(encoder, clf, 1.0 / POSITIVE_WEIGHT, _background(x), train_cutoff, len(y), n_pos)
+
+
+#: folds of the out-of-fold calibration (grouped, so one shortage event never spans two folds)
+FOLDS = 3
+
+
+@dataclass(frozen=True)
+class Platt:
+    """Platt scaling: p = 1 / (1 + exp(-(slope * score + intercept)))."""
+
+    slope: float
+    intercept: float
+
+    def __call__(self, score) -> np.ndarray:
+        z = self.slope * np.asarray(score, dtype=float) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def platt(score, y) -> Platt | None:
+    """Fit a Platt scaling of ``score`` to the 0/1 outcomes ``y`` (None with a single class)."""
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return None
+    lr = LogisticRegression(C=1e6, max_iter=1000)
+    lr.fit(np.asarray(score, dtype=float).reshape(-1, 1), y)
+    return Platt(float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+
+
+def fit_calibrated(train: pl.DataFrame, train_cutoff: date, groups, seed: int = 0) -> RiskModel | None:
+    """``fit`` on the whole window, calibrated by Platt scaling of out-of-fold log-odds.
+
+    The window is cut into ``FOLDS`` folds by ``groups`` (the bootstrap clusters:
+    ATC-5 code, else generic group, else CIS): each fold is scored by a model
+    fitted on the others, and the scaling is fitted on those out-of-fold scores,
+    so it corrects the over-confidence of a model judged on its own training
+    data. Without a usable fold the model keeps its prior correction.
+    """
+    model = fit(train, train_cutoff, seed)
+    if model is None:
+        return None
+    groups = np.asarray(groups)
+    if len(np.unique(groups)) < FOLDS:
+        return model
+    y = train["y"].to_numpy()
+    oof = np.zeros(len(y))
+    for rest, held in GroupKFold(n_splits=FOLDS).split(np.zeros(len(y)), y, groups):
+        part = fit(train[rest.tolist()], train_cutoff, seed)
+        if part is None:
+            return model
+        oof[held] = part.logit(train[held.tolist()])
+    model.calibrator = platt(oof, y)
+    return model
 
 
 def importances(model: RiskModel, frame: pl.DataFrame, seed: int = 0, repeats: int = 3) -> pl.DataFrame:

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from datamed.core.text import fr_int, fr_number
-from datamed.datasets import DS
-from datamed.pipeline.risk.features import CATEGORICAL, FEATURES, TARGET_STATUSES, dataset_at, features_at
-from datamed.pipeline.risk.model import fit, single_threaded
+from datamed.pipeline.risk.evaluation import cluster_of, clusters, history_as_of
+from datamed.pipeline.risk.features import CATEGORICAL, FEATURES, dataset_at, features_at
+from datamed.pipeline.risk.model import fit_calibrated, single_threaded
 from datamed.pipeline.risk.report import RiskReport
 
 
@@ -21,7 +21,7 @@ def _driver_label(name: str, value) -> str:
         return f"{label} : {value}"
     if name == "mitm":
         return "MITM : oui" if value else "MITM : non"
-    if name == "episode_12_mois":
+    if name in ("episode_12_mois", "episode_en_cours"):
         return f"{label} : {'oui' if value else 'non'}"
     if float(value).is_integer():
         return f"{label} : {fr_int(value)}"
@@ -30,32 +30,41 @@ def _driver_label(name: str, value) -> str:
 
 @single_threaded
 def score_current(
-    datasets: dict[str, pl.DataFrame], report: RiskReport, top: int = 3, drivers_for: int | None = None
+    datasets: dict[str, pl.DataFrame],
+    report: RiskReport,
+    top: int = 3,
+    drivers_for: int | None = None,
+    asof: dict[date, pl.DataFrame] | None = None,
+    catalogues: dict[date, dict[str, pl.DataFrame]] | None = None,
 ) -> pl.DataFrame:
     """Risk of every marketed CIS for the ``horizon_days`` after the last snapshot.
 
-    Only when ``report.beats_baseline``; otherwise an empty frame (same columns).
-    The model is refitted on the latest window (features at snapshot - horizon,
-    labels up to the snapshot) and applied to the features at the snapshot.
+    Only when ``report.shown``; otherwise an empty frame (same columns). The
+    model is refitted and calibrated on the latest window the archive allows
+    (features at ``report.final_train_cutoff`` as known then, labels up to the
+    last snapshot) and applied to the features at the last snapshot.
 
     Columns: cis, denomination, probabilite, episode_en_cours (a rupture or
-    tension is open at the snapshot: a *new* start is then unlikely in this
-    data), facteur_1..``top`` ("label : value" of the features that raise the
-    risk most) and contribution_1..``top`` (their log-odds contribution, see
-    ``RiskModel.contributions``); sorted by decreasing probability.
+    tension is open at the snapshot), facteur_1..``top`` ("label : value" of the
+    features that raise the risk most) and contribution_1..``top`` (their
+    log-odds contribution, see ``RiskModel.contributions``); sorted by
+    decreasing probability.
     """
     schema = {"cis": pl.String, "denomination": pl.String, "probabilite": pl.Float64, "episode_en_cours": pl.Boolean}
     for i in range(1, top + 1):
         schema[f"facteur_{i}"] = pl.String
         schema[f"contribution_{i}"] = pl.Float64
-    if not report.beats_baseline:
+    cutoff = report.final_train_cutoff
+    if not report.shown or cutoff is None or report.snapshot is None:
         return pl.DataFrame(schema=schema)
-    snap = report.snapshot
-    train_cutoff = snap - timedelta(days=report.horizon_days)
-    model = fit(dataset_at(datasets, train_cutoff, report.horizon_days), train_cutoff, report.seed)
+    known = (asof or {}).get(cutoff)
+    if known is None:
+        known = history_as_of(datasets, [cutoff])[cutoff]
+    train = dataset_at(datasets, cutoff, report.horizon_days, known=known, catalogue=(catalogues or {}).get(cutoff))
+    model = fit_calibrated(train, cutoff, cluster_of(train, clusters(datasets)), report.seed)
     if model is None:
         return pl.DataFrame(schema=schema)
-    now = features_at(datasets, snap)
+    now = features_at(datasets, report.snapshot)
     prob = model.predict(now)
     if drivers_for is not None and drivers_for < now.height:
         # drivers cost one prediction per feature value: compute them for the riskiest only
@@ -65,15 +74,13 @@ def score_current(
             drivers[idx] = drv
     else:
         drivers = model.drivers(now, top)
-    eps = datasets[DS.RUPTURES_EPISODES]
-    open_now = set(eps.filter(pl.col("en_cours") & pl.col("statut").is_in(TARGET_STATUSES))["cis"].to_list())
     rows = []
     for rec, p, drv in zip(now.iter_rows(named=True), prob, drivers):
         row = {
             "cis": rec["cis"],
             "denomination": rec["denomination"],
             "probabilite": float(p),
-            "episode_en_cours": rec["cis"] in open_now,
+            "episode_en_cours": bool(rec["episode_en_cours"]),
         }
         for i in range(top):
             name, c = drv[i] if i < len(drv) else (None, None)
