@@ -67,8 +67,9 @@ def time_build(raw: Path, runs: int) -> list[float]:
     return walls
 
 
-def page_times(prepared: Path, warm_runs: int = 5) -> tuple[float, float]:
-    """Cold (first run, empty caches) and warm (median rerun of the same session) script times."""
+def page_times(prepared: Path, warm_runs: int = 5, **query: str) -> tuple[float, float]:
+    """Cold (first run, empty caches) and warm (median rerun of the same session) script times
+    of the shortage page, opened with the URL parameters ``query``."""
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
     import streamlit as st  # noqa: PLC0415
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
@@ -79,6 +80,8 @@ def page_times(prepared: Path, warm_runs: int = 5) -> tuple[float, float]:
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
     at.switch_page(routes.SHORTAGES.file)
     times = []
     for _ in range(warm_runs + 1):

@@ -377,13 +377,15 @@ with st.expander("Méthode", icon=":material/info:"):
         "reliés aux codes ATC par libellé exact, code ou libellé approché ; les libellés non reliés sont listés.\n\n"
         "**Risque** : modèle de gradient boosting (scikit-learn) dont les variables, à une date de coupure T, ne "
         "viennent que des fichiers de disponibilité datés de T ou avant (l'historique rejoué tel qu'on le connaissait "
-        "alors) et du catalogue actuel (date d'AMM et présentations déclarées avant T ; le titulaire, le groupe "
-        "générique, la classe ATC, la forme et la liste MITM ne sont pas datés et sont supposés stables). Il est évalué "
+        "alors) et de la copie du catalogue la plus récente datée de T ou avant, à défaut du catalogue actuel filtré "
+        "par la date d'AMM et celle des présentations (la liste MITM et les classes ATC sont toujours celles "
+        "d'aujourd'hui). Il est évalué "
         "à chaque date de coupure que l'archive permet (6 mois pour apprendre, 6 mois pour vérifier) contre des "
         "références simples : (a) un épisode passé du même médicament, (b) des épisodes récents dans le même groupe "
         "générique, la même substance (ATC 5) ou chez le même titulaire. Ses probabilités sont recalibrées (méthode de "
         "Platt, sur des prédictions hors échantillon). La liste n'est affichée que si la borne basse de l'intervalle à "
-        "95 % de son gain de PR-AUC sur la meilleure référence est au-dessus de 0.\n\n"
+        "95 % de son gain de PR-AUC sur la meilleure référence est au-dessus de 0. Un médicament classé à risque "
+        "n'aura pas forcément de rupture : c'est une aide pour choisir ceux à surveiller.\n\n"
         "Ces données décrivent des signalements à l'ANSM ; elles ne garantissent pas la disponibilité en pharmacie."
     )
 common.footer(store)
