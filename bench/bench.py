@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,7 @@ def mixed_queries(store: Store, n: int, seed: int = 7) -> list[tuple[str, str]]:
     subs = store.table(DS.SUBSTANCES)["denomination"].to_list()
     pres = store.table(DS.PRESENTATIONS).select("cis", "cip7", "cip13").rows()
     atc = store.table(DS.ATC)["code_atc"].to_list() if store.has(DS.ATC) else ["N02BE01"]
+    long_brands = [w.lower() for w in (n.split()[0] for n in names) if len(w) >= 8] or ["paracetamol"]
     kinds = [
         ("name", lambda: rng.choice(names).split(",")[0].lower()),
         ("brand", lambda: rng.choice(names).split()[0]),
@@ -96,8 +98,17 @@ def mixed_queries(store: Store, n: int, seed: int = 7) -> list[tuple[str, str]]:
         ("cip7", lambda: rng.choice(pres)[1]),
         ("code prefix", lambda: rng.choice(pres)[2][: rng.randint(5, 9)]),
         ("atc", lambda: rng.choice(atc)),
+        ("brand + dose", lambda: _with_dose(rng.choice(names))),
+        ("long name typo", lambda: _typo(rng.choice(long_brands), rng)),
+        ("two words, typos", lambda: " ".join(_typo(w, rng) for w in rng.choice(names).lower().split()[:2])),
     ]
     return [(kind, make()) for kind, make in (kinds[i % len(kinds)] for i in range(n))]
+
+
+def _with_dose(name: str) -> str:
+    """'DAFALGAN 1000 mg, gélule' -> 'dafalgan 1000mg' (the brand and its first strength, joined)."""
+    m = re.search(r"(\d+(?:,\d+)?)\s*(mg|g)\b", name)
+    return name.split()[0].lower() + (f" {m.group(1)}{m.group(2)}" if m else " 1g")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -117,7 +128,7 @@ def bench_search(store: Store, n_queries: int) -> dict:
     all_times = []
     for kind, q in queries:
         t = time.perf_counter()
-        index.search(q, limit=10)
+        index.find(q, limit=30)  # what the search page asks: 30 hits and the count
         ms = (time.perf_counter() - t) * 1000
         times.setdefault(kind, []).append(ms)
         all_times.append(ms)

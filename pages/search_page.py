@@ -2,9 +2,12 @@
 
 import streamlit as st
 
+from datamed.core.text import fr_int
+from datamed.present import display
 from datamed.present.display import md_escape
 from datamed.ui import common
 from datamed.views import search as search_lib
+from datamed.views import shortages
 
 store = common.open_page(search=False)
 st.title("Recherche")
@@ -21,7 +24,8 @@ if not query:
     st.stop()
 
 index = common.get_index()
-hits = index.search(query, limit=30)
+results = index.find(query, limit=30)
+hits = results.hits
 if len(query) > search_lib.MAX_QUERY_CHARS:
     st.caption(
         f"Votre recherche est longue : seuls les {search_lib.MAX_QUERY_CHARS} premiers caractères sont utilisés."
@@ -37,20 +41,38 @@ if not hits:
     common.footer(store)
     st.stop()
 
-st.caption(
-    f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour « {md_escape(query[:80])} », les plus pertinents d'abord."
-)
+quoted = f"« {md_escape(query[:80])} »"
+if results.total > len(hits):
+    total = f"{'plus de ' if results.capped else ''}{fr_int(results.total)}"
+    st.caption(f"Les {len(hits)} premiers résultats sur {total} pour {quoted}, les plus pertinents d'abord.")
+else:
+    st.caption(f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour {quoted}, les plus pertinents d'abord.")
 
-
+status = shortages.status_by_cis(store)
 for hit in hits:
     page, params = common.hit_target(hit)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.badge(hit.kind_fr, color="blue" if hit.kind == "speciality" else "gray")
         st.page_link(page, label=md_escape(hit.label), query_params=params)
+        if hit.kind in search_lib.MEDICINE_KINDS:
+            if hit.target in status:
+                code, partial = status[hit.target]
+                label, colour, icon = display.STATUS_BADGES[code]
+                st.badge(
+                    label + (" (certaines présentations)" if partial else ""), color=colour, icon=f":material/{icon}:"
+                )
+            else:
+                st.badge("Pas de rupture signalée", color="green", icon=":material/check:")
+        if hit.tier == search_lib.OTHER_DOSE_TIER:
+            st.badge("Autre dosage", color="gray", icon=":material/swap_horiz:")
 
 common.method(
     "La recherche ignore les accents et les majuscules et tolère les fautes de frappe. "
     "Ordre des résultats : code exact (CIS, CIP, ATC), nom exact, début du nom, mots du nom, puis "
-    "ressemblance approximative (distance d'édition, bibliothèque *rapidfuzz*)."
+    "ressemblance approximative mot à mot (distance d'édition, bibliothèque *rapidfuzz*) ; à rang égal, les noms "
+    "qui contiennent les mots cherchés en entier (une marque avant les substances qui commencent pareil) et les "
+    "libellés français avant les anglais. Un dosage tapé (« 1g », « 500 mg ») place d'abord les médicaments de ce "
+    "dosage ; les autres suivent, marqués « Autre dosage ». La disponibilité est celle de la liste des ruptures "
+    "et tensions en cours de l'ANSM : « Pas de rupture signalée » ne garantit pas la présence en pharmacie."
 )
 common.footer(store)

@@ -10,7 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from datamed.core.config import REPO_ROOT
+from datamed.store import Store
 from datamed.ui import routes
+from datamed.views.search import SearchIndex
 
 
 def open_page(monkeypatch, prepared: Path, page: str | None = None, **params) -> AppTest:
@@ -157,7 +159,14 @@ def test_search_deep_link(monkeypatch, real_prepared, q):
     if q in ("🙂", "x" * 5000):
         assert "Aucun résultat" in body
     elif q == "doliprane":
-        assert "résultats pour « doliprane »" in body
+        # an honest count: the first 30 of all the DOLIPRANE medicines found
+        total = SearchIndex.from_store(Store(real_prepared)).find("doliprane", limit=200).total
+        assert total > 30 and f"Les 30 premiers résultats sur {total} pour « doliprane »" in body
+        badges = [m.value for m in at.markdown if "-badge[" in m.value]
+        assert badges.count(":blue-badge[Spécialité]") == 30
+        # each medicine says whether a shortage is reported, in words (not by colour alone)
+        availability = ("Pas de rupture signalée", "Rupture de stock", "Tension d'approvisionnement")
+        assert sum(any(a in b for a in availability) for b in badges) == 30
 
 
 def test_catalogue_deep_links(monkeypatch, real_prepared):

@@ -70,6 +70,68 @@ def test_typo_in_brand(index):
     assert hits and "SPASFON LYOC" in hits[0].label
 
 
+def test_brand_before_substances_that_start_alike(index):
+    hits = index.search("levothyrox", limit=20)
+    assert hits[0].kind == "speciality" and hits[0].label.startswith("LEVOTHYROX ")
+    first_other = next(i for i, h in enumerate(hits) if not h.label.startswith("LEVOTHYROX "))
+    assert all(h.label.startswith("LEVOTHYROX ") for h in hits[:first_other]) and first_other >= 8
+    assert any(h.kind == "substance" for h in index.search("levothyrox", limit=40))  # still listed, after
+
+
+@pytest.mark.parametrize("query", ["dafalgan 1g", "dafalgan 1 g", "DAFALGAN 1000 mg", "dafalgan 1000mg"])
+def test_a_typed_dose_comes_first(index, query):
+    hits = index.search(query, limit=30)
+    assert "1000 mg" in hits[0].label and hits[0].label.startswith("DAFALGAN")
+    tiers = [h.tier for h in hits]
+    n_dose = sum(t < 5 for t in tiers)
+    assert all("1000 mg" in h.label for h in hits[:n_dose])  # every 1 g first...
+    assert any("500 mg" in h.label for h in hits[n_dose:])  # ...then the other strengths, marked tier 5
+    assert tiers == sorted(tiers)
+
+
+def test_doses_in_milligrams():
+    from datamed.views.search import doses
+
+    assert doses("DAFALGAN 1 g, comprimé")[0] == {"1000mg"}
+    assert doses("dafalgan 1g")[0] == doses("X 1000 mg")[0] == {"1000mg"}
+    assert doses("LEVOTHYROX 25 microgrammes")[0] == {"0.025mg"}
+    assert doses("AUGMENTIN 500 mg/62,5 mg")[0] == {"500mg", "62.5mg"}
+    assert doses("paracetamol 500")[0] == frozenset()  # a number without a unit is a word
+
+
+@pytest.mark.parametrize(
+    "query, brand",
+    [
+        ("augmantin", "AUGMENTIN "),
+        ("glucofage", "GLUCOPHAGE "),
+        ("dolipranne", "DOLIPRANE "),
+        ("kardegik", "KARDEGIC "),
+    ],
+)
+def test_typos_of_long_labels_keep_the_brand_first(index, query, brand):
+    hits = index.search(query, limit=5)
+    assert hits and hits[0].label.startswith(brand), [h.label for h in hits]
+
+
+def test_french_labels_before_english_ones(index):
+    hits = index.search("ibuprofen", limit=10)
+    assert hits[0].kind == "substance" and hits[0].label == "IBUPROFÈNE"
+    english = [i for i, h in enumerate(hits) if h.english]
+    french = [i for i, h in enumerate(hits) if not h.english]
+    assert not english or max(french[:3]) < min(english)
+    assert all(h.tier >= 2 for h in hits if h.english)  # an exact English name is not an exact match
+
+
+def test_honest_counts(index):
+    few = index.find("doliprane", limit=30)
+    assert len(few.hits) == 30 and few.total == len(index.search("doliprane", limit=200)) > 30
+    assert few.hits == index.search("doliprane", limit=30) and not few.capped
+    many = index.find("a", limit=30)  # too common: the count is a lower bound
+    assert many.total >= len(many.hits)
+    broad = index.find("comprime", limit=30)
+    assert broad.capped and broad.total >= 200  # shown as "plus de 200"
+
+
 def test_holder_and_atc_label(index):
     assert any(h.kind == "holder" and h.id.startswith("SANOFI") for h in index.search("sanofi", limit=5))
     assert any(h.kind == "atc" and h.id == "N02" for h in index.search("analgesiques", limit=10))

@@ -17,7 +17,7 @@ from datamed.datasets import DS, MANIFEST
 from datamed.present.display import md_escape
 from datamed.store import DataUnavailable, Store
 from datamed.ui import routes, runlog
-from datamed.views.search import SearchIndex
+from datamed.views.search import MEDICINE_KINDS, SearchIndex
 
 DEMO_BANNER = (
     "**Données de démonstration.** Les médicaments, marques, laboratoires et chiffres affichés sont "
@@ -133,7 +133,7 @@ def open_page(*, search: bool = True) -> Store:
 
 def hit_target(hit) -> tuple[str, dict[str, str]]:
     """The page (file) and query parameters a search hit opens."""
-    if hit.kind in ("speciality", "cis", "cip13", "cip7"):
+    if hit.kind in MEDICINE_KINDS:
         return routes.MEDICINE.file, {"cis": hit.target}
     if hit.kind == "substance":
         return routes.SUBSTANCE.file, {"substance": hit.target}

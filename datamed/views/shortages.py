@@ -320,6 +320,20 @@ def medicine_episodes(store: Store, cis: str) -> pl.DataFrame:
     return eps.filter(pl.col("cis") == cis).sort("date_debut", nulls_last=True) if not eps.is_empty() else eps
 
 
+def status_by_cis(store: Store) -> dict[str, tuple[int, bool]]:
+    """Per CIS in rupture (1) or tension (2) now: the worst status, and whether only some of
+    its presentations are concerned (the current-shortage list, as on the shortage page)."""
+    eps = episodes(store)
+    if eps.is_empty():
+        return {}
+    cur = (
+        eps.filter(pl.col("en_cours") & pl.col("statut").is_in(list(OPEN_STATUSES)))
+        .group_by("cis")
+        .agg(pl.col("statut").min().alias("statut"), pl.col("cip13").is_not_null().all().alias("partiel"))
+    )
+    return {cis: (int(st), bool(part)) for cis, st, part in cur.iter_rows()}
+
+
 def _unavailable_now(store: Store) -> tuple[set[str], set[str]]:
     """CIS wholly in rupture/tension now, and CIP13s concerned individually."""
     eps = episodes(store)
