@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed.ui import routes, runlog
+from datamed.ui import fallback, routes, runlog
 
 # the favicon is our own file: a Material icon here would be fetched from Google's servers
 st.set_page_config(page_title="DataMed", page_icon=str(routes.FAVICON), layout="wide")
@@ -13,7 +13,7 @@ def _page(route: routes.Route, default: bool = False) -> st.Page:
         route.file,
         title=route.title,
         icon=route.icon,
-        url_path=route.url_path,
+        url_path="" if default else route.url_path,  # the home page is "/": "/accueil" is an alias
         default=default,
         visibility="hidden" if route.hidden else "visible",
     )
@@ -24,6 +24,10 @@ for section in routes.SECTIONS:
     if section.routes:
         nav[section.title] = [_page(r) for r in section.routes]
 nav["Médicaments"] += [_page(routes.MEDICINE), _page(routes.SUBSTANCE)]
+# an alias (/accueil, /sites...) or an unknown path gets a hidden page of its own, so that
+# Streamlit never shows its English "Page not found" dialog
+nav[""] += fallback.pages_for_request(nav)
 
 page = st.navigation(nav)
+fallback.remember_current(page.url_path)
 runlog.timed(page.url_path or routes.HOME.url_path, page.run)  # one JSON log line per page run

@@ -45,9 +45,19 @@ def test_url_paths_differ_from_file_stems():
     assert len({r.url_path for r in routes.ROUTES}) == len(routes.ROUTES)
 
 
+def test_aliases_point_to_pages_and_never_shadow_one():
+    served = {r.url_path for r in routes.ROUTES if r is not routes.HOME}  # the home page is served at "/"
+    assert not set(routes.ALIASES) & served
+    assert routes.alias_of("accueil") is routes.HOME and routes.alias_of("Accueil") is routes.HOME
+    assert routes.alias_of("effets-indésirables") is routes.NATIONAL  # accents and case ignored
+    assert routes.alias_of("index.html") is routes.HOME
+    assert routes.alias_of("nimporte-quoi") is None
+    assert (REPO_ROOT / routes.NOT_FOUND.file).exists() and routes.NOT_FOUND.hidden
+
+
 def test_pages_are_thin():
     """Pages read parameters, call datamed and render: no data access of their own."""
-    for r in routes.ROUTES:
+    for r in (*routes.ROUTES, routes.NOT_FOUND):
         tree = ast.parse((REPO_ROOT / r.file).read_text(encoding="utf-8"))
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}

@@ -40,6 +40,47 @@ NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":m
 
 ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, QUALITY, COMPARE, NATIONAL, SHORTAGES, SITES)
 
+#: the page shown, in French, for an unknown path (served at that path, hidden from the menu)
+NOT_FOUND = Route("pages/not_found_page.py", "", "Page introuvable", ":material/help:", "", hidden=True)
+
+#: obvious other addresses of a page (accents and case ignored): they open the page itself,
+#: with the same URL parameters. The home page is served at "/", so "/accueil" is one too.
+ALIASES: dict[str, Route] = {
+    "accueil": HOME,
+    "home": HOME,
+    "index": HOME,
+    "index.html": HOME,
+    "recherche-medicament": SEARCH,
+    "rechercher": SEARCH,
+    "search": SEARCH,
+    "medicaments": SEARCH,
+    "fiche": MEDICINE,
+    "fiche-medicament": MEDICINE,
+    "substances": SUBSTANCE,
+    "comparaison": COMPARE,
+    "comparer-des-substances": COMPARE,
+    "effets-indesirables": NATIONAL,
+    "pharmacovigilance": NATIONAL,
+    "rupture": SHORTAGES,
+    "ruptures-de-stock": SHORTAGES,
+    "disponibilite": SHORTAGES,
+    "penuries": SHORTAGES,
+    "sites": SITES,
+    "carte": SITES,
+    "donnees-ouvertes": DATA,
+    "open-data": DATA,
+    "telechargements": DATA,
+    "qualite-des-donnees": QUALITY,
+}
+
+
+def alias_of(path: str) -> Route | None:
+    """The page an unknown ``path`` (no leading slash) stands for, if it is an obvious alias."""
+    from datamed.core.text import normalise  # noqa: PLC0415 - keep this module import-light
+
+    key = normalise(path.replace(".", " ")).replace(" ", "-")
+    return ALIASES.get(key) or ALIASES.get(path.lower())
+
 
 @dataclass(frozen=True)
 class Section:

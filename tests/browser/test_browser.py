@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 import pytest
+from playwright.sync_api import expect
 
 from datamed.core.config import REPO_ROOT
 from datamed.core.text import strip_accents
@@ -177,6 +178,27 @@ def test_cold_deep_link_has_no_page_not_found_dialog(page, cold_server, real_pre
     server = cold_server(real_prepared)
     goto(page, server, "/medicament?cis=60002283", selector="h1", text="ANASTROZOLE ACCORD")
     page.wait_for_timeout(500)
+    assert page_not_found_dialogs(page) == []
+
+
+def test_aliases_and_unknown_paths_in_french(page, cold_server, real_prepared):
+    """/accueil and other obvious addresses open their page (with its parameters); an unknown
+    address says so in French, offers the search, and Streamlit's English dialog never shows."""
+    server = cold_server(real_prepared)
+    goto(page, server, "/accueil", selector="h1", text="DataMed")
+    expect(page.get_by_text("Le catalogue en chiffres")).to_be_visible()
+    goto(page, server, "/sites?vue=densite", selector="h1", text="Sites pharmaceutiques")
+    assert "/carte-des-sites" in page.url and "vue=densite" in page.url
+    goto(page, server, "/Effets-Indesirables", selector="h1", text="Effets indésirables : vue nationale")
+    goto(page, server, "/nimporte-quoi?x=1", selector="h1", text="Page introuvable")
+    page.get_by_text("L'adresse « /nimporte-quoi » ne correspond à aucune page de DataMed").first.wait_for()
+    assert page_not_found_dialogs(page) == [] and "Page not found" not in page.inner_text("body")
+    # its search box works (the page stays declared for the rerun of the form)
+    box = page.get_by_label("Rechercher un médicament, une substance ou un code")
+    box.fill("doliprane")
+    box.press("Enter")
+    wait_for_app(page, selector="h1", text="Recherche")
+    assert "/recherche" in page.url and "q=doliprane" in page.url
     assert page_not_found_dialogs(page) == []
 
 
