@@ -4,7 +4,7 @@ import streamlit as st
 
 from datamed.core.text import fr_plural
 from datamed.present.display import md_escape
-from datamed.ui import common, tables
+from datamed.ui import common, routes, tables
 from datamed.views import catalogue
 
 store = common.open_page()
@@ -48,4 +48,4 @@ common.method(
     "pour les autres, DataMed les déduit quand les substances actives sont identiques. Un médicament sans code ATC "
     "connu n'apparaît donc pas dans le filtre par classe."
 )
-common.footer(store)
+common.footer(store, routes.CATALOGUE)

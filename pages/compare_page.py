@@ -7,7 +7,7 @@ from datamed.core import disclosure
 from datamed.core.text import fr_column
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import adverse_sections, charting, common
+from datamed.ui import adverse_sections, charting, common, routes
 from datamed.ui.adverse_sections import METHOD_FR
 from datamed.views import adverse
 
@@ -21,7 +21,7 @@ st.markdown(
 choices = adverse.unit_choices(store)
 if not choices:
     st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
-    common.footer(store)
+    common.footer(store, routes.COMPARE)
     st.stop()
 
 requested = adverse.parse_ids(st.query_params.get_all("s"))
@@ -46,7 +46,7 @@ if len(selected) < 2:
     st.info(
         "Choisissez au moins deux substances à comparer. L'adresse de la page garde votre sélection : vous pouvez la partager."
     )
-    common.footer(store)
+    common.footer(store, routes.COMPARE)
     st.stop()
 
 comp = adverse.compare(store, selected)
@@ -191,4 +191,4 @@ st.download_button(
 
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(METHOD_FR + disclosure.explanation_fr(seuil) + "\n\n" + adverse.SOURCE_FR)
-common.footer(store)
+common.footer(store, routes.COMPARE)

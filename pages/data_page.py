@@ -193,4 +193,4 @@ common.method(
     "propres contrôles (page Qualité des données). Chaque publication est vérifiée avant diffusion par un contrôle "
     "automatique du secret statistique et valide son schéma Frictionless."
 )
-common.footer(store)
+common.footer(store, routes.DATA)

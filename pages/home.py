@@ -72,4 +72,4 @@ for i, section in enumerate(routes.SECTIONS):
         else:
             st.caption("Bientôt disponible")
 
-common.footer(store)
+common.footer(store, routes.HOME)

@@ -26,7 +26,7 @@ if med is None:
         st.error(f"Aucun médicament ne porte le code CIS {raw_cis} dans la base actuelle.")
     if raw_cis:
         common.suggestions(raw_cis, kinds=("speciality", "cis", "cip13", "cip7", "substance"))
-    common.footer(store)
+    common.footer(store, routes.MEDICINE)
     st.stop()
 
 ident = med.identity
@@ -310,4 +310,4 @@ st.markdown(
     f"- Médicament d'intérêt thérapeutique majeur (MITM) : **{'oui' if med.mitm else 'non'}**\n"
     f"- Fiche officielle : [base de données publique des médicaments (CIS {med.cis})]({med.bdpm_url})"
 )
-common.footer(store)
+common.footer(store, routes.MEDICINE)

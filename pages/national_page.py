@@ -13,7 +13,7 @@ st.title("Effets indésirables : vue nationale")
 nat = adverse.national(store)
 if nat is None:
     st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
-    common.footer(store)
+    common.footer(store, routes.NATIONAL)
     st.stop()
 
 st.markdown(
@@ -101,4 +101,4 @@ with st.expander("Méthode", icon=":material/info:"):
         "**publiés** : les effectifs masqués n'y sont pas (quelques pour cent des cas), pour qu'aucun ne puisse "
         "être retrouvé par différence.\n\n" + disclosure.explanation_fr(nat.seuil) + "\n\n" + adverse.SOURCE_FR
     )
-common.footer(store)
+common.footer(store, routes.NATIONAL)

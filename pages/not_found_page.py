@@ -19,4 +19,4 @@ st.page_link(routes.HOME.file, label="Accueil", icon=routes.HOME.icon)
 for section in routes.SECTIONS:
     for route in section.routes:
         st.page_link(route.file, label=f"{section.title} : {route.title}", icon=route.icon)
-common.footer(store)
+common.footer(store, routes.NOT_FOUND)

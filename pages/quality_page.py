@@ -6,7 +6,7 @@ from datamed.core.text import fr_int, fr_number
 from datamed.datasets import quality
 from datamed.present import charts
 from datamed.present.display import md_escape
-from datamed.ui import charting, common
+from datamed.ui import charting, common, routes
 from datamed.views import quality as qv
 from datamed.views import quality_report as report
 
@@ -225,4 +225,4 @@ common.method(
     "« approchée » par similarité de texte (score de 0 à 100) ; les suggestions des éléments non reliés sont à vérifier à la main. "
     "Un défaut signalé ici n'est pas forcément une erreur de la source : il peut venir d'un instantané incomplet."
 )
-common.footer(store)
+common.footer(store, routes.QUALITY)

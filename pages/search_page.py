@@ -5,7 +5,7 @@ import streamlit as st
 from datamed.core.text import fr_int
 from datamed.present import display
 from datamed.present.display import md_escape
-from datamed.ui import common
+from datamed.ui import common, routes
 from datamed.views import search as search_lib
 from datamed.views import shortages
 
@@ -20,7 +20,7 @@ if not query:
         "Tapez le nom d'un médicament (même avec une faute ou sans accent), une substance, un code CIS "
         "(8 chiffres), un code CIP (7 ou 13 chiffres), un code ATC ou le nom d'un laboratoire."
     )
-    common.footer(store)
+    common.footer(store, routes.SEARCH)
     st.stop()
 
 index = common.get_index()
@@ -38,7 +38,7 @@ if not hits:
         "- un code **CIS** a 8 chiffres, un code **CIP** 7 ou 13 chiffres ;\n"
         "- un code **ATC** commence par une lettre (ex. *N02BE01*)."
     )
-    common.footer(store)
+    common.footer(store, routes.SEARCH)
     st.stop()
 
 quoted = f"« {md_escape(query[:80])} »"
@@ -75,4 +75,4 @@ common.method(
     "dosage ; les autres suivent, marqués « Autre dosage ». La disponibilité est celle de la liste des ruptures "
     "et tensions en cours de l'ANSM : « Pas de rupture signalée » ne garantit pas la présence en pharmacie."
 )
-common.footer(store)
+common.footer(store, routes.SEARCH)

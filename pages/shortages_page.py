@@ -12,7 +12,7 @@ store = common.open_page()
 st.title("Ruptures et tensions d'approvisionnement")
 if shortages.episodes(store).is_empty():
     st.info("Aucune donnée de disponibilité n'est disponible dans ce jeu de données.")
-    common.footer(store)
+    common.footer(store, routes.SHORTAGES)
     st.stop()
 
 sit = shortages.situation(store)
@@ -388,4 +388,4 @@ with st.expander("Méthode", icon=":material/info:"):
         "n'aura pas forcément de rupture : c'est une aide pour choisir ceux à surveiller.\n\n"
         "Ces données décrivent des signalements à l'ANSM ; elles ne garantissent pas la disponibilité en pharmacie."
     )
-common.footer(store)
+common.footer(store, routes.SHORTAGES)

@@ -6,14 +6,14 @@ import streamlit as st
 from datamed.core.text import fr_column, fr_int, fr_number, fr_plural
 from datamed.datasets import DS
 from datamed.present import charts, maps
-from datamed.ui import charting, common
+from datamed.ui import charting, common, routes
 from datamed.views import sites
 
 store = common.open_page()
 st.title("Sites pharmaceutiques")
 if sites.sites(store).is_empty():
     st.info("Aucune donnée de sites n'est disponible dans ce jeu de données.")
-    common.footer(store)
+    common.footer(store, routes.SITES)
     st.stop()
 
 st.caption(
@@ -194,4 +194,4 @@ with st.expander("Méthode", icon=":material/info:"):
         "département). La précision de chaque position est indiquée. Aucune donnée personnelle n'est conservée.\n\n"
         "**Limites** : ces listes ne disent pas quel site fabrique quel médicament."
     )
-common.footer(store)
+common.footer(store, routes.SITES)

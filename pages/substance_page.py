@@ -5,7 +5,7 @@ import streamlit as st
 from datamed.core.text import fr_plural
 from datamed.present import display
 from datamed.present.display import md_escape
-from datamed.ui import adverse_sections, common, tables
+from datamed.ui import adverse_sections, common, routes, tables
 from datamed.views import adverse, catalogue
 
 store = common.open_page()
@@ -19,7 +19,7 @@ if sub is None:
     else:
         st.error(f"Aucune substance ne porte le code « {md_escape(raw[:60])} » dans la base actuelle.")
         common.suggestions(raw, kinds=("substance",))
-    common.footer(store)
+    common.footer(store, routes.SUBSTANCE)
     st.stop()
 
 st.title(sub.name.capitalize())
@@ -59,4 +59,4 @@ common.method(
     "d'intérêt thérapeutique majeur (seul fichier de la BDPM qui publie le code ATC) ou sont déduites pour les "
     "médicaments ayant exactement les mêmes substances actives."
 )
-common.footer(store)
+common.footer(store, routes.SUBSTANCE)

@@ -38,6 +38,32 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+@pytest.mark.parametrize(
+    "route, present, absent",
+    [
+        (
+            routes.SHORTAGES,
+            ["Base de données publique des médicaments", "signalements de ruptures par classe ATC"],
+            ["pharmacovigilance", "FDA"],
+        ),
+        (routes.SITES, ["U.S. FDA", "Géorisques", "codes postaux"], ["pharmacovigilance", "classification ATC"]),
+        (routes.NATIONAL, ["notifiés à la pharmacovigilance"], ["FDA", "ruptures par classe"]),
+        (
+            routes.SEARCH,
+            ["Base de données publique des médicaments", "classification ATC"],
+            ["pharmacovigilance", "FDA"],
+        ),
+    ],
+    ids=lambda x: getattr(x, "url_path", ""),
+)
+def test_footer_names_the_sources_of_its_page(monkeypatch, real_prepared, route, present, absent):
+    at = open_page(monkeypatch, real_prepared, route.file)
+    footer = next(c.value for c in at.caption if c.value.startswith("Sources : "))
+    assert all(p in footer for p in present), footer
+    assert not any(a in footer for a in absent), footer
+    assert "outil indépendant" in footer
+
+
 def test_url_paths_differ_from_file_stems():
     for r in routes.ROUTES:
         assert r.url_path != Path(r.file).stem, r

@@ -182,8 +182,25 @@ def search_box(key: str, value: str = "", label: str = "Rechercher un médicamen
             st.info("Saisissez un nom de médicament, une substance ou un code.")
 
 
-def footer(store: Store) -> None:
-    """Sources and snapshot dates, read from the manifest."""
+#: how each source family is named in a page footer (the BDPM's text is built from its dates)
+SOURCE_LABELS_FR = {
+    "ATC": "classification ATC de l'OMS (WHOCC) et libellés français du projet DataMed de l'ANSM",
+    "ANSM pharmacovigilance": "ANSM – cas d'effets indésirables notifiés à la pharmacovigilance, 2014-2018 "
+    "(programme EIG DataMed)",
+    "ANSM DataMed": "ANSM – signalements de ruptures par classe ATC, 2014-2020 (programme EIG DataMed)",
+    "IREP": "Géorisques – registre des émissions polluantes (IREP)",
+    "FDA DECRS": "U.S. FDA – établissements pharmaceutiques enregistrés (DECRS)",
+    "Santé.fr": "Santé.fr – pharmacies",
+    "SIRENE": "INSEE – répertoire SIRENE (pharmacies d'Île-de-France)",
+    "La Poste": "La Poste – base officielle des codes postaux",
+    "IGN / INSEE (france-geojson)": "IGN / INSEE – contours des départements",
+    "Natural Earth (paquet pyogrio)": "Natural Earth – contours des pays",
+}
+
+
+def footer(store: Store, route: routes.Route) -> None:
+    """The sources of *this* page's figures (``route.sources``), with their dates, read from
+    the manifest; then the preparation date and what DataMed is."""
     st.divider()
     by_source: dict[str, set[str]] = {}
     history: set[str] = set()
@@ -191,22 +208,29 @@ def footer(store: Store) -> None:
         if src.get("dataset") == DS.DISPONIBILITES:
             history.add(src["snapshot"])
         else:
-            by_source.setdefault(src.get("source", "?"), set()).add(src["snapshot"])
+            by_source.setdefault(src.get("source", "?"), set()).add(src.get("snapshot") or "")
+    families = route.sources or tuple(by_source)
     parts = []
-    if "BDPM" in by_source:
-        dates = ", ".join(fr_snapshot(d) for d in sorted(by_source["BDPM"], reverse=True))
-        text = f"ANSM – Base de données publique des médicaments (fichiers du {dates}"
-        if history:
-            text += f" ; disponibilité au {fr_snapshot(max(history))}"
-            if len(history) > 1:
-                text += f", historique depuis le {fr_snapshot(min(history))}"
-        parts.append(text + ")")
-    if "ATC" in by_source:
-        parts.append("classification ATC de l'OMS (WHOCC) et libellés français du projet DataMed de l'ANSM")
+    for family in families:
+        if family not in by_source:
+            continue
+        if family == "BDPM":
+            dates = ", ".join(fr_snapshot(d) for d in sorted(by_source["BDPM"] - {""}, reverse=True))
+            text = f"ANSM – Base de données publique des médicaments (fichiers du {dates}"
+            if history:
+                text += f" ; disponibilité au {fr_snapshot(max(history))}"
+                if len(history) > 1:
+                    text += f", historique depuis le {fr_snapshot(min(history))}"
+            parts.append(text + ")")
+            continue
+        label = SOURCE_LABELS_FR.get(family, family)
+        dates = sorted(d for d in by_source[family] if d and d[:1].isdigit())
+        parts.append(label + (f" ({', '.join(fr_snapshot(d) for d in dates)})" if dates else ""))
     built = store.built_at()[:10]
     demo = " · **données de démonstration synthétiques**" if store.is_demo else ""
+    sources = ("Sources : " + " ; ".join(parts) + ". ") if parts else ""
     st.caption(
-        "Sources : " + " ; ".join(parts) + f". Données préparées le {fr_date(_iso(built)) if built else '—'}{demo}. "
+        sources + f"Données préparées le {fr_date(_iso(built)) if built else '—'}{demo}. "
         "DataMed est un outil indépendant d'exploration des données publiques ; il ne remplace pas l'avis "
         "d'un médecin ou d'un pharmacien."
     )

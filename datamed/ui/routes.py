@@ -20,28 +20,84 @@ class Route:
     icon: str
     section: str
     hidden: bool = False
+    sources: tuple[str, ...] = ()  # the source families its figures come from (footer); () = every one
 
 
-HOME = Route("pages/home.py", "accueil", "Accueil", ":material/home:", "")
-SEARCH = Route("pages/search_page.py", "recherche", "Recherche", ":material/search:", "Médicaments")
-CATALOGUE = Route("pages/catalogue_page.py", "catalogue", "Catalogue", ":material/list:", "Médicaments")
-MEDICINE = Route(
-    "pages/medicine_page.py", "medicament", "Fiche médicament", ":material/medication:", "Médicaments", hidden=True
+HOME = Route("pages/home.py", "accueil", "Accueil", ":material/home:", "", sources=("BDPM", "ATC"))
+SEARCH = Route(
+    "pages/search_page.py", "recherche", "Recherche", ":material/search:", "Médicaments", sources=("BDPM", "ATC")
 )
-SUBSTANCE = Route("pages/substance_page.py", "substance", "Substance", ":material/science:", "Médicaments", hidden=True)
+CATALOGUE = Route(
+    "pages/catalogue_page.py", "catalogue", "Catalogue", ":material/list:", "Médicaments", sources=("BDPM", "ATC")
+)
+MEDICINE = Route(
+    "pages/medicine_page.py",
+    "medicament",
+    "Fiche médicament",
+    ":material/medication:",
+    "Médicaments",
+    hidden=True,
+    sources=("BDPM", "ATC", "ANSM pharmacovigilance"),
+)
+SUBSTANCE = Route(
+    "pages/substance_page.py",
+    "substance",
+    "Substance",
+    ":material/science:",
+    "Médicaments",
+    hidden=True,
+    sources=("BDPM", "ATC", "ANSM pharmacovigilance"),
+)
 DATA = Route("pages/data_page.py", "donnees", "Données ouvertes", ":material/database:", "Données")
 QUALITY = Route("pages/quality_page.py", "qualite", "Qualité des données", ":material/fact_check:", "Données")
 COMPARE = Route(
-    "pages/compare_page.py", "comparer", "Comparer des substances", ":material/compare_arrows:", "Effets indésirables"
+    "pages/compare_page.py",
+    "comparer",
+    "Comparer des substances",
+    ":material/compare_arrows:",
+    "Effets indésirables",
+    sources=("ANSM pharmacovigilance", "BDPM"),
 )
-SHORTAGES = Route("pages/shortages_page.py", "ruptures", "Ruptures et tensions", ":material/inventory_2:", "Ruptures")
-SITES = Route("pages/sites_page.py", "carte-des-sites", "Carte des sites", ":material/factory:", "Sites")
-NATIONAL = Route("pages/national_page.py", "vue-nationale", "Vue nationale", ":material/public:", "Effets indésirables")
+SHORTAGES = Route(
+    "pages/shortages_page.py",
+    "ruptures",
+    "Ruptures et tensions",
+    ":material/inventory_2:",
+    "Ruptures",
+    sources=("BDPM", "ATC", "ANSM DataMed"),
+)
+SITES = Route(
+    "pages/sites_page.py",
+    "carte-des-sites",
+    "Carte des sites",
+    ":material/factory:",
+    "Sites",
+    sources=(
+        "IREP",
+        "FDA DECRS",
+        "Santé.fr",
+        "SIRENE",
+        "La Poste",
+        "IGN / INSEE (france-geojson)",
+        "Natural Earth (paquet pyogrio)",
+        "BDPM",
+    ),
+)
+NATIONAL = Route(
+    "pages/national_page.py",
+    "vue-nationale",
+    "Vue nationale",
+    ":material/public:",
+    "Effets indésirables",
+    sources=("ANSM pharmacovigilance", "ATC"),
+)
 
 ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, QUALITY, COMPARE, NATIONAL, SHORTAGES, SITES)
 
 #: the page shown, in French, for an unknown path (served at that path, hidden from the menu)
-NOT_FOUND = Route("pages/not_found_page.py", "", "Page introuvable", ":material/help:", "", hidden=True)
+NOT_FOUND = Route(
+    "pages/not_found_page.py", "", "Page introuvable", ":material/help:", "", hidden=True, sources=("BDPM", "ATC")
+)
 
 #: obvious other addresses of a page (accents and case ignored): they open the page itself,
 #: with the same URL parameters. The home page is served at "/", so "/accueil" is one too.
