@@ -1,6 +1,8 @@
 """Offline pydeck maps of the sites views: France (points, density, départements) and the world.
 
-No tiles, no fonts, no network: ``map_style=None`` and the departement / country
+No tiles, no fonts, no network: ``map_provider=None`` *without* ``map_style`` (pydeck then
+sends Streamlit its "no basemap" marker; ``map_style=None`` would make Streamlit draw its
+Carto basemap from basemaps.cartocdn.com) and the departement / country
 outlines of the prepared data as the base layer.
 """
 
@@ -138,7 +140,7 @@ def france_deck(store: Store, frame: pl.DataFrame, view: str) -> pdk.Deck:
         "densite": {"html": "<b>{elevationValue}</b> site(s) dans cet hexagone"},
         "departements": {"html": "<b>{nom}</b> ({code}) : {sites} site(s)"},
     }[view]
-    return pdk.Deck(layers=layers, initial_view_state=FRANCE_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
+    return pdk.Deck(layers=layers, initial_view_state=FRANCE_VIEW, tooltip=tooltip, map_provider=None)
 
 
 WORLD_VIEW = pdk.ViewState(latitude=25, longitude=10, zoom=0.8, pitch=0)
@@ -189,4 +191,4 @@ def world_deck(store: Store) -> pdk.Deck | None:
     tooltip = {
         "html": "<b>{nom}</b><br/>{n} établissement(s) de principe actif enregistrés auprès de la FDA ({part} % du total)"
     }
-    return pdk.Deck(layers=[layer], initial_view_state=WORLD_VIEW, map_style=None, tooltip=tooltip, map_provider=None)
+    return pdk.Deck(layers=[layer], initial_view_state=WORLD_VIEW, tooltip=tooltip, map_provider=None)

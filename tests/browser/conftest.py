@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -215,13 +216,37 @@ def browser():
         instance.close()
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def guard_external_requests(context) -> list[str]:
+    """Abort, and record, every request the pages of ``context`` send to another host than
+    the app's (tiles, fonts, CDNs: no page may contact one). Returns the list it fills."""
+    outside: list[str] = []
+
+    def check(route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname or ""
+        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS or f"[{host}]" in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", check)
+    return outside
+
+
 @pytest.fixture
 def page(browser):
+    """A French-locale page; the test fails if any page it opened contacted another host."""
     context = browser.new_context(viewport=VIEWPORT, locale="fr-FR")
     context.set_default_timeout(APP_TIMEOUT_MS)
+    outside = guard_external_requests(context)
     pg = context.new_page()
     yield pg
     context.close()
+    assert outside == [], f"requests to other hosts than the app's: {sorted(set(outside))[:10]}"
 
 
 # --- helpers -----------------------------------------------------------------------

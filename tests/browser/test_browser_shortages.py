@@ -220,6 +220,7 @@ def test_medicine_in_rupture_shows_alternatives(page, real_server, in_rupture, t
 
     page.get_by_role("heading", name="Alternatives disponibles").first.wait_for(state="visible")
     links = page.locator(f'{PAGE_LINK}[href*="medicament?cis="]')
+    links.first.wait_for(state="visible")  # the heading can be drawn before the links under it
     hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
     linked = {m.group(1) for h in hrefs if (m := re.search(r"cis=(\d{8})", h))}
     assert linked & set(others), (hrefs, others)
