@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import polars as pl
@@ -264,6 +265,10 @@ def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
     at = open_page(monkeypatch, demo_prepared, routes.DATA.file)
     rejects = next(d.value for d in at.dataframe if "Motif" in d.value.columns)
     assert len(rejects) >= 1 and {"Fichier", "Ligne", "Motif"} <= set(rejects.columns)
+    # reasons in French (the dataset keeps the pipeline's English)
+    motifs = " ".join(rejects["Motif"])
+    assert "champs séparés par des tabulations" in motifs and "corrigée, ligne gardée" in motifs
+    assert not re.search(r"\b(corrected|expected|found|unknown|invalid|greater|missing)\b", motifs), motifs
 
 
 @pytest.mark.slow

@@ -445,3 +445,27 @@ def test_the_build_worker_dies_with_the_build(tmp_path):
         if "State:\tZ" not in state:  # a zombie waiting for init is dead
             alive.append(pid)
     assert alive == [], alive
+
+
+def test_a_dead_risk_worker_does_not_fail_the_build(demo_raw, tmp_path, monkeypatch):
+    """A pool whose worker died (here: refuses new work) makes the build compute the risk
+    step itself and say so in the manifest, instead of failing."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from datamed.pipeline import build as build_module
+
+    class DeadPool:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("A child process terminated abruptly")
+
+    class DeadWorker:
+        def __enter__(self):
+            return DeadPool()
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(build_module, "_risk_worker", DeadWorker)
+    build_module.build(demo_raw, tmp_path / "prepared")
+    manifest = json.loads((tmp_path / "prepared" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["risk_model"].startswith("not evaluated") and "worker process unavailable" in manifest["risk_model"]

@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -881,7 +882,12 @@ def build(
         t = lap("derive_shortages", t)
         risk_inputs = {k: prep.datasets[k] for k in RISK_INPUTS if k in prep.datasets}
         listing = prep.report.get("catalogue_snapshots")
-        risk_future = pool.submit(_risk_in_worker, risk_inputs, listing, raw) if pool else None
+        risk_future, worker_note = None, ""
+        if pool is not None:
+            try:  # a pool whose worker already died refuses new work: compute here instead
+                risk_future = pool.submit(_risk_in_worker, risk_inputs, listing, raw)
+            except (BrokenProcessPool, RuntimeError) as exc:
+                worker_note = f" (worker process unavailable: {type(exc).__name__}; computed in the main process)"
         prep.add("pharmacovigilance", read_pharmacovigilance(raw, prep.datasets, threshold))
         t = lap("pharmacovigilance", t)
         rejected = rejects_frame(prep.rejects)  # every reject is known from here on
@@ -895,6 +901,7 @@ def build(
                 risk_status += f" (worker process failed: {type(exc).__name__}; computed in the main process)"
         else:
             risk_status, risk_frames = _risk_in_worker(risk_inputs, listing, raw)
+            risk_status += worker_note
         t = lap("risk_model_wait", t)
     prep.add("risk_model", StepResult(datasets=risk_frames))
     prep.add("rejects", StepResult(datasets={DS.REJETS: rejected}))

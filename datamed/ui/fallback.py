@@ -47,6 +47,8 @@ def pages_for_request(nav: dict[str, list]) -> list:
     """Hidden pages serving the unknown paths this session asked for (the one asked now
     included): reruns of such a page (a form submitted on it) name it by its hash, so it
     must stay declared for the rest of the session."""
+    if get_script_run_ctx() is None:  # bare mode (a process that imported app.py): nothing asked
+        return []
     seen: list[str] = st.session_state.setdefault(_SEEN, [])
     served = {p.url_path for pages in nav.values() for p in pages}
     path = requested_path()

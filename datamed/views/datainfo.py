@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from datamed.core.reasons import reason_fr
 from datamed.core.text import csv_safe, fr_date, fr_int, fr_number, fr_snapshot
 from datamed.datasets import DS, registry
 from datamed.datasets import quality as quality_scores
@@ -78,10 +79,18 @@ def columns_table(store: Store) -> pl.DataFrame:
 
 
 def rejects_table(store: Store) -> pl.DataFrame:
+    """The rejected lines and set-aside values, with their reason in French (the dataset
+    keeps the English reason the pipeline wrote)."""
     frame = store.table(DS.REJETS)
     if frame.is_empty():
         return frame
-    return frame.rename({"file": "Fichier", "line": "Ligne", "reason": "Motif", "raw": "Contenu (début)"})
+    reasons = {r: reason_fr(r) for r in frame["reason"].unique().to_list()}
+    return frame.select(
+        pl.col("file").alias("Fichier"),
+        pl.col("line").alias("Ligne"),
+        pl.col("reason").replace_strict(reasons, return_dtype=pl.String).alias("Motif"),
+        pl.col("raw").alias("Contenu (début)"),
+    )
 
 
 # --- open-data catalogue (Données page) -------------------------------------------------
