@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -440,6 +441,42 @@ def _lines_per_track(dispo: pl.DataFrame) -> tuple[list[date], dict[tuple, dict[
     return snapshots, per_track
 
 
+def _replay(
+    track: Track, seen: dict[int, list[Line]], snapshots: list[date], stops: list[int]
+) -> Iterator[tuple[int, bool | None]]:
+    """Feed ``track`` its sightings in snapshot order; at each stop (a snapshot index, in
+    ascending order) yield (stop, current) once the snapshots up to it are read: the
+    track as it stood then. ``current``: it had an open line (1 or 2) in that very
+    snapshot; None when it was not listed yet."""
+    previous = None
+    pending = iter(stops)
+    stop = next(pending, None)
+    for i in sorted(seen):
+        while stop is not None and stop < i:
+            yield stop, _settle(track, seen, previous, stop, snapshots)
+            stop = next(pending, None)
+        if previous is not None and i > previous + 1:
+            track.vanish(snapshots[previous + 1])
+        track.see(snapshots[i], seen[i])
+        previous = i
+    while stop is not None:
+        yield stop, _settle(track, seen, previous, stop, snapshots)
+        stop = next(pending, None)
+
+
+def _settle(
+    track: Track, seen: dict[int, list[Line]], previous: int | None, stop: int, snapshots: list[date]
+) -> bool | None:
+    """The track at snapshot ``stop`` (``previous``: its last sighting up to then): an open
+    episode missing from the snapshot after its last sighting has vanished (``vanish``
+    is idempotent: a later sighting calls it again at the same snapshot)."""
+    if previous is None:
+        return None
+    if previous < stop:
+        track.vanish(snapshots[previous + 1])
+    return previous == stop and any(ln.status in OPEN_STATUSES for ln in seen[previous])
+
+
 def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
     """One row per episode, from the availability lines of every snapshot."""
     if dispo.is_empty():
@@ -447,21 +484,10 @@ def build_episodes(dispo: pl.DataFrame) -> pl.DataFrame:
     snapshots, per_track = _lines_per_track(dispo)
     latest = snapshots[-1]
     out: list[dict] = []
-    current_tracks: set[tuple] = set()
     for (cis, cip13), seen in per_track.items():
         track = Track(cis, cip13)
-        previous = None
-        for i in sorted(seen):
-            if previous is not None and i > previous + 1:
-                track.vanish(snapshots[previous + 1])
-            track.see(snapshots[i], seen[i])
-            previous = i
-        if previous is not None and previous < len(snapshots) - 1:
-            track.vanish(snapshots[previous + 1])
-        if previous == len(snapshots) - 1 and any(ln.status in OPEN_STATUSES for ln in seen[previous]):
-            current_tracks.add((cis, cip13))
-        for ep in track.episodes:
-            out.append(_row(ep, latest, (cis, cip13) in current_tracks and ep is track.last))
+        for _, current in _replay(track, seen, snapshots, [len(snapshots) - 1]):
+            out += [_row(ep, latest, bool(current) and ep is track.last) for ep in track.episodes]
     return pl.DataFrame(out, schema=SCHEMA).sort("date_debut", "cis", "premiere_vue", nulls_last=True)
 
 
@@ -491,52 +517,33 @@ def episodes_as_of(dispo: pl.DataFrame, cutoffs: list[date]) -> dict[date, pl.Da
     if dispo.is_empty() or not cutoffs:
         return {c: pl.DataFrame(schema=AS_OF_SCHEMA) for c in cutoffs}
     snapshots, per_track = _lines_per_track(dispo)
-    # each cutoff -> index of the last snapshot on or before it (-1: none)
-    due = sorted((bisect.bisect_right(snapshots, c) - 1, c) for c in set(cutoffs))
-    due = [(i, c) for i, c in due if i >= 0]
+    # snapshot index -> the cutoffs whose last snapshot on or before them it is
+    at: dict[int, list[date]] = {}
+    for c in set(cutoffs):
+        i = bisect.bisect_right(snapshots, c) - 1
+        if i >= 0:
+            at.setdefault(i, []).append(c)
     for (cis, cip13), seen in per_track.items():
         track = Track(cis, cip13)
-        previous = None
-        pending = iter(due)
-        nxt = next(pending, None)
-
-        for i in sorted(seen):
-            while nxt is not None and nxt[0] < i:
-                out[nxt[1]] += _known_rows(track, seen, previous, nxt[0], snapshots)
-                nxt = next(pending, None)
-            if previous is not None and i > previous + 1:
-                track.vanish(snapshots[previous + 1])
-            track.see(snapshots[i], seen[i])
-            previous = i
-        while nxt is not None:
-            out[nxt[1]] += _known_rows(track, seen, previous, nxt[0], snapshots)
-            nxt = next(pending, None)
+        for stop, current in _replay(track, seen, snapshots, sorted(at)):
+            if current is None:
+                continue  # not listed yet at that cutoff
+            rows = [
+                (
+                    cis,
+                    cip13,
+                    ep.start,
+                    ep.status_initial,
+                    ep.status,
+                    ep.first_seen,
+                    ep.outcome,
+                    current and ep is track.last,
+                )
+                for ep in track.episodes
+            ]
+            for c in at[stop]:
+                out[c] += rows
     return {c: pl.DataFrame(out[c], schema=AS_OF_SCHEMA, orient="row") for c in cutoffs}
-
-
-def _known_rows(
-    track: Track, seen: dict[int, list[Line]], previous: int | None, ic: int, snapshots: list[date]
-) -> list[tuple]:
-    """The ``AS_OF_SCHEMA`` rows of ``track`` once the snapshots up to index ``ic`` are read
-    (``previous``: the last of them that listed it)."""
-    if previous is None:
-        return []  # not listed yet at that cutoff
-    if previous < ic:  # missing from the snapshot after its last sighting (vanish is idempotent)
-        track.vanish(snapshots[previous + 1])
-    current = previous == ic and any(ln.status in OPEN_STATUSES for ln in seen[previous])
-    return [
-        (
-            track.cis,
-            track.cip13,
-            ep.start,
-            ep.status_initial,
-            ep.status,
-            ep.first_seen,
-            ep.outcome,
-            current and ep is track.last,
-        )
-        for ep in track.episodes
-    ]
 
 
 def _row(ep: Episode, latest: date, current: bool) -> dict:
