@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed.ui import fallback, routes, runlog
+from datamed.ui import a11y, fallback, page_lang, routes, runlog
 
 
 def _page(route: routes.Route, default: bool = False) -> st.Page:
@@ -24,13 +24,16 @@ def main() -> None:
         if section.routes:
             nav[section.title] = [_page(r) for r in section.routes]
     nav["Médicaments"] += [_page(routes.MEDICINE), _page(routes.SUBSTANCE)]
+    nav["Données"] += [_page(routes.ACCESSIBILITY)]  # hidden; linked from every footer
     # an alias (/accueil, /sites...) or an unknown path gets a hidden page of its own, so that
     # Streamlit never shows its English "Page not found" dialog
     nav[""] += fallback.pages_for_request(nav)
 
     page = st.navigation(nav)
+    a11y.focus_style()  # a visible keyboard focus on links (Streamlit removes their outline)
     fallback.remember_current(page.url_path)
     runlog.timed(page.url_path or routes.HOME.url_path, page.run)  # one JSON log line per page run
+    page_lang.script_fallback()  # lang="fr" under plain `streamlit run app.py` (`serve` declares it in the HTML)
 
 
 # Streamlit runs this file as __main__. A process started by the build's worker pool

@@ -6,7 +6,9 @@ the first session of a server starts, whether the app uses the legacy
 In that mode the very first visit of a deep link (``/medicament?cis=…``) is
 resolved against the file names in pages/, fails, and shows a "Page not found"
 dialog before app.py's ``st.navigation`` takes over. DataMed always uses
-``st.navigation``, so the launcher declares it before the server starts.
+``st.navigation``, so the launcher declares it before the server starts. It also
+makes the server answer its HTML page with ``lang="fr"`` instead of Streamlit's
+"en" (``datamed.ui.page_lang``).
 
 Before the server starts, when the prepared folder holds no data yet (a fresh
 clone), the launcher builds it from the raw folder (``DATAMED_RAW``, by default
@@ -20,6 +22,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -29,6 +32,7 @@ from datamed.core import config
 from datamed.core.config import REPO_ROOT
 from datamed.core.folders import recover
 from datamed.datasets import MANIFEST
+from datamed.ui import page_lang, warmup
 
 
 def ensure_prepared(prepared: Path | None = None, raw: Path | None = None) -> str | None:
@@ -72,6 +76,9 @@ PRELOAD = (
     "datamed.views.sites",
     "datamed.views.quality",
     "datamed.views.search",
+    "datamed.present.summary",
+    "datamed.ui.common",
+    "datamed.ui.warmup",
 )
 
 
@@ -109,6 +116,9 @@ def main(args: list[str] | None = None) -> int:
     if not helping:
         preload()
         refuse_client_cache_clearing()
+        page_lang.serve_declared()
+        # the caches warm while the server starts (imports done above, in this thread)
+        threading.Thread(target=warmup.warm, name="datamed-warmup", daemon=True).start()
 
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(REPO_ROOT / "app.py"), *options]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from datamed.core.text import fr_int, fr_number
+from datamed.core.text import fr_column, fr_int, fr_number
 from datamed.datasets import quality
 from datamed.present import charts
 from datamed.present.display import md_escape
@@ -90,7 +90,7 @@ if summary.is_empty():
     st.info("Aucune évolution relevée : un seul instantané par fichier, et pas de construction précédente à comparer.")
 else:
     common.dataframe(
-        summary.rename(
+        summary.with_columns(fr_column(summary, "nombre", fr_int)).rename(
             {
                 "jeu": "Jeu",
                 "changement": "Changement",

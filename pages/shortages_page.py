@@ -104,7 +104,11 @@ if tabs[0].open:
             )
             with st.expander("Tableau"):
                 common.dataframe(
-                    data.rename({"categorie": "Catégorie", "medicaments": "Médicaments"}), hide_index=True, alt=desc
+                    data.with_columns(fr_column(data, "medicaments", fr_int)).rename(
+                        {"categorie": "Catégorie", "medicaments": "Médicaments"}
+                    ),
+                    hide_index=True,
+                    alt=desc,
                 )
 if tabs[1].open:
     with tabs[1]:
@@ -118,7 +122,7 @@ if tabs[1].open:
                 common.dataframe(
                     months.select(
                         pl.col("mois").dt.strftime("%m/%Y").alias("Mois"),
-                        pl.col("episodes").alias("Épisodes"),
+                        fr_column(months, "episodes", fr_int).alias("Épisodes"),
                         pl.when(pl.col("dates_fiables"))
                         .then(pl.lit("début"))
                         .otherwise(pl.lit("mise à jour"))
@@ -202,8 +206,8 @@ if tabs[2].open:
                 common.dataframe(
                     by_class.select(
                         pl.col("classe").alias("Classe ATC"),
-                        pl.col("episodes").alias("Épisodes"),
-                        pl.col("fins_observees").alias("Fins observées"),
+                        fr_column(by_class, "episodes", fr_int).alias("Épisodes"),
+                        fr_column(by_class, "fins_observees", fr_int).alias("Fins observées"),
                         pl.Series(
                             "Médiane [IC 95 %]",
                             [
@@ -266,7 +270,7 @@ if tabs[4].open:
                         pl.col("annee").alias("Année"),
                         pl.col("libelle_source").alias("Classe (libellé source)"),
                         pl.col("code_atc").fill_null("non relié").alias("Code ATC"),
-                        pl.col("n_signalements").alias("Signalements"),
+                        fr_column(hist, "n_signalements", fr_int).alias("Signalements"),
                         pl.col("methode").fill_null("—").alias("Rapprochement"),
                     ),
                     hide_index=True,

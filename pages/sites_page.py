@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from datamed.core.text import fr_column, fr_int, fr_number, fr_plural
+from datamed.core.text import fr_column, fr_int, fr_percent, fr_plural
 from datamed.datasets import DS
 from datamed.present import charts, maps
 from datamed.ui import charting, common, routes
@@ -59,30 +59,35 @@ st.caption(
     + (f", {fr_int(frame.height - placed.height)} sans position." if frame.height > placed.height else ".")
 )
 
-st.markdown(
-    "Légende : "
-    + " · ".join(
-        f"<span style='color: rgb{maps.KIND_COLOURS[k]}'>●</span> {sites.KIND_LABELS[k]}"
-        for k in sites.KIND_LABELS
-        if k in filters.kinds
-    ),
-    unsafe_allow_html=True,
-)
+legend = maps.france_legend(store, frame, filters.view)  # the colour scale of the density and département views
+if legend is None:  # points: one colour per kind of site
+    st.markdown(
+        "Légende : "
+        + " · ".join(
+            f"<span style='color: rgb{maps.KIND_COLOURS[k]}'>●</span> {sites.KIND_LABELS[k]}"
+            for k in sites.KIND_LABELS
+            if k in filters.kinds
+        ),
+        unsafe_allow_html=True,
+    )
 desc = (
     f"Carte de France des sites pharmaceutiques ({sites.VIEWS[filters.view].lower()}), "
     f"{fr_plural(placed.height, 'site')} ; détails dans le tableau sous la carte."
+    + (f" {legend.text()}" if legend else "")
 )
 event = st.pydeck_chart(
-    maps.france_deck(store, frame, filters.view),
+    maps.france_deck(store, frame, filters.view, height=560),
     on_select="rerun",
     selection_mode="single-object",
     key="carte",
     alt=desc,
     height=560,
 )
-if filters.view == "departements":
+if legend is not None:
+    st.markdown(legend.html(), unsafe_allow_html=True)
     st.caption(
-        "Plus la teinte est foncée, plus le département compte de sites ; les nombres sont dans l'infobulle et l'onglet « Par département »."
+        "Plus la teinte est foncée, plus il y a de sites ; le nombre exact est dans l'infobulle"
+        + (" et l'onglet « Par département »." if filters.view == "departements" else ".")
     )
 if store.table(DS.DEPARTEMENTS_GEO).is_empty():
     st.caption("Le fond de carte des départements est absent de ce jeu de données : seuls les sites sont dessinés.")
@@ -111,7 +116,7 @@ if tabs[1].open:
             counts.select(
                 pl.col("code").alias("Département"),
                 pl.col("nom").fill_null("").alias("Nom"),
-                pl.col("sites").alias("Sites"),
+                fr_column(counts, "sites", fr_int).alias("Sites"),
             ),
             hide_index=True,
             alt="Nombre de sites par département",
@@ -129,7 +134,9 @@ if tabs[2].open:
             deck = maps.world_deck(store)
             if deck is not None:
                 desc_map = "Carte du monde : pays colorés selon le nombre d'établissements de fabrication de principe actif enregistrés auprès de la FDA."
-                st.pydeck_chart(deck, key="monde_carte", alt=desc_map, height=420)
+                world_legend = maps.world_legend(store)
+                st.pydeck_chart(deck, key="monde_carte", alt=f"{desc_map} {world_legend.text()}", height=420)
+                st.markdown(world_legend.html(), unsafe_allow_html=True)
                 st.caption(
                     "Teinte plus foncée : plus d'établissements (valeurs dans l'infobulle et le tableau). Fond : Natural Earth 1:110m."
                 )
@@ -138,7 +145,7 @@ if tabs[2].open:
             charting.show(
                 charts.count_bars,
                 top,
-                "country_name",
+                "pays",
                 "n_api_manufacture",
                 desc_w,
                 "Établissements (principe actif)",
@@ -147,42 +154,24 @@ if tabs[2].open:
             )
             common.dataframe(
                 world.select(
-                    pl.col("country_name").alias("Pays"),
-                    pl.col("n_establishments").alias("Établissements"),
-                    pl.col("n_api_manufacture").alias("Dont principe actif"),
-                    (pl.col("share_api") * 100).round(1).alias("Part mondiale principe actif (%)"),
+                    pl.col("pays").alias("Pays"),
+                    fr_column(world, "n_establishments", fr_int).alias("Établissements"),
+                    fr_column(world, "n_api_manufacture", fr_int).alias("Dont principe actif"),
+                    fr_column(world, "share_api", fr_percent).alias("Part mondiale principe actif"),
                 ),
                 hide_index=True,
                 alt="Établissements enregistrés auprès de la FDA par pays",
             )
 
-st.header("Trouver une pharmacie", divider="gray")
-st.caption(
-    "Liste partielle : environ 3 800 des 20 000 pharmacies de France (celles inscrites sur Santé.fr pour la vaccination "
-    "antigrippale en 2025) et les pharmacies d'Île-de-France du répertoire SIRENE. La pharmacie la plus proche de chez "
-    "vous peut ne pas y figurer."
+# the pharmacy finder has its own page; an old link (?pres=75012) still leads to its search
+old_query = (common.param("pres") or "")[:80]
+compact = old_query.replace(" ", "")
+st.page_link(
+    routes.PHARMACIES.file,
+    label="Trouver les pharmacies les plus proches d'un code postal ou d'une commune",
+    icon=":material/local_pharmacy:",
+    query_params={"cp": compact} if compact.isdigit() else ({"commune": old_query} if old_query else None),
 )
-where = st.text_input(
-    "Code postal ou commune", key="pres", bind="query-params", placeholder="ex. 75012, Ajaccio, Bourgoin-Jallieu"
-)
-if where:
-    found = sites.nearest_pharmacies(store, where)
-    if found.message:
-        st.warning(found.message)
-    if not found.results.is_empty():
-        st.markdown(f"Les pharmacies les plus proches de **{found.place}** dans ces listes :")
-        common.dataframe(
-            found.results.select(
-                pl.col("nom").alias("Pharmacie"),
-                pl.col("commune").fill_null("—").alias("Commune"),
-                fr_column(found.results, "distance_km", lambda d: f"{fr_number(d, 1)} km").alias(
-                    "Distance à vol d'oiseau"
-                ),
-                pl.col("source").alias("Source"),
-            ),
-            hide_index=True,
-            alt="Pharmacies les plus proches avec la distance",
-        )
 
 with st.expander("Méthode", icon=":material/info:"):
     st.markdown(

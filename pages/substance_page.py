@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from datamed.core.labels import sentence_label
 from datamed.core.text import fr_plural
 from datamed.present import display
 from datamed.present.display import md_escape
@@ -22,7 +23,7 @@ if sub is None:
     common.footer(store, routes.SUBSTANCE)
     st.stop()
 
-st.title(sub.name.capitalize())
+st.title(sentence_label(sub.name))
 st.caption(f"Substance (code BDPM {sub.code}) · présente dans {fr_plural(sub.specialites.height, 'médicament')}")
 if sub.other_names:
     st.markdown("**Autres dénominations dans la base** : " + ", ".join(md_escape(n) for n in sub.other_names))

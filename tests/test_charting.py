@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
+import pytest
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from datamed.present import charts
@@ -72,3 +75,70 @@ def test_the_comparison_trend_has_round_log_ticks_and_named_lines():
     text = str(charting.spec(charts.trend, frame, "desc", series="substance", domain=["Anastrozole", "Abacavir"]))
     assert "'values': [1.0, 10.0, 100.0, 1000.0]" in text
     assert "'text': {'field': 'substance'" in text  # the direct labels
+
+
+def _axes(node) -> list[dict]:
+    """Every axis of a Vega-Lite spec, layers and encodings included."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "axis" and isinstance(value, dict):
+                found.append(value)
+            found.extend(_axes(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_axes(value))
+    return found
+
+
+def test_every_chart_writes_numbers_and_dates_the_french_way():
+    """One French locale for every chart (Vega-Lite config.locale): d3 writes 5 738 and
+    21,5, months in French; the axes ask for d3 formats, never English text rewritten."""
+    import ast
+    import inspect
+
+    locale = charts.FR_LOCALE
+    assert locale["number"]["decimal"] == "," and locale["number"]["thousands"] == "\u202f"
+    assert locale["time"]["months"][2] == "mars" and locale["time"]["shortDays"][1] == "lun."
+    years = pl.DataFrame({"annee": [2014, 2015], "n_cas": [106_440, 5_738]})
+    km = pl.DataFrame({"jours": [0, 30], "survie": [1.0, 0.5], "a_risque": [1200, 600]})
+    months = pl.DataFrame(
+        {"mois": [date(2024, 1, 1), date(2024, 2, 1)], "episodes": [3, 1500], "dates_fiables": [True, False]}
+    )
+    built = [
+        charts.soc_bars(_soc(), "d"),
+        charts.count_bars(pl.DataFrame({"pays": ["Inde"], "n": [5738]}), "pays", "n", "d", "t"),
+        charts.cases_by_year(years, "d"),
+        charts.km_curve(km, "d"),
+        charts.monthly_bars(months, "d"),
+    ]
+    for chart in built:
+        spec = _convert_altair_to_vega_lite_spec(chart)
+        assert spec["config"]["locale"] == locale and spec["config"]["numberFormat"] == ",~f"
+        axes = _axes(spec)
+        assert axes and not [a for a in axes if "labelExpr" in a], axes
+    # every chart builder of the module ends in _finish, which sets the locale
+    tree = ast.parse(inspect.getsource(charts))
+    builders = [  # the functions that return a chart (not an axis helper)
+        f
+        for f in tree.body
+        if isinstance(f, ast.FunctionDef) and not f.name.startswith("_") and "Chart" in ast.unparse(f.returns or "")
+    ]
+    assert len(builders) >= 15
+    missing = [f.name for f in builders if "_finish(" not in ast.unparse(f)]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "start, end, interval, step, fmt",
+    [
+        (date(2025, 10, 1), date(2026, 1, 27), "month", 1, "%m/%Y"),
+        (date(2024, 9, 25), date(2026, 1, 27), "month", 2, "%m/%Y"),
+        (date(2013, 6, 14), date(2026, 1, 27), "year", 2, "%Y"),
+    ],
+)
+def test_timeline_ticks_fall_on_whole_months_so_no_label_repeats(start, end, interval, step, fmt):
+    from datamed.present.charts import timeline_axis
+
+    axis = timeline_axis(start, end).to_dict()
+    assert axis["format"] == fmt and axis["tickCount"] == {"interval": interval, "step": step}

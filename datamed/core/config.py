@@ -5,6 +5,9 @@
 - ``DATAMED_RAW``: raw folder the app builds from on first start when no
   prepared data exists (default: the bundled demo data, ``data/demo``).
 - ``DATAMED_RELEASES``: folder of open-data releases (default ``data/releases``).
+- ``DATAMED_ISSUES_URL``: address of the project's issue tracker, where the
+  accessibility statement tells users to report a problem (unset: the statement
+  names the tracker without a link).
 """
 
 from __future__ import annotations
@@ -34,3 +37,9 @@ def releases_dir() -> Path:
 
 def raw_dir() -> Path:
     return Path(os.environ.get("DATAMED_RAW") or DEMO_RAW_DIR)
+
+
+def issues_url() -> str | None:
+    """The project's issue tracker (``DATAMED_ISSUES_URL``), if the deployment names one."""
+    url = (os.environ.get("DATAMED_ISSUES_URL") or "").strip()
+    return url if url.startswith(("https://", "http://")) else None

@@ -99,6 +99,7 @@ COLUMNS_FR = {
     "libelle_atc": "Libellé de la classe ATC",
     "site_id": "Identifiant stable du site",
     "nom": "Nom",
+    "enseigne": "Nom de la pharmacie (enseigne) publié par la source ; vide quand la source n'en publie pas",
     "type": "Type de site",
     "operations": "Opérations déclarées (séparées par « | »)",
     "adresse": "Adresse",

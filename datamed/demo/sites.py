@@ -12,7 +12,10 @@ malformed postal code (placed by its commune in the département named in the
 address), another malformed one that cannot be placed, an FDA row with an
 unknown operation (rejected), rows without coordinates that La Poste places,
 out-of-range coordinates, a point far from its commune (replaced by the
-commune centroid), a CEDEX postal code, Corsica, DROM, duplicate SIRENE rows.
+commune centroid), a CEDEX postal code, Corsica, DROM, duplicate SIRENE rows, a
+SIRENE name hidden by INSEE ("[ND]"). The SIRENE file has the INSEE API's street
+number, postal code and trade name columns (the real Île-de-France extract has
+none of them); trade names are fictional and generic ("PHARMACIE DE LA GARE").
 """
 
 from __future__ import annotations
@@ -179,6 +182,12 @@ SIRENE_COLUMNS = (
     "geometry",
     "long",
     "lat",
+    # columns of the INSEE API that the real Île-de-France extract lacks (name, street number)
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "codePostalEtablissement",
+    "enseigne1Etablissement",
+    "statutDiffusionEtablissement",
 )
 LAPOSTE_COLUMNS = (
     "Code_commune_INSEE",
@@ -317,8 +326,13 @@ DEMO_SITES_QUIRKS = {
     },
     "duplicate_rows": {
         "file": FILES["sirene"],
-        "description": "deux lignes SIRENE identiques (deux pharmacies de la même rue, sans numéro) : deux sites "
-        "distincts (identifiant suffixé « -2 »)",
+        "description": "deux lignes SIRENE identiques (deux pharmacies de la même rue, sans numéro ni nom) : deux "
+        "sites distincts (identifiant suffixé « -2 »)",
+    },
+    "undisclosed_name": {
+        "file": FILES["sirene"],
+        "description": "établissement SIRENE en diffusion partielle (enseigne « [ND] », statut « P ») : nom non lu, "
+        "la pharmacie est désignée par son adresse",
     },
 }
 
@@ -585,15 +599,29 @@ def _santefr_rows(rng: random.Random) -> list[list[str]]:
     return rows
 
 
+# fictional trade names, shaped like real ones ({street}: the street, {commune}: the commune)
+SIRENE_TRADE_NAMES = (
+    "PHARMACIE {street}",
+    "GRANDE PHARMACIE {street}",
+    "PHARMACIE CENTRALE DE {commune}",
+    "PHARMACIE DU MARCHE",
+    "PHARMACIE DE LA GARE",
+    "",  # no trade name
+)
+
+
 def _sirene_rows(rng: random.Random) -> list[list[str]]:
     rows = []
-    for insee, name, _, lat, lon, _ in COMMUNES:
+    for insee, name, cp, lat, lon, spelled in COMMUNES:
         if insee[:2] not in IDF_DEPARTEMENTS:
             continue
         for _ in range(4 if insee.startswith("75") else 2):
             kind, street = rng.choice(STREETS)
             la, lo = _jitter(rng, lat, lon, 1.0)
             commune = "BOULOGNE-BILLANCOURT" if insee == "92012" else name
+            number = str(rng.randint(1, 180)) if rng.random() < 0.85 else ""
+            repetition = "B" if number and rng.random() < 0.15 else ""
+            trade = rng.choice(SIRENE_TRADE_NAMES).format(street=street.upper(), commune=_upper_plain(spelled))
             rows.append(
                 [
                     "47.73Z",
@@ -605,12 +633,36 @@ def _sirene_rows(rng: random.Random) -> list[list[str]]:
                     f"POINT ({lo:.7f} {la:.7f})",
                     f"{lo:.7f}",
                     f"{la:.7f}",
+                    number,
+                    repetition,
+                    cp,
+                    trade,
+                    "O",
                 ]
             )
-    rows.insert(5, list(rows[4]))  # two pharmacies of the same street: identical rows
+    # two pharmacies of the same street, without number nor name: identical rows
+    rows[4][9:11], rows[4][12] = ["", ""], ""
+    rows.insert(5, list(rows[4]))
+    # an establishment under partial diffusion: INSEE hides its name ("[ND]")
+    rows[6][12:14] = ["[ND]", "P"]
     # Montreuil (93) geocoded to Montreuil-sur-Mer (62)
     rows.append(
-        ["47.73Z", "rue", "DE LA PAIX", "MONTREUIL", "93048", "93", "POINT (1.7635 50.4640)", "1.7635", "50.4640"]
+        [
+            "47.73Z",
+            "rue",
+            "DE LA PAIX",
+            "MONTREUIL",
+            "93048",
+            "93",
+            "POINT (1.7635 50.4640)",
+            "1.7635",
+            "50.4640",
+            "7",
+            "",
+            "93100",
+            "PHARMACIE DE LA PAIX",
+            "O",
+        ]
     )
     return rows
 

@@ -13,16 +13,53 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from datamed.core.text import fr_column
+from datamed.core.text import MONTHS_FR, fr_column
 
 FONT = "Source Sans Pro, sans-serif"
 PALETTE = ["#1f5fa8", "#d9822b", "#2e8540", "#8e44ad", "#6b6b6b"]
 
 
+# Every chart's locale (Vega-Lite ``config.locale``, set by ``_finish``): d3 formats write
+# "5 738" and "21,5" (narrow no-break space, decimal comma), dates "mars 2026", "lun."...
+FR_LOCALE = {
+    "number": {
+        "decimal": ",",
+        "thousands": "\u202f",
+        "grouping": [3],
+        "currency": ["", "\u00a0€"],
+        "percent": "\u202f%",
+    },
+    "time": {
+        "dateTime": "%A %e %B %Y à %X",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
+        "periods": ["", ""],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": MONTHS_FR,
+        "shortMonths": [
+            "janv.",
+            "févr.",
+            "mars",
+            "avr.",
+            "mai",
+            "juin",
+            "juil.",
+            "août",
+            "sept.",
+            "oct.",
+            "nov.",
+            "déc.",
+        ],
+    },
+}
+NUMBER_FORMAT = ",~f"  # any number without a format of its own (axes, tooltips): "5 738", "21,5"
+
+
 def fr_axis(fmt: str = ",~f", **kwargs) -> alt.Axis:
-    """An axis whose numbers are written the French way (1 234,5)."""
-    expr = f"replace(replace(format(datum.value, '{fmt}'), /,/g, '\u202f'), /\\./g, ',')"
-    return alt.Axis(labelExpr=expr, **kwargs)
+    """An axis whose numbers are written the French way (1 234,5): a d3 format, which
+    the charts' French locale (``FR_LOCALE``) writes with a comma and narrow spaces."""
+    return alt.Axis(format=fmt, **kwargs)
 
 
 def fr_label(x: float | None, decimals: int = 1) -> str | None:
@@ -44,10 +81,12 @@ def _base(frame: pl.DataFrame, description: str) -> alt.Chart:
 
 def _finish(chart) -> alt.LayerChart:
     """Top-level chart: always a layer (its description stays with the data),
-    without Vega's generated English ARIA texts (the page passes a French alt)."""
+    without Vega's generated English ARIA texts (the page passes a French alt). Its marks
+    are hidden from assistive technologies too: without a text of their own, each mark
+    layer would be an unlabelled "graphics-symbol" (axe: svg-img-alt)."""
     if isinstance(chart, alt.Chart):
         chart = alt.layer(chart)
-    return chart.configure(aria=False)
+    return chart.configure(aria=False, locale=FR_LOCALE, numberFormat=NUMBER_FORMAT).configure_mark(aria=False)
 
 
 def _room(data: pl.DataFrame, column: str, factor: float = 1.3) -> alt.Scale:
@@ -362,8 +401,9 @@ def incidence_curves(frame: pl.DataFrame, description: str) -> alt.Chart:
             x=alt.X("jours:Q", title="Jours depuis le début de l'épisode", axis=fr_axis(",d")),
             y=alt.Y("pct:Q", title="Épisodes terminés (%)", scale=alt.Scale(domain=[0, 100]), axis=fr_axis()),
             color=alt.Color("cause:N", title="Fin", scale=_colours(causes), legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("cause:N", legend=None),
-            shape=alt.Shape("cause:N", legend=None),
+            # same title and domain: one legend whose symbols show the dash and shape too
+            strokeDash=alt.StrokeDash("cause:N", title="Fin", scale=alt.Scale(domain=causes)),
+            shape=alt.Shape("cause:N", title="Fin", scale=alt.Scale(domain=causes)),
             tooltip=[
                 alt.Tooltip("cause:N", title="Fin"),
                 alt.Tooltip("jours:Q", title="Jours", format=",d"),
@@ -424,7 +464,7 @@ def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
         x=alt.X("annee:O", title="Année", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("n_signalements:Q", title="Signalements", axis=fr_axis(",d")),
         color=colour,
-        shape=alt.Shape("classe:N", legend=None),
+        shape=alt.Shape("classe:N", title="Classe ATC"),  # merged into the colour legend: shapes shown there
         tooltip=[
             alt.Tooltip("classe:N", title="Classe"),
             alt.Tooltip("annee:O", title="Année"),
@@ -432,6 +472,19 @@ def class_trend(frame: pl.DataFrame, description: str) -> alt.Chart:
         ],
     )
     return _finish((base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=340))
+
+
+def timeline_axis(start: date | None, end: date | None, max_ticks: int = 8) -> alt.Axis:
+    """A time axis whose ticks fall on whole months (or years), each labelled once: with
+    "%m/%Y" labels, Vega's default ticks (weeks, half-months) repeated the same month."""
+    months = 1
+    if start is not None and end is not None:
+        months = max(1, (end.year - start.year) * 12 + end.month - start.month)
+    if months > 12 * max_ticks:
+        step = -(-months // (12 * max_ticks))
+        return alt.Axis(format="%Y", tickCount={"interval": "year", "step": step})
+    step = -(-months // max_ticks)
+    return alt.Axis(format="%m/%Y", tickCount={"interval": "month", "step": step})
 
 
 def episode_timeline(frame: pl.DataFrame, end: date, description: str) -> alt.Chart:
@@ -450,7 +503,8 @@ def episode_timeline(frame: pl.DataFrame, end: date, description: str) -> alt.Ch
         ],
     )
     bars = base.mark_bar(height=14, color=PALETTE[1]).encode(
-        x=alt.X("date_debut:T", title="Date", axis=alt.Axis(format="%m/%Y")), x2=alt.X2("fin_affichee:T")
+        x=alt.X("date_debut:T", title="Date", axis=timeline_axis(data["date_debut"].min(), end)),
+        x2=alt.X2("fin_affichee:T"),
     )
     text = base.mark_text(align="left", dx=4, font=FONT).encode(x=alt.X("fin_affichee:T"), text=alt.Text("parcours:N"))
     return _finish((bars + text).properties(height=alt.Step(28)))

@@ -16,7 +16,7 @@ from datamed.core.text import fr_date, fr_snapshot
 from datamed.datasets import DS, MANIFEST
 from datamed.present.display import md_escape
 from datamed.store import DataUnavailable, Store
-from datamed.ui import routes, runlog
+from datamed.ui import a11y, routes, runlog
 from datamed.views.search import MEDICINE_KINDS, SearchIndex
 
 DEMO_BANNER = (
@@ -234,6 +234,10 @@ def footer(store: Store, route: routes.Route) -> None:
         "DataMed est un outil indépendant d'exploration des données publiques ; il ne remplace pas l'avis "
         "d'un médecin ou d'un pharmacien."
     )
+    if route is not routes.ACCESSIBILITY:  # the statement, from every page (RGAA)
+        st.page_link(
+            routes.ACCESSIBILITY.file, label=f"Accessibilité : {a11y.CONFORMITY_FR}", icon=routes.ACCESSIBILITY.icon
+        )
 
 
 def _iso(value: str):
@@ -248,13 +252,20 @@ def method(text: str) -> None:
         st.markdown(text)
 
 
+#: up to this many options, a select widget is not typed into (``filter_mode=None``): a
+#: short list is read, and Streamlit's English "No results" can never show
+SHORT_LIST = 12
+
+
 def url_selectbox(
-    label: str, options: list[str], param_name: str, *, format_func=str, placeholder: str | None = None, container=st
+    label: str, options: list[str], param_name: str, *, format_func=str, placeholder: str = "Choisissez…", container=st
 ):
     """A selectbox whose value lives in the URL as ``?param=<raw option>``.
 
     (Streamlit's own ``bind="query-params"`` writes the *formatted* option into
-    the URL, which would make links like ``?atc=N02BE`` invalid.)
+    the URL, which would make links like ``?atc=N02BE`` invalid.) Its texts are
+    French: a French placeholder (Streamlit's is "Choose an option"), no typing
+    into a short list.
     """
     current = param(param_name)
     key = f"url_{param_name}"
@@ -274,6 +285,7 @@ def url_selectbox(
         placeholder=placeholder,
         key=key,
         on_change=sync,
+        filter_mode=None if len(options) <= SHORT_LIST else "fuzzy",
     )
 
 
@@ -358,7 +370,8 @@ def url_multiselect(
     container=st,
     placeholder: str = "Choisissez…",
 ):
-    """A multiselect whose values live in the URL as repeated ``?param=a&param=b``."""
+    """A multiselect whose values live in the URL as repeated ``?param=a&param=b``;
+    without Streamlit's English "Select all" entry, and not typed into when the list is short."""
     current = [v for v in st.query_params.get_all(param_name) if v in options][: max_selections or None]
     key = f"url_{param_name}"
 
@@ -374,7 +387,18 @@ def url_multiselect(
         key=key,
         on_change=sync,
         placeholder=placeholder,
+        select_all=False,
+        filter_mode=None if len(options) <= SHORT_LIST else "fuzzy",
     )
+
+
+def pin_params(**params: str) -> None:
+    """Write back the URL parameters the page shows. A page link to the page already open,
+    with other parameters (an alternative on a medicine page), runs the new page but leaves
+    the browser's address unchanged (Streamlit 1.67): without this, the address bar, a
+    reload or a shared link would show the previous medicine."""
+    for name, value in params.items():
+        st.query_params[name] = value
 
 
 def param(name: str) -> str | None:
@@ -389,4 +413,5 @@ def dataframe(data, **kwargs):
     Arrow is zero-copy and does not."""
     if isinstance(data, pl.DataFrame):
         data = data.to_arrow()
+    kwargs.setdefault("placeholder", "—")  # a missing value, instead of Streamlit's "None"
     return st.dataframe(data, **kwargs)

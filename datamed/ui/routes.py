@@ -83,6 +83,14 @@ SITES = Route(
         "BDPM",
     ),
 )
+PHARMACIES = Route(
+    "pages/pharmacy_page.py",
+    "pharmacies",
+    "Pharmacies",
+    ":material/local_pharmacy:",
+    "Sites",
+    sources=("Santé.fr", "SIRENE", "La Poste", "IGN / INSEE (france-geojson)"),
+)
 NATIONAL = Route(
     "pages/national_page.py",
     "vue-nationale",
@@ -92,7 +100,32 @@ NATIONAL = Route(
     sources=("ANSM pharmacovigilance", "ATC"),
 )
 
-ROUTES = (HOME, SEARCH, CATALOGUE, MEDICINE, SUBSTANCE, DATA, QUALITY, COMPARE, NATIONAL, SHORTAGES, SITES)
+#: the accessibility statement (RGAA): hidden from the menu, linked from every page's footer
+ACCESSIBILITY = Route(
+    "pages/accessibility_page.py",
+    "accessibilite",
+    "Accessibilité",
+    ":material/accessibility:",
+    "Données",
+    hidden=True,
+    sources=("BDPM",),
+)
+
+ROUTES = (
+    HOME,
+    SEARCH,
+    CATALOGUE,
+    MEDICINE,
+    SUBSTANCE,
+    DATA,
+    QUALITY,
+    COMPARE,
+    NATIONAL,
+    SHORTAGES,
+    SITES,
+    PHARMACIES,
+    ACCESSIBILITY,
+)
 
 #: the page shown, in French, for an unknown path (served at that path, hidden from the menu)
 NOT_FOUND = Route(
@@ -123,10 +156,16 @@ ALIASES: dict[str, Route] = {
     "penuries": SHORTAGES,
     "sites": SITES,
     "carte": SITES,
+    "pharmacie": PHARMACIES,
+    "trouver-une-pharmacie": PHARMACIES,
+    "pharmacie-la-plus-proche": PHARMACIES,
+    "officines": PHARMACIES,
     "donnees-ouvertes": DATA,
     "open-data": DATA,
     "telechargements": DATA,
     "qualite-des-donnees": QUALITY,
+    "accessibility": ACCESSIBILITY,
+    "declaration-accessibilite": ACCESSIBILITY,
 }
 
 
@@ -166,8 +205,9 @@ SECTIONS = (
     ),
     Section(
         "Sites",
-        "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de principes actifs.",
-        (SITES,),
+        "Les cartes des sites pharmaceutiques industriels et des établissements de fabrication de principes actifs, "
+        "et les pharmacies les plus proches d'un code postal ou d'une commune.",
+        (SITES, PHARMACIES),
     ),
     Section(
         "Données",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from datamed.core import disclosure, exposure
+from datamed.core.labels import sentence_label
 from datamed.core.moieties import FRACTION_PREFIX
 from datamed.core.text import csv_safe, fr_int, fr_number, normalise, strip_accents
 from datamed.core.vocabulary import AGE_LABELS_FR, SEX_LABELS_FR
@@ -70,9 +71,11 @@ _ORGANISM = re.compile(r"\s*\([^()]*/[^()]*\)")
 
 
 def display_name(name: str) -> str:
-    """'ETANERCEPT (MAMMIFERE/HAMSTER/CELLULES CHO)' -> 'Etanercept'."""
+    """'ETANERCEPT (MAMMIFERE/HAMSTER/CELLULES CHO)' -> 'Etanercept'; in sentence case,
+    with the capitals and accents French writes ('DL-LYSINE' -> 'DL-lysine', see
+    ``core.labels``)."""
     short = _ORGANISM.sub("", name).strip() or name
-    return short[:1].upper() + short[1:].lower()
+    return sentence_label(short)
 
 
 def best_label(nom: str, bdpm_names: list[str]) -> str:
@@ -375,7 +378,8 @@ def with_moiety(label: str, moiety: str | None) -> str:
     words = set(normalise(label).split())
     if set(normalise(moiety).split()) <= words:
         return label
-    return f"{display_name(moiety)} — {label[:1].lower()}{label[1:]}"
+    lead = label[:1].lower() if label[1:2].islower() else label[:1]  # "DL-lysine" keeps its capitals
+    return f"{display_name(moiety)} — {lead}{label[1:]}"
 
 
 def fraction_of(store: Store, ei_id: str) -> str | None:

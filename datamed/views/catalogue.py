@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from datamed.core import codes, config
+from datamed.core.labels import display_label
 from datamed.core.text import normalise
 from datamed.datasets import DS
 from datamed.store import Store
@@ -106,10 +107,20 @@ def key_figures(store: Store) -> KeyFigures:
 
 
 def atc_labels(store: Store) -> dict[str, str]:
-    return store.memo(
-        "atc_labels",
-        lambda: dict(zip(store.table(DS.ATC)["code_atc"], store.table(DS.ATC)["libelle"])) if store.has(DS.ATC) else {},
-    )
+    """ATC code -> its label as shown: the French labels with their accents
+    (``core.labels``), the WHO's English ones as they are."""
+
+    def compute():
+        if not store.has(DS.ATC):
+            return {}
+        atc = store.table(DS.ATC)
+        langs = atc["langue"].to_list() if "langue" in atc.columns else [None] * atc.height
+        return {
+            code: label if lang == "en" else display_label(label)
+            for code, label, lang in zip(atc["code_atc"].to_list(), atc["libelle"].to_list(), langs)
+        }
+
+    return store.memo("atc_labels", compute)
 
 
 def _atc_english(store: Store) -> set[str]:

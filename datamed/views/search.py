@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from datamed.core.labels import display_label
 from datamed.core.text import normalise
 from datamed.datasets import DS
 
@@ -159,8 +160,10 @@ class SearchIndex:
         if not atc.is_empty():
             langs = atc["langue"].to_list() if "langue" in atc.columns else [None] * atc.height
             for code, label, lang in zip(atc["code_atc"].to_list(), atc["libelle"].to_list(), langs):
-                docs.append(Doc("atc", code, f"{code} — {label}", normalise(label), code, english=lang == "en"))
-                atc_codes[code.lower()] = (f"{code} — {label}", code)
+                # the label shown has its accents (core.labels); matching stays on the source's label
+                shown = label if lang == "en" else display_label(label)
+                docs.append(Doc("atc", code, f"{code} — {shown}", normalise(label), code, english=lang == "en"))
+                atc_codes[code.lower()] = (f"{code} — {shown}", code)
         codes: dict[str, dict[str, tuple[str, str]]] = {
             "cis": {cis: (label, cis) for cis, label in names.items()},
             "cip13": {},

@@ -10,11 +10,13 @@ import numpy as np
 import polars as pl
 
 from datamed.core import stats
+from datamed.core.labels import display_labels
 from datamed.core.stats import CumulativeIncidence, KaplanMeier, aalen_johansen, kaplan_meier
 from datamed.core.text import fr_date, fr_int, fr_number, fr_plural, normalise
 from datamed.core.vocabulary import DISPO_STATUS, OPEN_STATUSES
 from datamed.datasets import DS
 from datamed.store import Store
+from datamed.views.search import doses
 
 STATUS_KEYS = {"rupture": 1, "tension": 2, "arret": 3, "remise": 4}
 STATUS_KEY_LABELS = {
@@ -31,7 +33,11 @@ PERIODS = {
 
 
 def episodes(store: Store) -> pl.DataFrame:
-    return store.table(DS.RUPTURES_EPISODES)
+    """The shortage episodes, their ATC labels as shown (accents, ``core.labels``)."""
+    return store.memo(
+        "episodes_display",
+        lambda: display_labels(store.table(DS.RUPTURES_EPISODES), "atc1_libelle", "atc2_libelle"),
+    )
 
 
 def latest_snapshot(store: Store) -> date | None:
@@ -305,6 +311,7 @@ def class_series(store: Store, top: int = 6) -> pl.DataFrame:
     keep = best.head(top)["code_atc"].implode()
     return (
         mapped.filter(pl.col("code_atc").is_in(keep))
+        .pipe(display_labels, "libelle_atc")  # the ATC label as shown (accents)
         .with_columns(
             (pl.col("code_atc") + " — " + pl.col("libelle_atc").fill_null(pl.col("libelle_source"))).alias("classe")
         )
@@ -318,6 +325,31 @@ def class_series(store: Store, top: int = 6) -> pl.DataFrame:
 def medicine_episodes(store: Store, cis: str) -> pl.DataFrame:
     eps = episodes(store)
     return eps.filter(pl.col("cis") == cis).sort("date_debut", nulls_last=True) if not eps.is_empty() else eps
+
+
+@dataclass(frozen=True)
+class AbsentMedicine:
+    text: str  # French: what the availability file says of it
+    links: tuple[str, ...]  # its ANSM pages
+
+
+def absent_medicine(store: Store, cis: str) -> AbsentMedicine | None:
+    """A CIS the availability file lists but the catalogue does not (withdrawn, or not yet
+    published): what the file says, and its ANSM pages; None when the file never listed it."""
+    eps = medicine_episodes(store, cis)
+    if eps.is_empty():
+        return None
+    last = eps.sort("derniere_vue", "date_debut", nulls_last=True).row(-1, named=True)
+    state = DISPO_STATUS.get(last["statut"], "signalement").lower()
+    when = "en cours" if last["en_cours"] else f"vu pour la dernière fois le {fr_date(last['derniere_vue'])}"
+    text = (
+        "Ce médicament ne figure plus (ou pas encore) dans la base publique des médicaments, mais le fichier "
+        f"de disponibilité de l'ANSM le cite : {fr_plural(eps.height, 'épisode')}, le dernier ({state}) {when}."
+    )
+    links = (
+        tuple(eps["lien_ansm"].drop_nulls().unique(maintain_order=True).to_list()) if "lien_ansm" in eps.columns else ()
+    )
+    return AbsentMedicine(text, links)
 
 
 def status_by_cis(store: Store) -> dict[str, tuple[int, bool]]:
@@ -345,19 +377,90 @@ def _unavailable_now(store: Store) -> tuple[set[str], set[str]]:
     return whole, parts
 
 
+ALTERNATIVE_SCHEMA = {
+    "cis": pl.String,
+    "cip13": pl.String,
+    "denomination": pl.String,
+    "presentation": pl.String,
+    "raison": pl.String,
+    "forme": pl.String,  # the alternative's pharmaceutical form
+    "forme_differente": pl.Boolean,  # its form is not this medicine's
+    "dosage_different": pl.Boolean,  # its strength (in mg, from its name or composition) is not this medicine's
+}
+
+
+def _signatures(store: Store) -> dict[str, str]:
+    """Per CIS, its active substances and their dosages, as one comparable string.
+
+    A substance's strength is its own dosage, else that of its therapeutic fraction
+    (CHLORHYDRATE DE VENLAFAXINE has none; its fraction VENLAFAXINE says 37,5 mg). A
+    medicine with a substance of unknown strength has no signature: two unknowns are
+    not "the same dosage"."""
+
+    def compute():
+        compo = store.table(DS.COMPOSITIONS)
+        if compo.is_empty():
+            return {}
+        clean = pl.col("dosage").str.replace_all(r"\s+", "").str.to_lowercase()
+        link = ["cis", "numero_liaison_sa_ft"]
+        fraction = (
+            compo.filter(pl.col("nature_composant") == "FT")
+            .group_by(link)
+            .agg(clean.drop_nulls().first().alias("ft_dosage"))
+        )
+        sig = (
+            compo.filter(pl.col("nature_composant") == "SA")
+            .join(fraction, on=link, how="left")
+            .with_columns(pl.coalesce(clean, pl.col("ft_dosage")).alias("strength"))
+            .group_by("cis")
+            .agg(
+                (pl.col("code_substance") + "@" + pl.col("strength")).unique().sort().str.join("|").alias("signature"),
+                pl.col("strength").is_null().any().alias("unknown"),
+            )
+            .filter(~pl.col("unknown"))
+        )
+        return dict(sig.select("cis", "signature").rows())
+
+    return store.memo("sa_signatures", compute)
+
+
+def _catalogue_facts(store: Store) -> dict:
+    """Lookups the alternatives need, built once per data version."""
+
+    def compute():
+        spec = store.table(DS.SPECIALITES)
+        ids = spec["cis"].to_list()
+        by_signature: dict[str, list[str]] = {}
+        for cis, signature in _signatures(store).items():
+            by_signature.setdefault(signature, []).append(cis)
+        return {
+            "marketed": set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"].to_list()),
+            "names": dict(zip(ids, spec["denomination"].to_list())),
+            "forms": dict(zip(ids, spec["forme_pharmaceutique"].to_list())),
+            "routes": dict(zip(ids, spec["voies_administration"].to_list())),
+            "by_signature": {k: sorted(v) for k, v in by_signature.items()},
+        }
+
+    return store.memo("alternative_facts", compute)
+
+
+def _name_strength(name: str | None) -> frozenset[str]:
+    """The strengths a medicine's name states, in milligrams ("DOLIPRANE 1000 mg"); none
+    for a name with a ratio ("50 mg/ml", "75 mg/75 mg", "0,5 mg/2 ml"), which generics
+    write in too many ways to compare."""
+    if not name or "/" in name:
+        return frozenset()
+    return doses(name)[0]
+
+
 def alternatives(store: Store, cis: str) -> pl.DataFrame:
-    """Currently available alternatives, each with the reason it is one."""
-    schema = {
-        "cis": pl.String,
-        "cip13": pl.String,
-        "denomination": pl.String,
-        "presentation": pl.String,
-        "raison": pl.String,
-    }
+    """Currently available alternatives, each with the reason it is one, best first:
+    other presentations of the medicine, then its generic group, then the same active
+    substances at the same dosage by the same route; within each, the same form and
+    strength before a different one (flagged, so the page can say so)."""
     whole, parts = _unavailable_now(store)
-    spec = store.table(DS.SPECIALITES)
-    marketed = set(spec.filter(pl.col("etat_commercialisation") == "Commercialisée")["cis"].to_list())
-    names = dict(zip(spec["cis"].to_list(), spec["denomination"].to_list()))
+    facts = _catalogue_facts(store)
+    marketed, names, forms = facts["marketed"], facts["names"], facts["forms"]
     rows: list[dict] = []
     seen: set[str] = set()
     # 1. other presentations of the same speciality
@@ -402,36 +505,54 @@ def alternatives(store: Store, cis: str) -> pl.DataFrame:
                 )
                 seen.add(other)
     # 3. same active substances, dosage and route
-    compo = store.table(DS.COMPOSITIONS).filter(pl.col("nature_composant") == "SA")
-    if not compo.is_empty():
-        sig = (
-            compo.with_columns(
-                (
-                    pl.col("code_substance")
-                    + "@"
-                    + pl.col("dosage").fill_null("").str.replace_all(r"\s+", "").str.to_lowercase()
-                ).alias("k")
-            )
-            .group_by("cis")
-            .agg(pl.col("k").unique().sort().str.join("|").alias("signature"))
-        )
-        mine = sig.filter(pl.col("cis") == cis)["signature"].to_list()
-        routes_of = dict(zip(spec["cis"].to_list(), spec["voies_administration"].to_list()))
-        my_routes = set(routes_of.get(cis) or [])
-        if mine and my_routes:
-            for other in sig.filter(pl.col("signature") == mine[0])["cis"].to_list():
-                if available(other) and my_routes & set(routes_of.get(other) or []):
-                    rows.append(
-                        {
-                            "cis": other,
-                            "cip13": None,
-                            "denomination": names.get(other),
-                            "presentation": None,
-                            "raison": "Même substance, même dosage, même voie",
-                        }
-                    )
-                    seen.add(other)
-    return pl.DataFrame(rows, schema=schema)
+    sig = _signatures(store)
+    mine = sig.get(cis)
+    my_routes = set(facts["routes"].get(cis) or [])
+    if mine and my_routes:
+        for other in facts["by_signature"].get(mine, ()):
+            if available(other) and my_routes & set(facts["routes"].get(other) or []):
+                rows.append(
+                    {
+                        "cis": other,
+                        "cip13": None,
+                        "denomination": names.get(other),
+                        "presentation": None,
+                        "raison": "Même substance, même dosage, même voie",
+                    }
+                )
+                seen.add(other)
+    my_form, my_strength = _form_key(forms.get(cis)), _name_strength(names.get(cis))
+    for r in rows:
+        other = r["cis"]
+        r["forme"] = forms.get(other)
+        r["forme_differente"] = other != cis and _form_key(forms.get(other)) != my_form
+        theirs = _name_strength(names.get(other))
+        # the three rules select the same strength; a difference is a data error worth showing
+        r["dosage_different"] = bool(other != cis and my_strength and theirs and theirs != my_strength)
+    rows.sort(key=lambda r: (_REASON_ORDER.get(r["raison"], 3), r["forme_differente"], r["dosage_different"]))
+    return pl.DataFrame(rows, schema=ALTERNATIVE_SCHEMA)
+
+
+_REASON_ORDER = {
+    "Autre présentation du même médicament": 0,
+    "Même groupe générique (princeps)": 1,
+    "Même groupe générique (générique)": 1,
+    "Même substance, même dosage, même voie": 2,
+}
+
+
+def _form_key(form: str | None) -> str:
+    return normalise(form or "")
+
+
+def alternative_notes(row: dict) -> list[str]:
+    """French notes on an alternative row of ``alternatives``: what differs from the medicine."""
+    notes = []
+    if row.get("forme_differente"):
+        notes.append(f"forme différente ({row['forme']})" if row.get("forme") else "forme différente")
+    if row.get("dosage_different"):
+        notes.append("dosage différent")
+    return notes
 
 
 def status_label(code: int | None) -> str:

@@ -1,15 +1,13 @@
-"""Queries and offline maps behind the "Sites" page (pure: frames in, pydeck decks out)."""
+"""Queries behind the "Sites" page (pure: frames in, frames out); the pharmacy finder is ``views.pharmacies``."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import polars as pl
-from rapidfuzz import fuzz, process
 
+from datamed.core.countries import country_fr
 from datamed.core.holders import holders_with_counts
-from datamed.core.text import normalise
 from datamed.core.vocabulary import HOLDER_LINK_METHODS
 from datamed.datasets import DS
 from datamed.store import Store
@@ -105,113 +103,12 @@ def site_table(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def countries(store: Store) -> pl.DataFrame:
-    return store.table(DS.SITES_PAYS)
-
-
-# --- pharmacy finder ---------------------------------------------------------------------------
-
-EARTH_KM = 6371.0088
-
-
-@dataclass
-class PharmacySearch:
-    place: str | None  # what the query was understood as
-    results: pl.DataFrame  # nom, adresse, commune, distance_km, source
-    message: str | None = None
-
-
-def _haversine_km(lat: float, lon: float, lats: pl.Expr, lons: pl.Expr) -> pl.Expr:
-    la, lo = math.radians(lat), math.radians(lon)
-    dlat = lats.radians() - la
-    dlon = lons.radians() - lo
-    a = (dlat / 2).sin() ** 2 + math.cos(la) * lats.radians().cos() * (dlon / 2).sin() ** 2
-    return 2 * EARTH_KM * a.sqrt().arcsin()
-
-
-class AmbiguousPlace(ValueError):
-    """Several communes bear that name; the message lists them with their postal codes."""
-
-
-def find_place(store: Store, query: str) -> tuple[str, float, float] | None:
-    """A postal code or a commune name -> (label, lat, lon), offline.
-
-    Raises ``AmbiguousPlace`` when several communes share the name.
-    """
-
-    communes = store.table(DS.COMMUNES)
-    if communes.is_empty():
-        return None
-    q = (query or "").strip()[:80]
-    digits = q.replace(" ", "")
-    if digits.isdigit():
-        if len(digits) != 5:
-            return None
-        rows = communes.filter((pl.col("code_postal") == digits) & pl.col("latitude").is_not_null())
-        if rows.is_empty():
-            return None
-        names = ", ".join(sorted(set(rows["nom"].to_list()))[:3])
-        return f"{digits} ({names.title()})", float(rows["latitude"].mean()), float(rows["longitude"].mean())
-    key = normalise(q).replace("saint ", "st ")
-    if not key:
-        return None
-    placed_communes = (
-        communes.filter(pl.col("latitude").is_not_null()).unique("code_insee", keep="first").sort("code_insee")
-    )
-    keys = [normalise(n).replace("saint ", "st ") for n in placed_communes["nom"].to_list()]
-    exact = [i for i, k in enumerate(keys) if k == key]
-    if not exact:  # arrondissements: "lyon" -> LYON 01 ... LYON 09
-        exact = [i for i, k in enumerate(keys) if k.startswith(key + " ") and k[len(key) + 1 :].isdigit()]
-        if exact:
-            rows = placed_communes[exact]
-            return q.title(), float(rows["latitude"].mean()), float(rows["longitude"].mean())
-    if not exact:
-        best = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=88, limit=2)
-        if not best or (len(best) > 1 and best[0][1] - best[1][1] < 3):
-            return None
-        exact = [best[0][2]]
-    if len(exact) > 1:
-        options = placed_communes[exact].join(
-            communes.group_by("code_insee").agg(pl.col("code_postal").min()), on="code_insee", suffix="_min"
-        )
-        listed = ", ".join(
-            f"{r['nom'].title()} ({r['code_postal_min']})" for r in options.head(6).iter_rows(named=True)
-        )
-        raise AmbiguousPlace(f"Plusieurs communes portent ce nom : {listed}. Précisez le code postal.")
-    row = placed_communes.row(exact[0], named=True)
-    return f"{row['nom'].title()} ({row['departement'] or ''})", row["latitude"], row["longitude"]
-
-
-def nearest_pharmacies(store: Store, query: str, n: int = 10) -> PharmacySearch:
-    try:
-        found = find_place(store, query)
-    except AmbiguousPlace as exc:
-        return PharmacySearch(None, pl.DataFrame(), str(exc))
-    if found is None:
-        return PharmacySearch(
-            None,
-            pl.DataFrame(),
-            "Code postal ou commune introuvable : vérifiez l'orthographe ou essayez un code postal à 5 chiffres.",
-        )
-    label, lat, lon = found
-    pharmacies = placed(sites(store).filter(pl.col("type") == "pharmacie"))
-    if pharmacies.is_empty():
-        return PharmacySearch(label, pl.DataFrame(), "Aucune pharmacie n'est disponible dans ce jeu de données.")
-    out = (
-        pharmacies.with_columns(_haversine_km(lat, lon, pl.col("latitude"), pl.col("longitude")).alias("distance_km"))
-        .sort("distance_km", "source")
-        # the two lists overlap: one pharmacy per name and position
-        .unique(
-            [pl.col("nom").str.to_lowercase(), pl.col("latitude").round(3), pl.col("longitude").round(3)],
-            keep="first",
-            maintain_order=True,
-        )
-        .head(n)
-        .select("nom", "adresse", "code_postal", "commune", "distance_km", "source", "precision")
-    )
-    message = None
-    if out["distance_km"].min() > 30:
-        message = "Aucune pharmacie de nos listes à moins de 30 km : ces listes sont partielles (voir ci-dessous)."
-    return PharmacySearch(label, out, message)
+    """FDA establishments per country, with the country's French name (``pays``)."""
+    frame = store.table(DS.SITES_PAYS)
+    if frame.is_empty():
+        return frame
+    names = [country_fr(iso, name) for iso, name in frame.select("country_iso3", "country_name").rows()]
+    return frame.with_columns(pl.Series("pays", names, dtype=pl.String))
 
 
 def companies(store: Store) -> dict[str, int]:

@@ -69,6 +69,8 @@ class StreamlitServer:
     log_path: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen | None = None
+    #: how the server is launched; ("-m", "streamlit", "run", "app.py") for plain Streamlit
+    launcher: tuple[str, ...] = ("-m", "datamed", "serve")
 
     @property
     def url(self) -> str:
@@ -84,9 +86,7 @@ class StreamlitServer:
         env = {**os.environ, "DATAMED_PREPARED": str(self.prepared), "PYTHONUNBUFFERED": "1"}
         cmd = [
             sys.executable,
-            "-m",
-            "datamed",
-            "serve",
+            *self.launcher,
             "--server.headless",
             "true",
             "--server.address",

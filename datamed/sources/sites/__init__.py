@@ -31,8 +31,16 @@ naming it. Coordinates are validated:
 
 A site that cannot be placed is kept, without coordinates, and listed in
 ``unplaced`` with the reason. No personal data is kept: FDA rows keep the firm
-name only (never the registrant, which is sometimes a person), pharmacies have
-no name in the sources (the name shown is "Pharmacie — street, commune").
+name only (never the registrant, which is sometimes a person). Pharmacies: the
+Santé.fr extract has no name (left out on purpose: often the pharmacists'
+surnames), and the Île-de-France SIRENE extract has neither name nor street
+number. A SIRENE extract with the INSEE API's columns gives the street number
+(``numeroVoieEtablissement``, ``indiceRepetitionEtablissement``), the postal code
+and the trade name (``enseigne1Etablissement``, else
+``denominationUsuelleEtablissement``), which INSEE hides for an establishment
+under partial diffusion (``[ND]``, ``statutDiffusionEtablissement`` "P": not
+read). The name goes to ``enseigne`` (None when the source has none) and to
+``nom``; without one, ``nom`` is "Pharmacie — street, commune".
 
 Modules:
 

@@ -97,6 +97,7 @@ class _Builder:
         source_precision: str,
         insee: str | None = None,
         departement: str | None = None,
+        enseigne: str | None = None,
     ) -> None:
         lat, lon, status = check_coordinates(lat_raw, lon_raw)
         geo = self.gazetteer.locate(postal_raw, commune, departement=departement, insee=insee)
@@ -135,6 +136,7 @@ class _Builder:
             {
                 "site_id": site_id,
                 "nom": nom,
+                "enseigne": enseigne or None,
                 "type": kind,
                 "operations": operations,
                 "adresse": adresse or None,
@@ -290,8 +292,45 @@ def _read_fda_france(b: _Builder) -> None:
 
 
 def _pharmacy_name(street: str, commune: str) -> str:
+    """The label of a pharmacy whose source publishes no name (the ``enseigne`` column stays empty)."""
     where = ", ".join(x for x in (street, commune) if x)
     return f"Pharmacie — {where}" if where else "Pharmacie"
+
+
+# SIRENE establishment columns read when the extract has them (the INSEE API's names; the
+# Île-de-France extract of shared/data has none of them: no name, no street number, no postal code)
+SIRENE_NUMBER = "numeroVoieEtablissement"
+SIRENE_REPETITION = "indiceRepetitionEtablissement"
+SIRENE_COMPLEMENT = "complementAdresseEtablissement"
+SIRENE_POSTAL_CODE = "codePostalEtablissement"
+SIRENE_NAMES = ("enseigne1Etablissement", "denominationUsuelleEtablissement")  # first non-empty one wins
+SIRENE_DIFFUSION = "statutDiffusionEtablissement"  # "P": partial diffusion, the person asked INSEE to hide it
+SIRENE_UNDISCLOSED = "[ND]"  # what INSEE writes in place of a value it does not diffuse
+_REPETITION = {"B": "bis", "T": "ter", "Q": "quater", "C": "quinquies"}
+
+
+def _sirene_value(r: dict[str, str], column: str) -> str:
+    value = (r.get(column) or "").strip()
+    return "" if value.upper() == SIRENE_UNDISCLOSED else value
+
+
+def sirene_street(r: dict[str, str]) -> str:
+    """ "12 bis rue de la Paix" from a SIRENE record (the number only when the extract has it)."""
+    number = _sirene_value(r, SIRENE_NUMBER)
+    repetition = _sirene_value(r, SIRENE_REPETITION)
+    if number and repetition:
+        number += " " + _REPETITION.get(repetition.upper(), repetition.lower())
+    street = " ".join(x for x in (number, r["typeVoieEtablissement"], r["libelleVoieEtablissement"]) if x)
+    complement = _sirene_value(r, SIRENE_COMPLEMENT)
+    return ", ".join(x for x in (street, complement) if x)
+
+
+def sirene_name(r: dict[str, str]) -> str | None:
+    """The establishment's trade name (enseigne, else usual name) as SIRENE diffuses it; None when
+    the extract has none or the establishment is under partial diffusion (its data is then hidden)."""
+    if _sirene_value(r, SIRENE_DIFFUSION).upper() == "P":
+        return None
+    return next((v for c in SIRENE_NAMES if (v := _sirene_value(r, c))), None)
 
 
 def _read_santefr(b: _Builder) -> None:
@@ -307,6 +346,8 @@ def _read_santefr(b: _Builder) -> None:
         seen.add(finess)
         adresse = ", ".join(x for x in (r["adresse_voie_1"], r.get("adresse_voie_2", "")) if x)
         commune = re.split(r"\s+cedex\b", r["commune"], flags=re.I)[0].strip()
+        # the street number is in adresse_voie_1; no name: the officine names (Santé.fr's "Titre",
+        # very often the pharmacists' surnames) are left out of the extract on purpose and never read
         b.add(
             line,
             raw,
@@ -331,7 +372,7 @@ def _read_sirene(b: _Builder) -> None:
     for line, r, raw in b.table.records:
         h = _row_hash(r)
         seen[h] += 1
-        # identical rows are distinct pharmacies in the same street (SIRENE gives no street number)
+        # identical rows are distinct pharmacies in the same street (an extract without street numbers)
         site_id = f"sirene:{h}" if seen[h] == 1 else f"sirene:{h}-{seen[h]}"
         naf = r["activitePrincipaleEtablissement"].replace(".", "").upper()
         if naf != PHARMACY_NAF:
@@ -342,17 +383,19 @@ def _read_sirene(b: _Builder) -> None:
         lon, lat = r.get("long", ""), r.get("lat", "")
         if not (lat and lon) and (m := _WKT_POINT.match(r.get("geometry", ""))):
             lon, lat = m.group(1), m.group(2)
-        street = " ".join(x for x in (r["typeVoieEtablissement"], r["libelleVoieEtablissement"]) if x)
+        street = sirene_street(r)
+        name = sirene_name(r)
         insee = r["codeCommuneEtablissement"].upper()
         b.add(
             line,
             raw,
             site_id=site_id,
-            nom=_pharmacy_name(street, r["libelleCommuneEtablissement"]),
+            nom=name or _pharmacy_name(street, r["libelleCommuneEtablissement"]),
+            enseigne=name,
             kind="pharmacie",
             operations=[PHARMACY_NAF_LABEL],
             adresse=street,
-            postal_raw=None,
+            postal_raw=_sirene_value(r, SIRENE_POSTAL_CODE) or None,
             commune=r["libelleCommuneEtablissement"],
             lat_raw=lat,
             lon_raw=lon,

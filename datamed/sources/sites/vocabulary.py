@@ -55,6 +55,7 @@ SANTEFR_OPERATION = "Vaccination contre la grippe"
 SITES_SCHEMA = {
     "site_id": pl.String,
     "nom": pl.String,
+    "enseigne": pl.String,  # a pharmacy's name as its source publishes it (None: the source has none)
     "type": pl.String,
     "operations": pl.List(pl.String),
     "adresse": pl.String,

@@ -1,0 +1,52 @@
+"""Warm the server's caches as it starts, so the first visitor does not pay for them.
+
+``python -m datamed serve`` runs ``warm`` in a background thread while Streamlit starts:
+it opens the prepared data and the search index through the app's own cached accessors
+(``st.cache_resource``, shared by every session of the process), reads every dataset, and
+computes the derived tables the pages share (current availability, alternatives'
+lookups, key figures, episode statuses). A visitor who arrives before it ends waits on the
+same caches, never computes them twice. A failure is logged, never fatal: the pages
+compute what they need themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import polars as pl
+
+from datamed.datasets import DS
+from datamed.ui import runlog
+
+
+def warm() -> float | None:
+    """Warm the caches; the seconds it took, or None when there is no data to warm."""
+    started = time.perf_counter()
+    try:
+        from datamed.present import summary  # noqa: PLC0415 - the thread imports, not the launcher
+        from datamed.ui import common  # noqa: PLC0415
+        from datamed.views import adverse, catalogue, shortages  # noqa: PLC0415
+
+        store = common._open_store(*common._key())
+        common._open_index(*common._key())
+        for name in store.manifest.get("datasets", {}):
+            store.table(name)
+        catalogue.key_figures(store)
+        status = shortages.status_by_cis(store)
+        spec = store.table(DS.SPECIALITES)
+        # one medicine in shortage through the medicine page's views: the alternatives' lookups
+        sample = next(iter(sorted(status)), None) or (spec["cis"][0] if not spec.is_empty() else None)
+        if sample is not None:
+            med = catalogue.medicine(store, sample)
+            if med is not None:
+                summary.brief(store, med)
+                if adverse.has_data(store) and not med.composition.is_empty():
+                    for code in med.composition.filter(pl.col("nature_composant") == "SA")["code_substance"]:
+                        adverse.profiles_for_substance(store, code)
+    except Exception as exc:  # never fatal: the pages compute what they need
+        runlog.event("cache_warmup_failed", level=logging.WARNING, error=f"{type(exc).__name__}: {exc}")
+        return None
+    seconds = time.perf_counter() - started
+    runlog.event("cache_warmed", ms=round(1000 * seconds, 1))
+    return seconds
