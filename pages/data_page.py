@@ -122,8 +122,10 @@ st.header("Historique des publications", divider="gray")
 history = datainfo.release_history(config.releases_dir())
 if history.is_empty():
     st.info(
-        "Aucune publication pour l'instant. Une publication (CSV, Parquet, `datapackage.json`, README, sommes de contrôle, "
-        "journal des modifications) se crée avec `python -m datamed publish --out DOSSIER`, ou chaque jour avec `python -m datamed refresh`."
+        "Aucune version des données n'a encore été publiée par ce serveur. Les jeux de données ci-dessus "
+        "se téléchargent tels qu'ils sont affichés ; une version publiée y ajoutera un descriptif, des sommes "
+        "de contrôle et le journal des modifications.",
+        icon=":material/info:",
     )
 else:
     common.dataframe(
@@ -131,9 +133,7 @@ else:
         hide_index=True,
         alt="Publications successives : version, date, nombre de jeux et de lignes, jeux modifiés",
     )
-    st.caption(
-        f"Dossier des publications : `{config.releases_dir()}` (un sous-dossier par version, jamais modifié ensuite)."
-    )
+    st.caption("Chaque version publiée est conservée telle quelle : elle n'est jamais modifiée ensuite.")
 
 hidden = datainfo.not_published(store)
 if hidden:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from datamed.core.text import fr_date, fr_int, fr_number
 from datamed.datasets import DS
-from datamed.present import charts, display, maps
+from datamed.present import charts, display, maps, summary
 from datamed.present.display import md_escape
 from datamed.ui import adverse_sections, charting, common, routes
 from datamed.views import adverse, catalogue, shortages, sites
@@ -24,11 +24,17 @@ if med is None:
         )
     else:
         st.error(f"Aucun médicament ne porte le code CIS {raw_cis} dans la base actuelle.")
+        gone = shortages.absent_medicine(store, raw_cis)
+        if gone is not None:  # listed by the ANSM's availability file, gone from the BDPM catalogue
+            st.info(gone.text, icon=":material/inventory_2:")
+            for url in gone.links:
+                st.link_button("Voir la page de l'ANSM", url, icon=":material/open_in_new:")
     if raw_cis:
         common.suggestions(raw_cis, kinds=("speciality", "cis", "cip13", "cip7", "substance"))
     common.footer(store, routes.MEDICINE)
     st.stop()
 
+common.pin_params(cis=med.cis)
 ident = med.identity
 st.title(ident["denomination"])
 
@@ -46,8 +52,79 @@ with badges:
         label, colour, icon = display.STATUS_BADGES[status]
         st.badge(label, color=colour, icon=f":material/{icon}:")
 
+# --- "En bref": the answers first ----------------------------------------------------
+brief = summary.brief(store, med)
+show_adverse = adverse.has_data(store) and not med.composition.is_empty()
+holder_sites = [(h, sites.holder_sites(store, h)) for h in (ident["titulaires"] or [])]
+holder_sites = [(h, s) for h, s in holder_sites if not s.is_empty()]
+# the band's headings have anchors of their own ("bref-…"): the detailed sections' ids stay unique
+with st.container(border=True, key="en_bref"):
+    st.header("En bref", anchor="en-bref")
+    st.markdown(md_escape(summary.what_it_is(brief)))
+    now, practical = st.columns([1, 1], gap="large")
+    with now:
+        st.subheader("Disponibilité", anchor="bref-disponibilite")
+        colour = summary.AVAILABILITY_COLOURS[brief.availability.kind]
+        st.markdown(
+            f":{colour}[:material/{brief.availability.icon}:] "
+            f'<span style="font-size:1.6rem;font-weight:700">{brief.availability.headline}</span>',
+            unsafe_allow_html=True,
+        )
+        st.caption(brief.availability.detail)
+        if brief.alternatives:
+            st.markdown("**Que prendre à la place ?**")
+            for alt in brief.alternatives:
+                if alt.same_medicine:
+                    st.markdown(f"**{md_escape(alt.label)}**")
+                else:  # the name alone: a page link is one line, a long label would be cut
+                    st.page_link(
+                        routes.MEDICINE.file,
+                        label=md_escape(summary.short_name(alt.label)),
+                        query_params={"cis": alt.cis},
+                        icon=":material/medication:",
+                    )
+                warning = f" · **Attention : {', '.join(alt.notes)}**" if alt.notes else ""
+                st.caption(f"{alt.reason}{warning}")
+            st.caption(summary.alternatives_caption(brief) + " Demandez conseil à votre pharmacien ou médecin.")
+        elif brief.availability.kind in ("rupture", "tension"):
+            st.caption(
+                "Aucune alternative disponible n'a été trouvée dans la base. Demandez conseil à votre pharmacien ou médecin."
+            )
+    with practical:
+        st.subheader("Prix et remboursement", anchor="bref-prix")
+        if brief.prices:
+            lines = []
+            for p in brief.prices:
+                cond = " (sous conditions)" if p.conditions else ""
+                lines.append(f"- {md_escape(p.presentation)} : **{p.price}** · {p.reimbursement}{cond}")
+            st.markdown("\n".join(lines))
+            st.caption("Prix de vente au public par boîte, toutes taxes et honoraire de dispensation compris.")
+            if brief.prices_hidden:
+                st.caption(
+                    f"Et {brief.prices_hidden} autre(s) boîte(s) : voir « Présentations, prix et remboursement »."
+                )
+        else:
+            st.markdown(brief.no_price_reason or "")
+        st.subheader("Ordonnance", anchor="bref-ordonnance")
+        st.markdown(f"**{brief.prescription.headline}**")
+        if brief.prescription.lines:
+            st.markdown("\n".join(f"- {md_escape(line)}" for line in brief.prescription.lines[:4]))
+            if len(brief.prescription.lines) > 4:
+                st.caption("Les autres conditions sont détaillées plus bas.")
+        st.subheader("Documents officiels et signalement", anchor="bref-documents")
+        st.markdown("\n".join(f"- [{label}]({url})" for label, url in brief.links))
+    st.markdown(
+        "**Aller à** : "
+        + " · ".join(
+            f"[{title}](#{anchor})"
+            for title, anchor in summary.sections(
+                adverse=show_adverse, sites=bool(holder_sites), safety=not med.infos.is_empty()
+            )
+        )
+    )
+
 # --- identity -----------------------------------------------------------------
-st.header("Identité", divider="gray")
+st.header("Identité", divider="gray", anchor="identite")
 left, right = st.columns(2)
 with left:
     st.markdown(f"**Code CIS** : {med.cis}")
@@ -104,7 +181,7 @@ else:
     )
 
 # --- composition -----------------------------------------------------------------
-st.header("Composition", divider="gray")
+st.header("Composition", divider="gray", anchor="composition")
 if med.composition.is_empty():
     st.info("La composition de ce médicament n'est pas publiée dans la base.")
 else:
@@ -124,8 +201,8 @@ else:
             cols[1].markdown(f"{md_escape(dosage)} · *{kind}*")
 
 # --- adverse effects, per active substance ----------------------------------------
-if adverse.has_data(store) and not med.composition.is_empty():
-    st.header("Effets indésirables déclarés", divider="gray")
+if show_adverse:
+    st.header("Effets indésirables déclarés", divider="gray", anchor="effets-indesirables")
     codes = (
         med.composition.filter(med.composition["nature_composant"] == "SA")["code_substance"]
         .unique(maintain_order=True)
@@ -148,7 +225,7 @@ if adverse.has_data(store) and not med.composition.is_empty():
                 adverse_sections.render_profile(p, key=f"med_{i}", heading=False)
 
 # --- presentations ---------------------------------------------------------------
-st.header("Présentations, prix et remboursement", divider="gray")
+st.header("Présentations, prix et remboursement", divider="gray", anchor="prix")
 if med.presentations.is_empty():
     st.info("Aucune présentation (boîte) n'est publiée pour ce médicament.")
 else:
@@ -162,7 +239,7 @@ else:
     )
 
 # --- generics ---------------------------------------------------------------------
-st.header("Groupe générique", divider="gray")
+st.header("Groupe générique", divider="gray", anchor="generiques")
 if not med.generic_groups:
     st.info("Ce médicament n'appartient à aucun groupe générique.")
 for group in med.generic_groups:
@@ -179,7 +256,7 @@ for group in med.generic_groups:
             st.markdown(f"{m['type']} : {md_escape(label)}{suffix}{this}")
 
 # --- HAS ----------------------------------------------------------------------------
-st.header("Avis de la Haute Autorité de santé", divider="gray")
+st.header("Avis de la Haute Autorité de santé", divider="gray", anchor="avis-has")
 link_col = {"Lien": st.column_config.LinkColumn("Lien", display_text="Lire l'avis")}
 if med.smr.is_empty() and med.asmr.is_empty():
     st.info("Aucun avis de la commission de la transparence n'est publié pour ce médicament.")
@@ -203,14 +280,14 @@ if med.snapshots.get(DS.HAS_SMR):
     st.caption(f"Avis HAS publiés jusqu'au fichier du {fr_date(med.snapshots['has_smr'])}.")
 
 # --- prescription -------------------------------------------------------------------
-st.header("Conditions de prescription et de délivrance", divider="gray")
+st.header("Conditions de prescription et de délivrance", divider="gray", anchor="prescription")
 if med.conditions:
     st.markdown("\n".join(f"- {md_escape(c)}" for c in med.conditions))
 else:
     st.info("Aucune condition particulière de prescription n'est publiée.")
 
 # --- availability --------------------------------------------------------------------
-st.header("Disponibilité", divider="gray")
+st.header("Disponibilité", divider="gray", anchor="disponibilite")
 dispo_date = fr_date(med.snapshots.get(DS.DISPONIBILITES))
 st.markdown(f"**Situation au {dispo_date}** : {display.status_markdown(med.status_now)}")
 if not med.availability_current.is_empty():
@@ -234,12 +311,14 @@ if med.status_now in (1, 2):
             "Médicaments commercialisés sans rupture ni tension signalée, avec la raison pour laquelle ils peuvent remplacer celui-ci."
         )
         for r in alts.head(25).iter_rows(named=True):
+            notes = shortages.alternative_notes(r)
+            warn = f" — attention : {', '.join(notes)}" if notes else ""
             if r["cis"] == med.cis:
                 st.markdown(f"- {md_escape(r['presentation'] or '')} (CIP13 {r['cip13']}) — *{r['raison']}*")
             else:
                 st.page_link(
                     routes.MEDICINE.file,
-                    label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}",
+                    label=f"{md_escape(r['denomination'] or r['cis'])} — {r['raison']}{md_escape(warn)}",
                     query_params={"cis": r["cis"]},
                 )
     st.info("Demandez conseil à votre pharmacien ou médecin.", icon=":material/local_pharmacy:")
@@ -278,10 +357,8 @@ common.method(
 )
 
 # --- industrial sites of the holder ---------------------------------------------------
-holder_sites = [(h, sites.holder_sites(store, h)) for h in (ident["titulaires"] or [])]
-holder_sites = [(h, s) for h, s in holder_sites if not s.is_empty()]
 if holder_sites:
-    st.header("Sites industriels connus de l'entreprise titulaire", divider="gray")
+    st.header("Sites industriels connus de l'entreprise titulaire", divider="gray", anchor="sites")
     st.warning(
         "Ces sites appartiennent à l'entreprise titulaire ou à son groupe. Ce n'est pas forcément là que ce médicament "
         "est fabriqué : aucune source publique ne relie un médicament à son site de fabrication.",
@@ -296,7 +373,7 @@ if holder_sites:
 
 # --- safety information -------------------------------------------------------------
 if not med.infos.is_empty():
-    st.header("Informations importantes de sécurité", divider="gray")
+    st.header("Informations importantes de sécurité", divider="gray", anchor="securite")
     for r in med.infos.iter_rows(named=True):
         text, links = display.safe_info_text(r["texte"])
         period = f"du {fr_date(r['date_debut'])}" + (f" au {fr_date(r['date_fin'])}" if r["date_fin"] else "")
@@ -305,7 +382,7 @@ if not med.infos.is_empty():
             st.link_button(label[:80], url, icon=":material/open_in_new:")
 
 # --- references ---------------------------------------------------------------------
-st.header("Références", divider="gray")
+st.header("Références", divider="gray", anchor="references")
 st.markdown(
     f"- Médicament d'intérêt thérapeutique majeur (MITM) : **{'oui' if med.mitm else 'non'}**\n"
     f"- Fiche officielle : [base de données publique des médicaments (CIS {med.cis})]({med.bdpm_url})"

@@ -48,6 +48,7 @@ def texts(at: AppTest) -> str:
             ["pharmacovigilance", "FDA"],
         ),
         (routes.SITES, ["U.S. FDA", "Géorisques", "codes postaux"], ["pharmacovigilance", "classification ATC"]),
+        (routes.PHARMACIES, ["Santé.fr", "SIRENE", "codes postaux"], ["FDA", "Géorisques", "pharmacovigilance"]),
         (routes.NATIONAL, ["notifiés à la pharmacovigilance"], ["FDA", "ruptures par classe"]),
         (
             routes.SEARCH,
@@ -259,6 +260,9 @@ def test_every_page_on_demo_shows_banner(monkeypatch, demo_prepared, demo_store,
     at = open_page(monkeypatch, demo_prepared, route.file, **params)
     assert any("Données de démonstration" in w.body for w in at.warning), route
     assert "données de démonstration synthétiques" in texts(at)
+    # the footer links to the accessibility statement (except on the statement itself)
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert ("Accessibilité : partiellement conforme" in labels) == (route is not routes.ACCESSIBILITY), labels
 
 
 def test_demo_rejects_are_listed(monkeypatch, demo_prepared):
@@ -582,8 +586,11 @@ def test_sites_filters_and_views_from_url(monkeypatch, real_prepared):
         monkeypatch, real_prepared, routes.SITES.file, type=["pharmacie"], source=["Santé.fr"], vue="densite"
     )
     spec = deck_spec(at)
-    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "HexagonLayer"]
-    assert len(spec["layers"][1]["data"]) == 3757
+    # the density: hexagons counted on the server (their legend says what each colour counts)
+    assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "PolygonLayer"]
+    assert sum(h["n"] for h in spec["layers"][1]["data"]) == 3757
+    assert all(h["x"].endswith(("site", "sites")) for h in spec["layers"][1]["data"])
+    assert "Nombre de sites par hexagone" in texts(at)  # the colour scale under the map
     at = open_page(
         monkeypatch,
         real_prepared,
@@ -611,19 +618,105 @@ def test_every_source_payload_stays_under_5_mb(monkeypatch, real_prepared):
 def test_sites_world_tab(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.SITES.file, onglet="Dans le monde (FDA)")
     world = next(d.value for d in at.dataframe if "Pays" in d.value.columns)
-    assert len(world) == 82 and world["Dont principe actif"].sum() == 2452
+    # French names and French numbers ("5 738", "22,0 %")
+    assert len(world) == 82 and world["Dont principe actif"].str.replace("\u202f", "").astype(int).sum() == 2452
+    first = world.iloc[0].to_dict()
+    assert first == {
+        "Pays": "États-Unis",
+        "Établissements": "5\u202f738",
+        "Dont principe actif": "539",
+        "Part mondiale principe actif": "22,0 %",
+    }
+    assert "Corée du Sud" in set(world["Pays"]) and not {"United States", "Korea, South"} & set(world["Pays"])
     assert "pas** l'origine des principes actifs" in texts(at)
 
 
-def test_pharmacy_finder(monkeypatch, real_prepared):
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="75012")
-    table = next(d.value for d in at.dataframe if "Pharmacie" in d.value.columns)
-    assert 1 <= len(table) <= 10 and table["Distance à vol d'oiseau"].str.endswith(" km").all()
-    assert "Liste partielle" in texts(at)
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="Montreuil")
-    assert any("Précisez le code postal" in w.body for w in at.warning)
-    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="zzzz")
+def page_links(at: AppTest) -> list:
+    return [link.proto for link in at.get("page_link")]
+
+
+def test_sites_page_links_to_the_pharmacy_finder(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file)
+    assert [t.key for t in at.text_input] == ["global_search"]  # the finder is no longer on this page
+    link = next(p for p in page_links(at) if "pharmacies les plus proches" in p.label)
+    assert link.page in (routes.PHARMACIES.url_path, "pharmacy_page") and link.query_string == ""
+    at = open_page(monkeypatch, real_prepared, routes.SITES.file, pres="75012")  # an old link keeps its search
+    assert next(p for p in page_links(at) if "pharmacies" in p.label).query_string == "cp=75012"
+
+
+def pharmacy_table(at: AppTest) -> pl.DataFrame:
+    return pl.from_pandas(next(d.value for d in at.dataframe if "Distance à vol d'oiseau" in d.value.columns))
+
+
+def test_pharmacy_page_deep_link(monkeypatch, real_prepared):
+    import json
+
+    assert routes.alias_of("Trouver-une-pharmacie") is routes.alias_of("pharmacie") is routes.PHARMACIES
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, cp="75011")
+    assert at.title[0].value == "Trouver une pharmacie"
+    assert at.text_input(key="pharmacie_lieu").value == "75011"
+    assert any("75011 \\(Paris 11\\)" in s.value for s in at.subheader)
+    table = pharmacy_table(at)
+    assert table.height == 10 and table["N°"].to_list() == list(range(1, 11))
+    assert "Pharmacie" not in table.columns  # no name in these lists: said, not shown as a column of dashes
+    distances = table["Distance à vol d'oiseau"]
+    assert distances.str.contains(r"^\d+,\d{1,2} km$").all()
+    values = [float(d.removesuffix(" km").replace(",", ".")) for d in distances]
+    assert values == sorted(values)
+    assert table["Adresse"].str.contains(r"^\d+ ").any()  # street numbers, from Santé.fr
+    assert table["Adresse"].str.contains("pharmacies dans cette rue, sans numéro").any()  # SIRENE street points
+    body = texts(at)
+    assert "Couverture partielle" in body and "12,7 %" in body
+    assert "non publié par ces listes" in body and "Dans le département 75" in body
+    deck = next(d for d in at.get("deck_gl_json_chart") if "pharmacies les plus proches" in d.proto.alt)
+    spec = json.loads(deck.proto.json)
+    assert spec.get("mapStyle") == "__MAP_STYLE__"  # no basemap: nothing fetched from another host
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert {"departements", "lieu", "pharmacies", "rangs"} <= set(layers)
+    assert [p["r"] for p in layers["pharmacies"]["data"]] == [str(i) for i in range(1, 11)]
+    footer = next(c.value for c in at.caption if c.value.startswith("Sources : "))
+    assert "Santé.fr" in footer and "SIRENE" in footer and "codes postaux" in footer and "FDA" not in footer
+
+
+def test_pharmacy_page_ambiguous_and_bad_input(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, commune="Montreuil")
+    assert any("Plusieurs communes portent ce nom" in w.body for w in at.warning)
+    assert "commune=Montreuil&dep=93" in [p.query_string for p in page_links(at)]
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, commune="Montreuil", dep="93")
+    assert at.selectbox(key="pharmacie_dep").value == "93"
+    assert pharmacy_table(at).height == 10 and any("Montreuil \\(93\\)" in s.value for s in at.subheader)
+    for params in ({"cp": "zzzz"}, {"cp": "123"}, {"commune": "'; DROP TABLE x; --"}, {"cp": "75011", "dep": "13"}):
+        at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, **params)
+        assert any("introuvable" in w.body for w in at.warning), params
+        assert not [d for d in at.dataframe if "Distance à vol d'oiseau" in d.value.columns]
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, dep="99x")
+    assert any("Département inconnu" in w.body for w in at.warning)
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, commune="x" * 3000)
     assert any("introuvable" in w.body for w in at.warning)
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file)
+    assert not at.warning and "Couverture des listes" in [s.value for s in at.subheader]
+
+
+def test_pharmacy_form_puts_the_query_in_the_url(monkeypatch, real_prepared):
+    at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file)
+    at.text_input(key="pharmacie_lieu").input("13001")
+    next(b for b in at.button if b.label == "Chercher").click().run()
+    assert not at.exception
+    assert at.query_params.get("cp") in ("13001", ["13001"]) and "commune" not in at.query_params
+    assert pharmacy_table(at).height == 10
+    at.text_input(key="pharmacie_lieu").input("Montreuil")
+    at.selectbox(key="pharmacie_dep").select("93")
+    next(b for b in at.button if b.label == "Chercher").click().run()
+    assert at.query_params.get("commune") in ("Montreuil", ["Montreuil"]) and "cp" not in at.query_params
+    assert at.query_params.get("dep") in ("93", ["93"])
+    assert any("Montreuil \\(93\\)" in s.value for s in at.subheader)
+
+
+def test_pharmacy_page_on_demo_shows_names(monkeypatch, demo_prepared):
+    at = open_page(monkeypatch, demo_prepared, routes.PHARMACIES.file, cp="75015")
+    table = pharmacy_table(at)
+    assert "Pharmacie" in table.columns and table["Pharmacie"].str.starts_with("PHARMACIE ").sum() >= 2
+    assert table["Adresse"].str.contains(r"^\d+ bis ").any()
 
 
 def test_world_map_spec(monkeypatch, real_prepared):
@@ -636,6 +729,20 @@ def test_world_map_spec(monkeypatch, real_prepared):
     features = world["layers"][0]["data"]["features"]
     by_iso = {f["properties"]["iso3"]: f["properties"]["n"] for f in features}
     assert len(features) >= 170 and by_iso["USA"] == 539 and by_iso["IND"] == 527 and by_iso["FRA"] == 65
+    # the tooltip's texts: French names, French numbers
+    usa = next(f["properties"] for f in features if f["properties"]["iso3"] == "USA")
+    assert (usa["nom"], usa["texte"], usa["part"]) == (
+        "États-Unis",
+        "539 établissements de principe actif enregistrés",
+        "22,0 %",
+    )
+    names = {f["properties"]["iso3"]: f["properties"]["nom"] for f in features}
+    assert names["KOR"] == "Corée du Sud" and names["DEU"] == "Allemagne"
+    tooltip = json.loads(next(d.proto.tooltip for d in decks if "Carte du monde" in d.proto.alt))["html"]
+    assert "{texte}" in tooltip and "{part}" in tooltip and "{n}" not in tooltip
+    alt = next(d.proto.alt for d in decks if "Carte du monde" in d.proto.alt)
+    assert "par pays : 0 ; 1 à 5 ; 6 à 10" in alt  # the colour scale in words (and as swatches under the map)
+    assert "<b>Établissements de fabrication de principe actif par pays</b>" in texts(at)
 
 
 def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
@@ -650,6 +757,16 @@ def test_medicine_page_holder_sites(monkeypatch, real_prepared, real_store):
     n_sites = sites.holder_sites(real_store, holder).height
     table = next(d.value for d in at.dataframe if "Précision de la position" in d.value.columns)
     assert len(table) == n_sites > 0
+    # the map shows the whole of metropolitan France in its 320 px (a 4.6 zoom cut off the north and south)
+    import json
+
+    from datamed.present import maps
+
+    deck = next(d for d in at.get("deck_gl_json_chart") if holder in d.proto.alt)
+    view = json.loads(deck.proto.json)["initialViewState"]
+    fitted = maps.france_view(320)  # the map's height on the page (tests/test_maps.py checks the fit)
+    assert (view["zoom"], view["latitude"], view["longitude"]) == (fitted.zoom, fitted.latitude, fitted.longitude)
+    assert view["zoom"] < 4.0, view
 
 
 def test_sites_page_company_selection(monkeypatch, real_prepared, real_store):
@@ -795,3 +912,114 @@ def test_a_signal_needs_two_methods_to_agree(real_store):
     table = adverse.comparison_table(comp, 11)
     assert set(table["Signal"].to_list()) <= {adverse.SIGNAL_YES, "Non", "—"}
     assert "examiner" in adverse.SIGNAL_FR and "pas la preuve" in adverse.SIGNAL_FR
+
+
+# --- the medicine page's "En bref" band (issue 15, part 1) ---------------------------------------
+
+
+def test_medicine_band_comes_first_and_its_menu_reaches_every_section(monkeypatch, real_prepared, real_store):
+    cis = real_store.table("specialites").filter(pl.col("denomination") == "DOLIPRANE 1000 mg, comprimé")["cis"][0]
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    assert at.header[0].value == "En bref"
+    assert [s.value for s in at.subheader][:4] == [
+        "Disponibilité",
+        "Prix et remboursement",
+        "Ordonnance",
+        "Documents officiels et signalement",
+    ]
+    body = texts(at)
+    assert "Un médicament à base de paracétamol" in body
+    assert "**2,09\u00a0€** · Remboursé à 65 %" in body
+    assert f"affichageDoc.php?specid={cis}&typedoc=N" in body and f"specid={cis}&typedoc=R" in body
+    assert "[Déclarer un effet indésirable](https://signalement.social-sante.gouv.fr/)" in body
+    menu = next(m.value for m in at.markdown if m.value.startswith("**Aller à**"))
+    targets = re.findall(r"\]\(#([a-z-]+)\)", menu)
+    anchors = {h.proto.anchor for h in at.header}
+    assert targets and set(targets) <= anchors, set(targets) - anchors
+
+
+def test_medicine_band_in_shortage_offers_three_alternatives_first(monkeypatch, real_prepared, real_store):
+    from datamed.views import shortages as sv
+
+    eps = real_store.table("ruptures_episodes").filter(
+        pl.col("en_cours") & pl.col("cip13").is_null() & pl.col("au_catalogue") & (pl.col("statut") == 1)
+    )
+    cis = next(c for c in eps["cis"].to_list() if sv.alternatives(real_store, c).height > 3)
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    links = [p.proto for p in at.get("page_link")]
+    medicine_links = [p for p in links if "cis=" in p.query_string]
+    # the band's three alternatives come before any other link to a medicine (the generic group, the list below)
+    first = sv.alternatives(real_store, cis).filter(pl.col("cis") != cis).head(3)["cis"].to_list()
+    shown = [p.query_string.split("cis=")[-1] for p in medicine_links[: len(first)]]
+    assert shown == first
+    assert "Que prendre à la place ?" in texts(at)
+    assert '<span style="font-size:1.6rem;font-weight:700">Rupture de stock</span>' in texts(at)
+
+
+# --- accessibility statement (issue 15, part 7) ----------------------------------------------
+
+
+def test_accessibility_statement(monkeypatch, real_prepared):
+    from datamed.core.text import fr_date
+    from datamed.ui import a11y
+
+    monkeypatch.delenv("DATAMED_ISSUES_URL", raising=False)
+    at = open_page(monkeypatch, real_prepared, routes.ACCESSIBILITY.file)
+    assert at.title[0].value == "Déclaration d'accessibilité"
+    assert [h.value for h in at.header] == [
+        "État de conformité",
+        "Résultats des tests",
+        "Contenus non accessibles",
+        "Alternatives proposées",
+        "Retour d'information et contact",
+        "Voies de recours",
+    ]
+    body = texts(at)
+    assert "DataMed est **partiellement conforme** avec le référentiel général" in body
+    assert "(RGAA), version 4.1" in body and "le taux de conformité n'est pas établi" in body
+    assert "ni édité ni validé par l'ANSM" in body  # an independent tool, never presented as the ANSM's
+    assert f"Vérifications faites le {fr_date(a11y.CHECKED_ON)}" in body and "axe-core" in body
+    assert "seule touche Tab" in body
+    for issue in a11y.STREAMLIT_EXCEPTIONS:  # the Streamlit exceptions of the axe test, in French
+        assert f"{issue.text_fr} (critère {issue.criterion} du RGAA)" in body
+    assert "Skip to main content" in body  # Streamlit's English labels
+    assert "Défenseur des droits" in body and "Libre réponse 71120, 75342 Paris CEDEX 07" in body
+    # reporting goes to the project's tracker; no invented address
+    assert "ouvrant un ticket dans le gestionnaire de tickets du projet DataMed :" in body
+    assert "@" not in body and "mailto" not in body
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "Données ouvertes : jeux de données à télécharger" in labels
+    assert not any(label.startswith("Accessibilité") for label in labels)  # not linked from its own footer
+
+
+def test_accessibility_statement_links_the_issue_tracker(monkeypatch, real_prepared):
+    monkeypatch.setenv("DATAMED_ISSUES_URL", "https://example.org/datamed/issues")
+    at = open_page(monkeypatch, real_prepared, routes.ACCESSIBILITY.file)
+    assert "[gestionnaire de tickets du projet DataMed](https://example.org/datamed/issues)" in texts(at)
+    monkeypatch.setenv("DATAMED_ISSUES_URL", "javascript:alert(1)")  # only a web address is linked
+    at = open_page(monkeypatch, real_prepared, routes.ACCESSIBILITY.file)
+    assert "](javascript" not in texts(at) and "gestionnaire de tickets du projet DataMed :" in texts(at)
+
+
+def test_accessibility_statement_at_its_address_and_aliases():
+    assert routes.ACCESSIBILITY.url_path == "accessibilite" and routes.ACCESSIBILITY.hidden
+    assert routes.alias_of("declaration-accessibilite") is routes.ACCESSIBILITY
+    assert routes.alias_of("Accessibility") is routes.ACCESSIBILITY
+
+
+def test_medicine_absent_from_catalogue_links_to_the_ansm_page(monkeypatch, real_prepared, real_store):
+    eps = real_store.table("ruptures_episodes").filter(~pl.col("au_catalogue") & pl.col("lien_ansm").is_not_null())
+    cis, url = eps.row(0, named=True)["cis"], eps.row(0, named=True)["lien_ansm"]
+    at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis=cis)
+    assert at.title[0].value == "Médicament introuvable"
+    assert "le fichier de disponibilité de l'ANSM le cite" in texts(at)
+    buttons = [b.proto for b in at.get("link_button")]
+    assert [(b.label, b.url) for b in buttons][:1] == [("Voir la page de l'ANSM", url)]
+
+
+def test_data_page_without_release_speaks_to_users_not_developers(monkeypatch, demo_prepared, tmp_path):
+    monkeypatch.setenv("DATAMED_RELEASES", str(tmp_path / "none"))
+    at = open_page(monkeypatch, demo_prepared, routes.DATA.file)
+    body = texts(at)
+    assert "Aucune version des données n'a encore été publiée" in body
+    assert "python -m" not in body and "datamed publish" not in body and str(tmp_path) not in body
