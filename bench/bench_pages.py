@@ -8,6 +8,9 @@ For each page (home, search, medicine, comparison, shortages, sites, pharmacies)
 - **warm**: the same page again, ``--warm`` times, each in a new tab of the same browser
   (a new Streamlit session; the browser's cache holds the app's scripts, as for a
   returning visitor): median and worst;
+- **in-app**: the page reached from inside the app, as a reader moves on: a click on its
+  menu link from another page (the page without URL parameters), or on the first search
+  result for the medicine page; median of ``--warm`` clicks;
 - **server**: the page's script time (``page_run`` lines of the server log), cold and the
   median of the warm runs, to tell the browser's share from the server's.
 
@@ -35,14 +38,21 @@ from playwright.sync_api import sync_playwright
 
 from datamed.core.folders import install
 
-PAGES = (  # label, path, route name in the server log
-    ("accueil", "/", "accueil"),
-    ("recherche", "/recherche?q=doliprane", "recherche"),
-    ("médicament", "/medicament?cis=60234100", "medicament"),
-    ("comparaison", "/comparer?s=abacavir-sulfate-d&s=anastrozole&s=paracetamol", "comparer"),
-    ("ruptures", "/ruptures", "ruptures"),
-    ("sites", "/carte-des-sites", "carte-des-sites"),
-    ("pharmacies", "/pharmacies?cp=75011", "pharmacies"),
+MENU = '[data-testid="stSidebarNav"] a[href$="/{}"]'
+RESULT = '[data-testid="stMain"] [data-testid="stPageLink-NavLink"]'
+PAGES = (  # label, path, route name in the server log, (from path, link clicked) for the in-app time
+    ("accueil", "/", "accueil", ("/ruptures", '[data-testid="stSidebarNav"] a[href$=":{port}/"]')),
+    ("recherche", "/recherche?q=doliprane", "recherche", ("/", MENU.format("recherche"))),
+    ("médicament", "/medicament?cis=60234100", "medicament", ("/recherche?q=doliprane", RESULT)),
+    (
+        "comparaison",
+        "/comparer?s=abacavir-sulfate-d&s=anastrozole&s=paracetamol",
+        "comparer",
+        ("/", MENU.format("comparer")),
+    ),
+    ("ruptures", "/ruptures", "ruptures", ("/", MENU.format("ruptures"))),
+    ("sites", "/carte-des-sites", "carte-des-sites", ("/", MENU.format("carte-des-sites"))),
+    ("pharmacies", "/pharmacies?cp=75011", "pharmacies", ("/", MENU.format("pharmacies"))),
 )
 WARM_TARGET, COLD_TARGET = 1.5, 3.0
 TIMEOUT_MS = 60_000
@@ -68,6 +78,29 @@ def visit(context, url: str) -> float:
     try:
         started = time.perf_counter()
         page.goto(url)
+        page.wait_for_function(RENDERED, timeout=TIMEOUT_MS, polling=50)
+        return time.perf_counter() - started
+    finally:
+        page.close()
+
+
+def in_app(context, base: str, start: str, link: str) -> float:
+    """From ``start``, a click on ``link``: the time until the new page is fully drawn."""
+    page = context.new_page()
+    try:
+        page.goto(base + start)
+        page.wait_for_function(RENDERED, timeout=TIMEOUT_MS, polling=50)
+        before = page.locator('[data-testid="stMain"] h1').first.inner_text()
+        target = page.locator(link).first
+        started = time.perf_counter()
+        target.click()
+        page.wait_for_function(
+            "(before) => { const h = document.querySelector('[data-testid=\"stMain\"] h1');"
+            " return h && h.innerText !== before; }",
+            arg=before,
+            timeout=TIMEOUT_MS,
+            polling=50,
+        )
         page.wait_for_function(RENDERED, timeout=TIMEOUT_MS, polling=50)
         return time.perf_counter() - started
     finally:
@@ -132,33 +165,39 @@ def main() -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             base_cold, base_warm = floor(browser, work, args.warm)
-            for label, path, route in pages:
+            for label, path, route, (start, link) in pages:
                 log = work / f"server_{route}.log"
                 app = App(prepared, log)
                 context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="fr-FR")
                 try:
                     cold = visit(context, app.url + path)
                     warm = [visit(context, app.url + path) for _ in range(args.warm)]
+                    link = link.replace("{port}", str(app.port))
+                    moves = [in_app(context, app.url, start, link) for _ in range(args.warm)]
                 finally:
                     context.close()
                     app.stop()
                 script = server_times(log, route)
-                rows.append((label, cold, warm, script))
+                rows.append((label, cold, warm, moves, script))
                 if cold > COLD_TARGET or max(warm) > WARM_TARGET:
                     misses.append(label)
         finally:
             browser.close()
     print(f"Page times in chromium, 1 user, loopback, 2 cores ({len(pages)} pages, {args.warm} warm visits each)")
-    print(f"{'page':<12} {'cold':>7} {'warm p50':>9} {'warm max':>9} | {'script cold':>11} {'script warm':>11}")
     print(
-        f"{'(streamlit)':<12} {base_cold:>5.2f} s {statistics.median(base_warm):>7.2f} s {max(base_warm):>7.2f} s |"
-        "   one-line app: the floor"
+        f"{'page':<12} {'cold':>7} {'warm p50':>9} {'warm max':>9} {'in-app p50':>10} | "
+        f"{'script cold':>11} {'script warm':>11}"
     )
-    for label, cold, warm, script in rows:
+    print(
+        f"{'(streamlit)':<12} {base_cold:>5.2f} s {statistics.median(base_warm):>7.2f} s {max(base_warm):>7.2f} s "
+        f"{'':>10} |   one-line app: the floor"
+    )
+    for label, cold, warm, moves, script in rows:
         s_cold = f"{script[0]:.2f} s" if script else "—"
-        s_warm = f"{statistics.median(script[1:]):.2f} s" if len(script) > 1 else "—"
+        s_warm = f"{statistics.median(script[1 : 1 + args.warm]):.2f} s" if len(script) > 1 else "—"
         print(
-            f"{label:<12} {cold:>5.2f} s {statistics.median(warm):>7.2f} s {max(warm):>7.2f} s | "
+            f"{label:<12} {cold:>5.2f} s {statistics.median(warm):>7.2f} s {max(warm):>7.2f} s "
+            f"{statistics.median(moves):>8.2f} s | "
             f"{s_cold:>11} {s_warm:>11}"
         )
     print(f"targets: cold ≤ {COLD_TARGET} s, warm ≤ {WARM_TARGET} s; missed: {', '.join(misses) or 'none'}")
