@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from playwright.sync_api import expect
 
 from datamed.store import Store
 from datamed.views import shortages
@@ -49,7 +50,7 @@ def test_band_in_shortage_shows_the_answer_and_three_alternatives(page, real_ser
     # the answer is above the fold, before the detailed sections
     assert answer.bounding_box()["y"] < VIEWPORT["height"]
     links = band.locator('[data-testid="stPageLink-NavLink"]')
-    assert links.count() == 3
+    expect(links).to_have_count(3)  # waits: a loaded server may still be streaming the band
     for i in range(3):
         assert links.nth(i).get_attribute("href").lstrip("/").startswith("medicament?cis=")
     assert band.get_by_text("Attention : forme différente").first.is_visible()
