@@ -29,7 +29,12 @@ with st.container(border=True):
     )
     sources = common.url_multiselect("Source", sites.sources_of(store), "source", container=c2, placeholder="Toutes")
     operation = common.url_selectbox(
-        "Activité", sites.operations_of(store), "operation", placeholder="Toutes", container=c3
+        "Activité",
+        sites.operations_of(store),
+        "operation",
+        format_func=sites.operation_fr,
+        placeholder="Toutes",
+        container=c3,
     )
     view = common.url_selectbox(
         "Vue", list(sites.VIEWS), "vue", format_func=sites.VIEWS.get, placeholder="Points", container=c4

@@ -26,3 +26,14 @@ def test_departement_counts_add_up(real_store):
     metropolitan = frame.filter(pl.col("departement").is_in(counts["code"].implode()))
     assert counts["sites"].sum() == metropolitan.height
     assert counts.height == 96
+
+
+def test_fda_activities_are_shown_in_french(real_store):
+    fda = real_store.table("sites").filter(pl.col("source").str.contains("FDA"))
+    codes = set(fda["operations"].explode().drop_nulls().to_list())
+    assert codes and codes <= set(sv.OPERATION_FR), codes - set(sv.OPERATION_FR)  # every code has a French name
+    shown = " ".join(sv.site_table(fda)["Activités"].to_list())
+    assert "Fabrication de principe actif" in shown
+    assert not any(code in shown for code in ("API MANUFACTURE", "ANALYSIS", "RELABEL", "STERILIZE"))
+    assert sv.operation_fr("API MANUFACTURE") == "Fabrication de principe actif"
+    assert sv.operation_fr("Vaccination contre la grippe") == "Vaccination contre la grippe"

@@ -22,7 +22,7 @@ from datamed.core.countries import country_fr
 from datamed.core.text import fr_int, fr_percent, fr_plural
 from datamed.datasets import DS
 from datamed.store import Store
-from datamed.views.sites import KIND_LABELS, countries, placed
+from datamed.views.sites import KIND_LABELS, countries, operations_fr, placed
 
 
 class Deck(pdk.Deck):
@@ -314,7 +314,7 @@ def france_deck(
                 {k: list(v) for k, v in KIND_COLOURS.items()}, default=[0, 0, 0], return_dtype=pl.List(pl.Int64)
             )
             .alias("couleur"),
-            pl.col("operations").list.join(", ").alias("activites"),
+            operations_fr().alias("activites"),
         )
         .select(
             # short keys: the payload repeats them for every point (≤ 5 MB per map)

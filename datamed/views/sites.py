@@ -19,6 +19,31 @@ KIND_LABELS = {
     "distribution": "Distribution en gros",
     "pharmacie": "Pharmacie",
 }
+#: the FDA's business operations (DECRS), in French; other sources already write French
+OPERATION_FR = {
+    "ANALYSIS": "Analyses de contrôle",
+    "API MANUFACTURE": "Fabrication de principe actif",
+    "MANUFACTURE": "Fabrication",
+    "PACK": "Conditionnement",
+    "REPACK": "Reconditionnement",
+    "LABEL": "Étiquetage",
+    "RELABEL": "Réétiquetage",
+    "STERILIZE": "Stérilisation",
+    "PARTICLE SIZE REDUCTION": "Réduction de la taille des particules",
+    "COMPOUNDING": "Préparation magistrale",
+}
+
+
+def operation_fr(operation: str) -> str:
+    """An activity as the page shows it (the URL and the data keep the source's code)."""
+    return OPERATION_FR.get(operation, operation)
+
+
+def operations_fr(column: str = "operations") -> pl.Expr:
+    """The list of activities of each site, in French, joined by commas."""
+    return pl.col(column).list.eval(pl.element().replace(OPERATION_FR)).list.join(", ")
+
+
 VIEWS = {"points": "Points", "densite": "Densité (hexagones)", "departements": "Sites par département"}
 
 
@@ -94,7 +119,7 @@ def site_table(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         pl.col("nom").alias("Nom"),
         pl.col("type").replace_strict(KIND_LABELS, default="Autre").alias("Type"),
-        pl.col("operations").list.join(", ").alias("Activités"),
+        operations_fr().alias("Activités"),
         pl.col("commune").fill_null("—").alias("Commune"),
         pl.col("departement").fill_null("—").alias("Département"),
         pl.col("source").alias("Source"),
