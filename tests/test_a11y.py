@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 
 import pytest
 
@@ -47,7 +48,21 @@ def _run(app, method: str = "GET", path: str = "/") -> tuple[dict, bytes]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app({"type": "http", "method": method, "path": path, "headers": []}, receive, send))
+    # in a thread of its own: in the full tier, an earlier test (Playwright's sync API) may have
+    # left an event loop running in this one, and asyncio.run refuses to nest
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            asyncio.run(app({"type": "http", "method": method, "path": path, "headers": []}, receive, send))
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=serve)
+    worker.start()
+    worker.join(timeout=30)
+    if errors:
+        raise errors[0]
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start, body

@@ -324,7 +324,7 @@ def count_bars(frame: pl.DataFrame, category: str, value: str, description: str,
 
 
 def monthly_bars(frame: pl.DataFrame, description: str) -> alt.Chart:
-    """Episode starts per month; months before the reliable-start date are hatched grey."""
+    """Episode starts per month; months before the reliable-start date in a lighter grey (legend "Date connue")."""
     data = frame.with_columns(
         pl.when(pl.col("dates_fiables"))
         .then(pl.lit("début"))
