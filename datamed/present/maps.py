@@ -299,6 +299,26 @@ def france_legend(store: Store, frame: pl.DataFrame, view: str) -> Legend | None
     return None
 
 
+def _departement_layer(
+    collection: dict | None, *, choropleth: bool = False, line_width: float = 0.6
+) -> pdk.Layer | None:
+    """The base layer of every France map: the départements' outlines on a light grey (no tiles),
+    or, for a choropleth, filled with each feature's ``fill`` and pickable for its tooltip."""
+    if not collection:
+        return None
+    return pdk.Layer(
+        "GeoJsonLayer",
+        collection,
+        id="departements",
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill" if choropleth else [240, 243, 247, 255],
+        get_line_color=[150, 150, 160],
+        line_width_min_pixels=line_width,
+        pickable=choropleth,
+    )
+
+
 def france_deck(
     store: Store, frame: pl.DataFrame, view: str, *, height: int = MAP_HEIGHT, width: int = MAP_WIDTH
 ) -> pdk.Deck:
@@ -332,23 +352,11 @@ def france_deck(
     )
     layers = []
     if view == "departements":
-        collection = _feature_collection(store, *_departement_classes(store, frame))
+        base = _departement_layer(_feature_collection(store, *_departement_classes(store, frame)), choropleth=True)
     else:
-        collection = _feature_collection(store, {})
-    if collection:
-        layers.append(
-            pdk.Layer(
-                "GeoJsonLayer",
-                collection,
-                id="departements",
-                stroked=True,
-                filled=True,
-                get_fill_color="properties.fill" if view == "departements" else [240, 243, 247, 255],
-                get_line_color=[150, 150, 160],
-                line_width_min_pixels=0.6,
-                pickable=view == "departements",
-            )
-        )
+        base = _departement_layer(_feature_collection(store, {}))
+    if base is not None:
+        layers.append(base)
     if view == "densite":
         bins, classes = _density(frame)
         hexagons = [
@@ -485,21 +493,9 @@ def pharmacy_deck(store: Store, label: str, lat: float, lon: float, results: pl.
         for row in results.iter_rows(named=True)
     ]
     layers = []
-    collection = _feature_collection(store, {})
-    if collection:
-        layers.append(
-            pdk.Layer(
-                "GeoJsonLayer",
-                collection,
-                id="departements",
-                stroked=True,
-                filled=True,
-                get_fill_color=[240, 243, 247, 255],
-                get_line_color=[150, 150, 160],
-                line_width_min_pixels=0.8,
-                pickable=False,
-            )
-        )
+    base = _departement_layer(_feature_collection(store, {}), line_width=0.8)
+    if base is not None:
+        layers.append(base)
     layers.append(
         pdk.Layer(
             "ScatterplotLayer",
