@@ -69,6 +69,7 @@ PRELOAD = (
     "altair",
     "narwhals",
     "pydeck",
+    "streamlit.emojis",  # compiles a 0.4 s regex the first time an alert or a title has an icon
     "datamed.present.charts",
     "datamed.present.maps",
     "datamed.views.adverse",

@@ -20,6 +20,28 @@ from datamed.datasets import DS
 from datamed.ui import runlog
 
 
+def _first_use(store, med) -> None:
+    """What the first chart and the first map of a process pay once: Altair's schema
+    validation, the départements' simplified outlines, a holder's sites as a deck."""
+    from datamed.present import charts, maps  # noqa: PLC0415
+    from datamed.ui import charting  # noqa: PLC0415
+    from datamed.views import shortages, sites  # noqa: PLC0415
+
+    episodes = shortages.medicine_episodes(store, med.cis)
+    dated = episodes.filter(pl.col("date_debut").is_not_null())
+    if not dated.is_empty():
+        charting.spec(charts.episode_timeline, dated, med.snapshots.get(DS.DISPONIBILITES), "préchauffage")
+    for holder in med.identity["titulaires"] or []:
+        frame = sites.holder_sites(store, holder)
+        if not frame.is_empty():
+            maps.france_deck(store, frame, "points").to_json()
+            break
+    else:  # a holder with no known site: one site is enough to warm the outlines
+        every_site = store.table(DS.SITES)
+        if not every_site.is_empty():
+            maps.france_deck(store, every_site.head(1), "points").to_json()
+
+
 def warm() -> float | None:
     """Warm the caches; the seconds it took, or None when there is no data to warm."""
     started = time.perf_counter()
@@ -41,6 +63,7 @@ def warm() -> float | None:
             med = catalogue.medicine(store, sample)
             if med is not None:
                 summary.brief(store, med)
+                _first_use(store, med)
                 if adverse.has_data(store) and not med.composition.is_empty():
                     for code in med.composition.filter(pl.col("nature_composant") == "SA")["code_substance"]:
                         adverse.profiles_for_substance(store, code)
