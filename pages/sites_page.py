@@ -185,7 +185,9 @@ with st.expander("Méthode", icon=":material/info:"):
         "sur Santé.fr (2025, environ 3 800 des 20 000 officines) et pharmacies SIRENE d'Île-de-France.\n\n"
         "**Positions** : coordonnées de la source quand elles sont plausibles ; sinon centre de la commune, retrouvée hors "
         "ligne dans la base officielle des codes postaux de La Poste (code postal et commune, puis commune dans le "
-        "département). La précision de chaque position est indiquée. Aucune donnée personnelle n'est conservée.\n\n"
+        "département). La précision de chaque position est indiquée : « exacte », « voie (sans numéro) » quand "
+        "l'adresse de la source n'a pas de numéro (le point est sur la rue, pas à la porte : c'est le cas des "
+        "pharmacies SIRENE) ou « centroïde commune ». Aucune donnée personnelle n'est conservée.\n\n"
         "**Limites** : ces listes ne disent pas quel site fabrique quel médicament."
     )
 common.footer(store, routes.SITES)

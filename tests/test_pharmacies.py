@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from datamed.core.config import DEMO_RAW_DIR
-from datamed.sources.sites import read_sites
+from datamed.sources.sites import STREET_PRECISION, read_sites
 from datamed.sources.sites.readers import _row_hash
 from datamed.views import pharmacies as ph
 
@@ -272,6 +272,9 @@ def test_sirene_columns_of_the_insee_api_are_kept(shared_dir, tmp_path):
     assert third["enseigne"] is None and "[ND]" not in third["nom"]
     assert fourth["enseigne"] is None and "ARTS" not in fourth["nom"]
     assert ph.street_number(first["adresse"]) == "12 bis"
+    # a point with a street number is the pharmacy's; without, only the street's
+    assert (first["precision"], second["precision"], third["precision"]) == ("exacte", "exacte", STREET_PRECISION)
+    assert {r["precision"] for r in sites.slice(4).iter_rows(named=True)} == {STREET_PRECISION}
 
 
 def test_the_real_extract_has_neither_name_nor_number(shared_dir):

@@ -25,6 +25,7 @@ from datamed.sources.sites import (
     SITES_SCHEMA,
     SOURCE_COORDS,
     SOURCE_COORDS_SWAPPED,
+    STREET_PRECISION,
     UNPLACED,
     Gazetteer,
     check_coordinates,
@@ -110,7 +111,11 @@ def test_real_sites_values_are_valid(real):
     # source coordinates of IREP and pharmacies are exact; FDA's are commune centroids
     exact = s.filter(pl.col("placement") == SOURCE_COORDS)
     assert set(exact.filter(pl.col("site_id").str.starts_with("fda:"))["precision"]) == {"centroïde commune"}
-    assert set(exact.filter(~pl.col("site_id").str.starts_with("fda:"))["precision"]) == {"exacte"}
+    by_number = exact.filter(pl.col("site_id").str.starts_with("irep:") | pl.col("site_id").str.starts_with("santefr:"))
+    assert set(by_number["precision"]) == {"exacte"}
+    # the SIRENE extract has no street number: its points are the streets', never called exact
+    sirene = exact.filter(pl.col("site_id").str.starts_with("sirene:"))
+    assert sirene.height > 3000 and set(sirene["precision"]) == {STREET_PRECISION}
     # kinds
     irep = s.filter(pl.col("site_id").str.starts_with("irep:"))
     assert set(irep["type"]) == {"principe_actif", "fabrication", "distribution"}

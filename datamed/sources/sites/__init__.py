@@ -84,6 +84,7 @@ from datamed.sources.sites.vocabulary import (
     SITES_SCHEMA,
     SOURCE_COORDS,
     SOURCE_COORDS_SWAPPED,
+    STREET_PRECISION,
     UNPLACED,
     UNPLACED_SCHEMA,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "SOURCE_COORDS",
     "SOURCE_COORDS_SWAPPED",
     "SPECS",
+    "STREET_PRECISION",
     "UNPLACED",
     "UNPLACED_SCHEMA",
     "Gazetteer",

@@ -44,6 +44,7 @@ from datamed.sources.sites.vocabulary import (
     SITES_SCHEMA,
     SOURCE_COORDS,
     SOURCE_COORDS_SWAPPED,
+    STREET_PRECISION,
     UNPLACED_SCHEMA,
 )
 from datamed.sources.textfile import MAX_RAW_CHARS, Reject
@@ -399,7 +400,8 @@ def _read_sirene(b: _Builder) -> None:
             commune=r["libelleCommuneEtablissement"],
             lat_raw=lat,
             lon_raw=lon,
-            source_precision="exacte",
+            # without a street number the source's point is only the street's
+            source_precision="exacte" if _sirene_value(r, SIRENE_NUMBER) else STREET_PRECISION,
             insee=insee if re.fullmatch(r"\d[\dAB]\d{3}", insee) else None,
             departement=r.get("departement"),
         )

@@ -13,7 +13,10 @@ KINDS = {
     "distribution": "Distribution en gros",
     "pharmacie": "Pharmacie",
 }
-PRECISIONS = ("exacte", "centroïde commune", "aucune")
+#: "voie (sans numéro)": the source's point stands for an address without a street number
+#: (the SIRENE extract's), so it is somewhere along the street, not at the pharmacy's door
+STREET_PRECISION = "voie (sans numéro)"
+PRECISIONS = ("exacte", STREET_PRECISION, "centroïde commune", "aucune")
 
 SOURCE_COORDS = "coordonnées de la source"
 SOURCE_COORDS_SWAPPED = "coordonnées de la source (latitude et longitude inversées, corrigées)"
