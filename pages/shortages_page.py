@@ -86,19 +86,13 @@ tabs = st.tabs(
 )
 if tabs[0].open:
     with tabs[0]:
-        for title, column, label in (
-            ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
-            ("Par classe ATC (niveau 2)", "atc2", "atc2_libelle"),
-            ("Par forme pharmaceutique", "forme_pharmaceutique", None),
-            ("Par voie d'administration", "voies", None),
-            ("Par titulaire", "titulaire", None),
-        ):
+        for title, column, label in shortages.BREAKDOWNS:
             data = shortages.breakdown(frame, column, label)
             st.markdown(f"**{title}**")
             if data.is_empty():
                 st.info("Aucun médicament pour ces filtres.")
                 continue
-            desc = f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
+            desc = shortages.breakdown_text(title)
             charting.show(
                 charts.count_bars, data, "categorie", "medicaments", desc, "Médicaments", alt=desc, key=f"bd_{column}"
             )

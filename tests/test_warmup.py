@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datamed.ui import common, warmup
+from datamed.present import charts
+from datamed.ui import charting, common, warmup
+from datamed.views import shortages
 
 
 def test_warm_fills_the_shared_caches(monkeypatch, real_prepared):
@@ -13,6 +15,14 @@ def test_warm_fills_the_shared_caches(monkeypatch, real_prepared):
     assert store.memo("alternative_facts", lambda: None) is not None  # computed by the warm-up, not now
     assert store.memo("current_availability", lambda: None) is not None
     assert set(store._frames) >= set(store.manifest["datasets"])  # every dataset already read
+    assert store.memo("departements_geometries", lambda: None) is not None  # the maps' outlines
+    # the shortages page's default charts come from the chart cache, as the page asks for them
+    frame = shortages.filter_episodes(store, shortages.Filters.parse(None, None, None, None))
+    title, column, label = shortages.BREAKDOWNS[0]
+    data = shortages.breakdown(frame, column, label)
+    hits = charting.SPECS.hits
+    charting.spec(charts.count_bars, data, "categorie", "medicaments", shortages.breakdown_text(title), "Médicaments")
+    assert charting.SPECS.hits == hits + 1
 
 
 def test_warm_never_fails_the_server(monkeypatch, tmp_path, caplog):

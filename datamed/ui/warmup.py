@@ -42,6 +42,23 @@ def _first_use(store, med) -> None:
             maps.france_deck(store, every_site.head(1), "points").to_json()
 
 
+def _shortage_charts(store) -> None:
+    """The shortages page's default view (ruptures and tensions, every class, the whole
+    period): its five breakdown charts, built once into the chart cache."""
+    from datamed.present import charts  # noqa: PLC0415
+    from datamed.ui import charting  # noqa: PLC0415
+    from datamed.views import shortages  # noqa: PLC0415
+
+    frame = shortages.filter_episodes(store, shortages.Filters.parse(None, None, None, None))
+    if frame.is_empty():
+        return
+    for title, column, label in shortages.BREAKDOWNS:
+        data = shortages.breakdown(frame, column, label)
+        if not data.is_empty():
+            desc = shortages.breakdown_text(title)
+            charting.spec(charts.count_bars, data, "categorie", "medicaments", desc, "Médicaments")
+
+
 def warm() -> float | None:
     """Warm the caches; the seconds it took, or None when there is no data to warm."""
     started = time.perf_counter()
@@ -56,6 +73,7 @@ def warm() -> float | None:
             store.table(name)
         catalogue.key_figures(store)
         status = shortages.status_by_cis(store)
+        _shortage_charts(store)
         spec = store.table(DS.SPECIALITES)
         # one medicine in shortage through the medicine page's views: the alternatives' lookups
         sample = next(iter(sorted(status)), None) or (spec["cis"][0] if not spec.is_empty() else None)

@@ -136,6 +136,21 @@ def archive_text(store: Store) -> str | None:
     return text
 
 
+#: the "Répartition" tab of the shortages page: title, column counted, label column
+BREAKDOWNS = (
+    ("Par classe ATC (niveau 1)", "atc1", "atc1_libelle"),
+    ("Par classe ATC (niveau 2)", "atc2", "atc2_libelle"),
+    ("Par forme pharmaceutique", "forme_pharmaceutique", None),
+    ("Par voie d'administration", "voies", None),
+    ("Par titulaire", "titulaire", None),
+)
+
+
+def breakdown_text(title: str) -> str:
+    """The caption and text alternative of a breakdown chart of ``BREAKDOWNS``."""
+    return f"Nombre de médicaments concernés {title.lower()}, les 15 catégories les plus fréquentes."
+
+
 def breakdown(frame: pl.DataFrame, column: str, label: str | None = None, top: int = 15) -> pl.DataFrame:
     """Medicines (distinct CIS) per category, most frequent first."""
     if frame.is_empty():
