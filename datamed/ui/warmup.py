@@ -4,7 +4,9 @@
 it opens the prepared data and the search index through the app's own cached accessors
 (``st.cache_resource``, shared by every session of the process), reads every dataset, and
 computes the derived tables the pages share (current availability, alternatives'
-lookups, key figures, episode statuses). A visitor who arrives before it ends waits on the
+lookups, key figures, episode statuses), the shortages page's default charts, and
+what a process's first chart and first map pay once (Altair's schema validation, the
+départements' outlines). A visitor who arrives before it ends waits on the
 same caches, never computes them twice. A failure is logged, never fatal: the pages
 compute what they need themselves.
 """
