@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+# every chart drawn in the tests (AppTest in-process, the browser tests' servers) passes
+# Altair's schema check, which page runs skip (datamed/ui/charting.py)
+os.environ["DATAMED_VALIDATE_CHARTS"] = "1"
+
 from datamed.core.config import DEMO_RAW_DIR, REPO_ROOT
 from datamed.demo.snapshots import daily_snapshots, structured_hazard
 from datamed.pipeline.build import build

@@ -142,3 +142,22 @@ def test_timeline_ticks_fall_on_whole_months_so_no_label_repeats(start, end, int
 
     axis = timeline_axis(start, end).to_dict()
     assert axis["format"] == fmt and axis["tickCount"] == {"interval": interval, "step": step}
+
+
+def test_charts_are_schema_checked_in_the_tests_and_not_on_page_runs(monkeypatch):
+    """A chart Vega-Lite would refuse fails in the tests (DATAMED_VALIDATE_CHARTS=1, set by
+    conftest); page runs skip the check, and a valid chart's spec is the same either way."""
+    import altair as alt
+    from altair.utils.schemapi import SchemaValidationError
+
+    def broken(frame: pl.DataFrame) -> alt.Chart:
+        return alt.Chart(frame).mark_bar().encode(x=alt.X("soc", type="nominal"), y=alt.Y("part_cas", stack="nope"))
+
+    assert charting.VALIDATE  # the tests check every chart
+    charting.SPECS = charting.SpecCache()
+    with pytest.raises(SchemaValidationError):
+        charting.spec(broken, _soc())
+    monkeypatch.setattr(charting, "VALIDATE", False)
+    assert charting.spec(broken, _soc())["encoding"]["y"]["stack"] == "nope"  # unchecked
+    checked = _convert_altair_to_vega_lite_spec(charts.soc_bars(_soc(), "d"))
+    assert charting.spec(charts.soc_bars, _soc(), "d") == checked

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +27,23 @@ import streamlit as st
 # Streamlit's own Altair -> Vega-Lite conversion (Arrow datasets, "none" theme), the one
 # st.altair_chart uses; private, so tests/test_charting.py checks it is still there
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+#: Altair's JSON-schema check of a chart is a third to a half of its conversion and
+#: never changes the spec: the tests run with it (tests/conftest.py sets
+#: DATAMED_VALIDATE_CHARTS=1, so every chart the AppTests and browser tests draw is
+#: checked), page runs without it
+VALIDATE = os.environ.get("DATAMED_VALIDATE_CHARTS") == "1"
+
+
+class _Unchecked:
+    """An Altair chart whose conversion skips the schema check (``VALIDATE`` off)."""
+
+    def __init__(self, chart: Any):
+        self.chart = chart
+
+    def to_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self.chart.to_dict(*args, **{**kwargs, "validate": False})
+
 
 MAX_SPECS = 256  # a few hundred KB at most each: the cache stays under ~50 MB
 
@@ -88,7 +106,8 @@ def spec(build: Callable[..., Any], *args, **kwargs) -> dict[str, Any]:
     key = (build.__module__, build.__qualname__, fingerprint(args), fingerprint(kwargs))
     entry = SPECS.get(key)
     if entry is None:
-        full = _convert_altair_to_vega_lite_spec(build(*args, **kwargs))
+        chart = build(*args, **kwargs)
+        full = _convert_altair_to_vega_lite_spec(chart if VALIDATE else _Unchecked(chart))
         datasets = full.pop("datasets", {}) or {}
         entry = (json.dumps(full), datasets)
         SPECS.put(key, entry)
