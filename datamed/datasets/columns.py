@@ -111,7 +111,8 @@ COLUMNS_FR = {
     "pays": "Pays",
     "latitude": "Latitude (WGS 84)",
     "longitude": "Longitude (WGS 84)",
-    "precision": "Précision de la position",
+    "precision": "Précision de la position : exacte, voie (sans numéro : un point de la rue), centroïde commune ou "
+    "aucune",
     "placement": "Méthode de placement sur la carte",
     "source": "Source",
     "source_date": "Date de la source",

@@ -28,7 +28,7 @@ import streamlit as st
 # st.altair_chart uses; private, so tests/test_charting.py checks it is still there
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-#: Altair's JSON-schema check of a chart is a third to a half of its conversion and
+#: Altair's JSON-schema check of a chart is a quarter to a half of its conversion and
 #: never changes the spec: the tests run with it (tests/conftest.py sets
 #: DATAMED_VALIDATE_CHARTS=1, so every chart the AppTests and browser tests draw is
 #: checked), page runs without it
