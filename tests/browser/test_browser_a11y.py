@@ -212,8 +212,21 @@ def wait_for_focus_style(page) -> None:
 def focus_ring(locator) -> dict:
     return locator.evaluate(
         "el => { const cs = getComputedStyle(el); "
-        "return {style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor}; }"
+        "return {style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor, "
+        "focused: el === document.activeElement}; }"
     )
+
+
+def focused_ring(locator, timeout_s: float = 5.0) -> dict:
+    """The outline of ``locator``, which has the keyboard focus, once its focus style shows: a
+    script run of the session may redraw the style element for a moment (seen once in CI, the
+    outline read as 'none' on a still-focused link); the last reading if it never shows."""
+    deadline = time.monotonic() + timeout_s
+    ring = focus_ring(locator)
+    while ring["style"] == "none" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        ring = focus_ring(locator)
+    return ring
 
 
 def test_search_and_open_a_result_with_the_keyboard_only(page, real_server):
@@ -234,7 +247,7 @@ def test_search_and_open_a_result_with_the_keyboard_only(page, real_server):
 
     page.locator("body").evaluate("el => document.activeElement && document.activeElement.blur()")
     tab_until(page, first, "the first result")
-    ring = focus_ring(first)
+    ring = focused_ring(first)
     assert ring["style"] != "none" and ring["width"] >= 2, f"no visible focus on a link: {ring}"
     assert focus_ring(page.locator(RESULT_LINK).nth(1))["style"] == "none"  # the ring is the focus's own
 
@@ -251,8 +264,8 @@ def test_menu_links_show_their_focus(page, real_server):
     wait_for_focus_style(page)
     menu_link = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Accueil")
     tab_until(page, menu_link, "the menu's first link")
-    ring = focus_ring(menu_link)
-    assert ring["style"] == "solid" and ring["width"] >= 2, ring
+    ring = focused_ring(menu_link)
+    assert ring["focused"] and ring["style"] == "solid" and ring["width"] >= 2, ring
 
 
 # --- the statement -------------------------------------------------------------------------
