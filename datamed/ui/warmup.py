@@ -5,8 +5,8 @@ it opens the prepared data and the search index through the app's own cached acc
 (``st.cache_resource``, shared by every session of the process), reads every dataset, and
 computes the derived tables the pages share (current availability, alternatives'
 lookups, key figures, episode statuses), the shortages page's default charts, and
-what a process's first chart and first map pay once (Altair's schema validation, the
-départements' outlines). A visitor who arrives before it ends waits on the
+what a process's first chart and first map pay once (Altair's and Streamlit's first
+conversion, the départements' outlines). A visitor who arrives before it ends waits on the
 same caches, never computes them twice. A failure is logged, never fatal: the pages
 compute what they need themselves.
 """
@@ -23,8 +23,9 @@ from datamed.ui import runlog
 
 
 def _first_use(store, med) -> None:
-    """What the first chart and the first map of a process pay once: Altair's schema
-    validation, the départements' simplified outlines, a holder's sites as a deck."""
+    """What the first chart and the first map of a process pay once: the first conversion of
+    an Altair chart to Vega-Lite, the départements' simplified outlines, a holder's sites as a
+    deck."""
     from datamed.present import charts, maps  # noqa: PLC0415
     from datamed.ui import charting  # noqa: PLC0415
     from datamed.views import shortages, sites  # noqa: PLC0415

@@ -218,9 +218,9 @@ def focus_ring(locator) -> dict:
 
 
 def focused_ring(locator, timeout_s: float = 5.0) -> dict:
-    """The outline of ``locator``, which has the keyboard focus, once its focus style shows: a
-    script run of the session may redraw the style element for a moment (seen once in CI, the
-    outline read as 'none' on a still-focused link); the last reading if it never shows."""
+    """The outline of ``locator``, which has the keyboard focus, once its focus style shows (CI
+    once read 'none' on the focused menu link, presumably while a script run redrew the style
+    element); the last reading if it never shows."""
     deadline = time.monotonic() + timeout_s
     ring = focus_ring(locator)
     while ring["style"] == "none" and time.monotonic() < deadline:
