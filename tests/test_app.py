@@ -644,6 +644,14 @@ def test_sites_page_links_to_the_pharmacy_finder(monkeypatch, real_prepared):
     assert next(p for p in page_links(at) if "pharmacies" in p.label).query_string == "cp=75012"
 
 
+def place_box(at: AppTest):
+    return next(t for t in at.text_input if t.label == "Code postal ou commune")
+
+
+def departement_box(at: AppTest):
+    return next(s for s in at.selectbox if s.label == "Département (facultatif)")
+
+
 def pharmacy_table(at: AppTest) -> pl.DataFrame:
     return pl.from_pandas(next(d.value for d in at.dataframe if "Distance à vol d'oiseau" in d.value.columns))
 
@@ -654,7 +662,7 @@ def test_pharmacy_page_deep_link(monkeypatch, real_prepared):
     assert routes.alias_of("Trouver-une-pharmacie") is routes.alias_of("pharmacie") is routes.PHARMACIES
     at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, cp="75011")
     assert at.title[0].value == "Trouver une pharmacie"
-    assert at.text_input(key="pharmacie_lieu").value == "75011"
+    assert place_box(at).value == "75011"
     assert any("75011 \\(Paris 11\\)" in s.value for s in at.subheader)
     table = pharmacy_table(at)
     assert table.height == 10 and table["N°"].to_list() == list(range(1, 11))
@@ -683,7 +691,7 @@ def test_pharmacy_page_ambiguous_and_bad_input(monkeypatch, real_prepared):
     assert any("Plusieurs communes portent ce nom" in w.body for w in at.warning)
     assert "commune=Montreuil&dep=93" in [p.query_string for p in page_links(at)]
     at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, commune="Montreuil", dep="93")
-    assert at.selectbox(key="pharmacie_dep").value == "93"
+    assert departement_box(at).value == "93"
     assert pharmacy_table(at).height == 10 and any("Montreuil \\(93\\)" in s.value for s in at.subheader)
     for params in ({"cp": "zzzz"}, {"cp": "123"}, {"commune": "'; DROP TABLE x; --"}, {"cp": "75011", "dep": "13"}):
         at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file, **params)
@@ -699,17 +707,23 @@ def test_pharmacy_page_ambiguous_and_bad_input(monkeypatch, real_prepared):
 
 def test_pharmacy_form_puts_the_query_in_the_url(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.PHARMACIES.file)
-    at.text_input(key="pharmacie_lieu").input("13001")
+    place_box(at).input("13001")
     next(b for b in at.button if b.label == "Chercher").click().run()
     assert not at.exception
     assert at.query_params.get("cp") in ("13001", ["13001"]) and "commune" not in at.query_params
-    assert pharmacy_table(at).height == 10
-    at.text_input(key="pharmacie_lieu").input("Montreuil")
-    at.selectbox(key="pharmacie_dep").select("93")
+    assert pharmacy_table(at).height == 10 and place_box(at).value == "13001"
+    place_box(at).input("Montreuil")
+    departement_box(at).select("93")
     next(b for b in at.button if b.label == "Chercher").click().run()
     assert at.query_params.get("commune") in ("Montreuil", ["Montreuil"]) and "cp" not in at.query_params
     assert at.query_params.get("dep") in ("93", ["93"])
     assert any("Montreuil \\(93\\)" in s.value for s in at.subheader)
+    assert (place_box(at).value, departement_box(at).value) == ("Montreuil", "93")
+    at.query_params.clear()  # a link to another place, in the same session: the form shows it
+    at.query_params["cp"] = "69001"
+    at.run()
+    assert (place_box(at).value, departement_box(at).value) == ("69001", None)
+    assert any("69001" in s.value for s in at.subheader)
 
 
 def test_pharmacy_page_on_demo_shows_names(monkeypatch, demo_prepared):

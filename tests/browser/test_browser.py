@@ -156,7 +156,7 @@ def test_deep_links_on_cold_server(page, cold_server, real_prepared):
     page.locator(DATAFRAME).first.wait_for(state="visible")
 
     goto(page, server, "/recherche?q=doliprane", selector=PAGE_LINK, text="DOLIPRANE")
-    assert page.get_by_label("Nom, substance, code CIS / CIP, classe ATC ou laboratoire").input_value() == "doliprane"
+    expect(page.get_by_label("Nom, substance, code CIS / CIP, classe ATC ou laboratoire")).to_have_value("doliprane")
 
     goto(page, server, "/catalogue?atc=N02BE", selector="h1", text="Catalogue")
     page.locator(DATAFRAME).first.wait_for(state="visible")

@@ -8,6 +8,7 @@ import re
 import polars as pl
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from .conftest import assert_no_exception, goto, page_not_found_dialogs, screenshot_element
 
@@ -78,7 +79,8 @@ def test_pharmacy_deep_link(page, real_server, tmp_path):
     and the coverage statement; the real lists publish no pharmacy name, and the page says so."""
     goto(page, real_server, "/pharmacies?cp=75011", selector="h1", text="Trouver une pharmacie")
     assert page_not_found_dialogs(page) == []
-    assert page.get_by_label("Code postal ou commune").input_value() == "75011"
+    # the box shows "" for a frame (about 50 ms) before its value from the URL: read it with retries
+    expect(page.get_by_label("Code postal ou commune")).to_have_value("75011")
     page.get_by_text("Couverture partielle").first.wait_for(state="visible")
     page.locator(f"{MAIN} h3", has_text="Les pharmacies les plus proches de 75011 (Paris 11)").wait_for()
     cells = page.locator(f'{MAIN} [data-testid="stDataFrame"] [role="gridcell"]')
