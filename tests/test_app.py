@@ -430,6 +430,9 @@ def test_compare_csv_is_masked(real_store):
     assert frame.height == adverse.comparison_table(comp, 11).height
     rows = [line.split(";") for line in data.splitlines()[1:]]
     assert rows and all(not (r[2].isdigit() and int(r[2]) < 11) for r in rows)
+    ic025 = [v for v in frame["IC025"].to_list() if v]
+    assert any(v.startswith("-") for v in ic025)  # negative figures stay numbers for a spreadsheet
+    assert not any(v.startswith("'") for v in ic025), ic025
     name = adverse.comparison_filename(comp)
     assert name.startswith("datamed_comparaison_") and "ANSM-BNPV-2014-2018" in name and name.endswith(".csv")
 

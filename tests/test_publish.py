@@ -720,7 +720,8 @@ def test_real_readme_names_rejected_lines_and_corrected_values(real_release, rea
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised(demo_prepared, tmp_path):
     """OWASP CSV injection: in the release CSV and the app's downloads, a text cell that
-    starts with =, +, -, @, a tab or a carriage return gets a leading apostrophe;
+    starts with =, +, -, @, a tab or a carriage return gets a leading apostrophe, unless it
+    is a negative number written as text (the comparison download's "-0,13" stays a number);
     numbers (negative ones too) and the Parquet file keep the exact value."""
     from datamed.core.text import csv_safe
     from datamed.store import Store
@@ -728,21 +729,39 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(demo_prepared, tmp_pa
 
     frame = pl.DataFrame(
         {
-            "texte": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok", None, "a=b"],
-            "nombre": [-1, 2, 3, 4, 5, 6, 7, 8, 9],
+            "texte": [
+                '=HYPERLINK("http://x")',
+                "+1",
+                "-2+3",
+                "-cmd|' /C calc'!A0",
+                "@SUM(A1)",
+                "\tx",
+                "\rx",
+                "ok",
+                None,
+                "a=b",
+            ]
+            + ["-2", "-0,13", "-1\u202f234,5", "-2,5\u202f%", "-1,5-1"],
+            "nombre": list(range(-1, 14)),
         }
     )
     safe = csv_safe(frame)
     assert safe["texte"].to_list() == [
         '\'=HYPERLINK("http://x")',
         "'+1",
-        "'-2",
+        "'-2+3",
+        "'-cmd|' /C calc'!A0",
         "'@SUM(A1)",
         "'\tx",
         "'\rx",
         "ok",
         None,
         "a=b",
+        "-2",
+        "-0,13",
+        "-1\u202f234,5",
+        "-2,5\u202f%",
+        "'-1,5-1",
     ]
     assert safe["nombre"].to_list() == frame["nombre"].to_list()
     # the app's download and the release go through it

@@ -108,14 +108,22 @@ def fr_column(frame: pl.DataFrame, column: str, fn, *, skip_nulls: bool = True) 
 
 
 FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet may execute as a formula (OWASP, CSV injection)
+#: a negative number written out as text ("-0,13", "-1 234,5", "-2,5 %"): data, not a formula
+NEGATIVE_NUMBER = r"^-\d[\d\u202f\u00a0]*(?:[,.]\d+)?(?:[\u202f\u00a0 ]?%)?$"
 
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` ready to be written as CSV: a text cell that starts with ``=``, ``+``,
     ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so that a
     spreadsheet shows it as text instead of running it (OWASP's guidance on CSV
-    injection). Numbers and dates are left alone; native polars expressions only."""
+    injection); a negative number written as text (a French-formatted figure such as
+    "-0,13") is left as it is, so that a spreadsheet reads it as a number. Numbers and
+    dates are left alone; native polars expressions only."""
     text = [c for c, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text
+        pl.when(pl.col(c).str.contains(FORMULA_START) & ~pl.col(c).str.contains(NEGATIVE_NUMBER))
+        .then("'" + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
     )

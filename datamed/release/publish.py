@@ -345,7 +345,8 @@ def readme_markdown(
         "Chaque jeu de données est fourni en CSV (UTF-8, séparateur virgule, en-tête, dates AAAA-MM-JJ, valeurs multiples séparées par « | ») "
         "et en Parquet, décrit par un schéma de table dans `datapackage.json` (format Frictionless Data Package : types, descriptions, contraintes, clés).",
         "",
-        "Dans les CSV, une cellule de texte qui commence par `=`, `+`, `-`, `@`, une tabulation ou un retour chariot est précédée d'une apostrophe, "
+        "Dans les CSV, une cellule de texte qui commence par `=`, `+`, `-`, `@`, une tabulation ou un retour chariot est précédée d'une apostrophe "
+        "(sauf un nombre négatif, comme « -0,13 »), "
         "pour qu'un tableur l'affiche comme du texte au lieu de l'exécuter comme une formule (recommandation de l'OWASP contre l'injection "
         "de formules) ; le fichier Parquet garde la valeur exacte.",
         "",
