@@ -42,6 +42,11 @@ if not adverse.has_data(store):
     st.info("Les données de pharmacovigilance ne sont pas disponibles dans ce jeu de données.")
 elif not profiles:
     st.info("Aucune donnée de pharmacovigilance (2014-2018) n'est reliée à cette substance.")
+elif adverse.linked_codes(store, sub.code) != [sub.code]:
+    st.caption(
+        "Les déclarations ne nomment pas cette forme, dans laquelle la dose est exprimée (fraction thérapeutique) : "
+        "les chiffres ci-dessous sont ceux de la substance active dont elle est la fraction."
+    )
 for i, p in enumerate(profiles):
     adverse_sections.render_profile(p, key=f"sub_{i}", heading=len(profiles) > 1)
 

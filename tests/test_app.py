@@ -365,6 +365,26 @@ def test_substance_page_adverse_effects_section(monkeypatch, real_prepared):
     assert "Méthode" in [e.label for e in at.expander]
 
 
+def test_fraction_substance_page_shows_its_active_substance_reports(monkeypatch, real_prepared, real_store):
+    """« Amoxicilline anhydre » (05248) is the therapeutic fraction (FT) in which Augmentin's dose
+    is expressed; reports name its salts (trihydratée 28165, sodique 00872), so its page shows
+    the moiety's figures, like the medicine page, instead of "no data"."""
+    from datamed.views import adverse
+
+    assert adverse.linked_codes(real_store, "05248") == ["00872", "28165"]
+    assert adverse.linked_codes(real_store, "02202") == ["02202"]  # linked itself: unchanged
+    [amox] = adverse.profiles_for_substance(real_store, "05248")
+    assert amox.ei_id == "fraction-amoxicilline" and amox.n_cas == 13348
+    assert [p.ei_id for p in adverse.profiles_for_substance(real_store, "28165")] == [amox.ei_id]
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="05248")
+    body = texts(at)
+    assert "Aucune donnée de pharmacovigilance" not in body
+    assert "13\u202f348 cas d'effets indésirables ont été déclarés" in body
+    assert "fraction thérapeutique" in body
+    at = open_page(monkeypatch, real_prepared, routes.SUBSTANCE.file, substance="68783")  # lévothyroxine (FT)
+    assert "Aucune donnée de pharmacovigilance" not in texts(at)
+
+
 def test_medicine_page_shows_each_active_substance(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.MEDICINE.file, cis="60002283")
     assert "Effets indésirables déclarés" in [h.value for h in at.header]

@@ -510,6 +510,25 @@ def _fraction_profile(store: Store, fraction_id: str) -> Profile | None:
     )
 
 
+def linked_codes(store: Store, code_substance: str) -> list[str]:
+    """The BDPM substance codes whose adverse-effect reports stand for ``code_substance``:
+    the code itself when reports are linked to it; for a therapeutic fraction (FT, the
+    form a dose is expressed in, such as « amoxicilline anhydre »), which reports never
+    name, the active substances (SA) it is the fraction of in the same compositions
+    (amoxicilline trihydratée, amoxicilline sodique)."""
+    links = store.table(DS.EI_LIENS)
+    if links.is_empty() or (links["code_substance"] == code_substance).any():
+        return [code_substance]
+    compo = store.table(DS.COMPOSITIONS)
+    pairs = ["cis", "numero_liaison_sa_ft"]
+    fractions = compo.filter((pl.col("code_substance") == code_substance) & (pl.col("nature_composant") == "FT"))
+    active = compo.filter(pl.col("nature_composant") == "SA").join(
+        fractions.select(pairs).drop_nulls().unique(), on=pairs
+    )
+    codes = active["code_substance"].unique().sort().to_list()
+    return codes or [code_substance]
+
+
 def profiles_for_substance(store: Store, code_substance: str) -> list[Profile]:
     """The adverse-effect units linked to a BDPM substance code: a salt or form of an
     active moiety is shown as its moiety (its own figures are in the moiety's detail),
@@ -517,7 +536,8 @@ def profiles_for_substance(store: Store, code_substance: str) -> list[Profile]:
     links = store.table(DS.EI_LIENS)
     if links.is_empty():
         return []
-    ids = links.filter(pl.col("code_substance") == code_substance)["ei_id"].unique().sort().to_list()
+    ids = links.filter(pl.col("code_substance").is_in(linked_codes(store, code_substance)))["ei_id"]
+    ids = ids.unique().sort().to_list()
     profiles: list[Profile] = []
     for i in ids:
         moiety = fraction_of(store, i)
