@@ -934,6 +934,19 @@ def test_summaries_name_the_substance_with_its_accents(real_store):
     assert "« paracétamol »" in text and "paracetamol" not in text.lower().replace("paracétamol", "")
 
 
+def test_a_substance_with_no_report_is_not_said_to_have_0_cases_declared(real_store):
+    """33 substances are listed by the source with 0 cases: the summary says no report is
+    recorded under that name, and that this proves nothing (no "0 cas … ont été déclarés")."""
+    from datamed.views import adverse
+
+    zero = real_store.table("ei_substances").filter(pl.col("n_cas") == 0)["ei_id"].to_list()
+    assert len(zero) == 33
+    for ei_id in zero[:5]:
+        text = adverse.summary_fr(adverse.profile(real_store, ei_id))
+        assert text.startswith("Aucune déclaration d'effet indésirable n'est enregistrée pour « "), text
+        assert "ne prouve pas" in text and "0 cas" not in text
+
+
 def test_a_signal_needs_two_methods_to_agree(real_store):
     """A signal is shown only when the Evans criteria and IC025 > 0 both hold (issue 13):
     on the real data that flags about one pair in eight, where the lower ROR bound alone

@@ -566,6 +566,13 @@ def summary_fr(p: Profile) -> str:
             parts = [f"{soc.lower()} ({fr_int(n)} cas)" for soc, n in shown.select("soc", "n_cas").rows()]
             text += " Les classes d'organes les plus souvent touchées : " + ", ".join(parts) + "."
         return text
+    if p.n_cas == 0:  # listed by the source with no report: says so, without reading as a proof of safety
+        text = (
+            f"Aucune déclaration d'effet indésirable n'est enregistrée pour « {name} » en France entre 2014 et 2018 "
+            "dans ces données. Cela ne prouve pas que ce médicament n'en provoque pas : les déclarations peuvent "
+            "être enregistrées sous un autre nom (un sel ou la base), et beaucoup d'effets ne sont jamais déclarés."
+        )
+        return text + (" " + p.withheld_rate_fr if p.withheld_rate_fr else "")
     text = f"Entre 2014 et 2018, {fr_int(p.n_cas)} cas d'effets indésirables ont été déclarés en France pour « {name} »"
     if p.kind == "fraction":
         text += " (toutes ses formes réunies)"
