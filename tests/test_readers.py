@@ -117,6 +117,47 @@ def test_labels_and_leading_spaces(shared_dir):
     assert counts == {4: 438, 2: 434, 1: 76, 3: 45}  # SOURCES.md: 435+3, 431+3, 76, 45
 
 
+def test_html_in_bdpm_texts_becomes_plain_text(shared_dir):
+    """The BDPM writes a little HTML in names and the HAS opinions: « 10<sup>6</sup> »,
+    ``<br>``, and "¿" for the characters its export lost. Readers see plain text (10⁶,
+    line breaks, "•", "œ", "’"); ``source_line`` points to the raw line."""
+    folder = shared_dir / "bdpm/2026-01-27"
+    spec = read_bdpm_file(folder / "CIS_bdpm.txt").frame
+    imukin = spec.filter(pl.col("denomination").str.starts_with("IMUKIN"))
+    assert imukin["denomination"].to_list() == ["IMUKIN 2 x 10⁶ UI (0,1 mg), solution injectable"]
+    raw = (folder / "CIS_bdpm.txt").read_bytes().decode("utf-8", "replace").splitlines()
+    assert "10<sup>6</sup>" in raw[imukin["source_line"][0] - 1]
+    has = shared_dir / "bdpm/2023-11-18"
+    for name, column in (("CIS_HAS_SMR_bdpm.txt", "libelle_smr"), ("CIS_HAS_ASMR_bdpm.txt", "libelle_asmr")):
+        texts = read_bdpm_file(has / name).frame[column].drop_nulls()
+        assert not texts.str.contains(r"<br|<sup|&[a-z]+;").any(), name
+        assert texts.str.contains("\n• ").any(), name  # bullets, one per line
+        assert texts.str.count_matches("¿").sum() <= 2, texts.filter(texts.str.contains("¿")).to_list()
+    reimbursed = read_bdpm_file(folder / "CIS_CIP_bdpm.txt").frame["indications_remboursement"].drop_nulls()
+    assert reimbursed.str.contains("l’œil").any() and not reimbursed.str.contains("<br|¿").any()
+
+
+@pytest.mark.parametrize(
+    "raw, text",
+    [
+        ("IMUKIN 2 x 10<sup>6</sup> UI", "IMUKIN 2 x 10⁶ UI"),
+        ("H<sub>2</sub>O &amp; CO<sub>2</sub>", "H₂O & CO₂"),
+        (
+            "Compte tenu :<br>¿ des données<br>? Tumeurs<br>-¿chez le sujet",
+            "Compte tenu :\n• des données\n• Tumeurs\n- chez le sujet",
+        ),
+        ("l¿enfant, l¿¿il, un ¿dème, compte¿: fin.<br>¿", "l’enfant, l’œil, un œdème, compte\u00a0: fin."),
+        ("DOLIPRANE 1000 mg, comprimé", "DOLIPRANE 1000 mg, comprimé"),
+        ("Quoi ? Rien", "Quoi ? Rien"),
+        (None, None),
+    ],
+)
+def test_html_to_text(raw, text):
+    from datamed.core.text import html_to_text
+
+    assert html_to_text(raw) == text
+
+
 def test_substance_codes_keep_leading_zeros(shared_dir):
     compo = read_bdpm_file(shared_dir / "bdpm/2026-01-27/CIS_COMPO_bdpm.txt").frame
     assert compo["code_substance"].str.starts_with("0").any()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from datetime import date
@@ -127,3 +128,41 @@ def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
         .alias(c)
         for c in text
     )
+
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_SUPERSCRIPT = re.compile(r"<sup>\s*([0-9+\-]+)\s*</sup>", re.IGNORECASE)
+_SUBSCRIPT = re.compile(r"<sub>\s*([0-9]+)\s*</sub>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_SUP_CHARS = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
+_SUB_CHARS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+# the BDPM's HAS texts write "¿" (or "?") for a character its export could not encode:
+# a bullet at the start of a line, "œ" (« ¿dème », « l¿¿il »), an apostrophe inside a
+# word (« l¿enfant »), a no-break space before a colon (« compte¿: »)
+_LOST_BULLET = re.compile(r"^[¿?](?:\s+|$)", re.MULTILINE)
+_LOST_DASH_SPACE = re.compile(r"^-¿", re.MULTILINE)
+_LOST_OE = re.compile(r"¿(?=dème|il\b|ils\b|sophag|strog|uvre|ur\b|urs\b)")
+_LOST_APOSTROPHE = re.compile(r"(?<=\w)¿(?=\w)")
+_LOST_SPACE = re.compile(r"¿(?=[:;!?])")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Plain text of a source field written with a little HTML (the BDPM's
+    « 2 x 10<sup>6</sup> UI », the HAS opinions' ``<br>``): line breaks for ``<br>``,
+    superscript and subscript digits for ``<sup>``/``<sub>``, other tags dropped,
+    entities decoded, and the export's lost characters restored where the context tells
+    which they were (a "¿" or "?" bullet at a line's start becomes "•", « l¿¿il »
+    « l’œil », « compte¿: » « compte : »). Text without markup is returned as it is."""
+    if not value or ("<" not in value and "&" not in value and "¿" not in value):
+        return value
+    text = _BREAK.sub("\n", value)
+    text = _SUPERSCRIPT.sub(lambda m: m.group(1).translate(_SUP_CHARS), text)
+    text = _SUBSCRIPT.sub(lambda m: m.group(1).translate(_SUB_CHARS), text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    text = "\n".join(lines).strip()
+    text = _LOST_BULLET.sub(lambda m: "• " if m.group(0).strip() != m.group(0) else "", text)
+    text = _LOST_DASH_SPACE.sub("- ", text)
+    text = _LOST_OE.sub("œ", text)
+    text = _LOST_APOSTROPHE.sub("’", text)
+    return _LOST_SPACE.sub("\u00a0", text).strip()

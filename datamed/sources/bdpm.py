@@ -17,12 +17,14 @@ from pathlib import Path
 import polars as pl
 
 from datamed.core import codes
+from datamed.core.text import html_to_text
 from datamed.core.vocabulary import DISPO_STATUS
 from datamed.datasets import DS
 from datamed.sources.textfile import MAX_RAW_CHARS, Reject, read_tab_file
 
 # --- column kinds ---------------------------------------------------------
-# str: text kept as is; label: text with normalised case; cis/cip7/cip13/...:
+# str: text kept as is; html: text whose bits of HTML become plain text
+# (core.text.html_to_text; the raw line stays in source_line); label: text with normalised case; cis/cip7/cip13/...:
 # identifiers validated by regex and kept as strings; date_dmy (JJ/MM/AAAA),
 # date_ymd (AAAAMMJJ), date_iso (AAAA-MM-JJ); price (decimal comma, optional
 # thousands comma); int; oui_non (bool); list (";"-separated); rates (list of
@@ -72,7 +74,7 @@ SPECS: tuple[FileSpec, ...] = (
         DS.SPECIALITES,
         [
             ("cis", "cis"),
-            ("denomination", "str"),
+            ("denomination", "html"),
             ("forme_pharmaceutique", "str"),
             ("voies_administration", "list"),
             ("statut_amm", "label"),
@@ -102,7 +104,7 @@ SPECS: tuple[FileSpec, ...] = (
             ("prix_medicament_euro", "price"),
             ("prix_public_euro", "price"),
             ("honoraires_dispensation_euro", "price"),
-            ("indications_remboursement", "str"),
+            ("indications_remboursement", "html"),
         ],
         "indications_remboursement",
     ),
@@ -148,7 +150,7 @@ SPECS: tuple[FileSpec, ...] = (
             ("motif_evaluation", "str"),
             ("date_avis_ct", "date_ymd"),
             ("valeur_smr", "label"),
-            ("libelle_smr", "str"),
+            ("libelle_smr", "html"),
         ],
         "libelle_smr",
     ),
@@ -161,7 +163,7 @@ SPECS: tuple[FileSpec, ...] = (
             ("motif_evaluation", "str"),
             ("date_avis_ct", "date_ymd"),
             ("valeur_asmr", "str"),
-            ("libelle_asmr", "str"),
+            ("libelle_asmr", "html"),
         ],
         "libelle_asmr",
     ),
@@ -190,7 +192,7 @@ SPECS: tuple[FileSpec, ...] = (
     _spec(
         "CIS_MITM",
         DS.MITM,
-        [("cis", "cis"), ("code_atc", "atc_opt"), ("denomination", "str"), ("lien_bdpm", "str")],
+        [("cis", "cis"), ("code_atc", "atc_opt"), ("denomination", "html"), ("lien_bdpm", "str")],
         "denomination",
     ),
     _spec(
@@ -302,8 +304,10 @@ def _type_columns(
                 typed[name] = pl.Series(name, [int(v) if v.isdigit() else None for v in values], dtype=pl.Int8)
             else:
                 typed[name] = pl.Series(name, [v or None for v in values], dtype=pl.String)
-        elif kind in ("str", "label", "label_upper", "list"):
+        elif kind in ("str", "html", "label", "label_upper", "list"):
             # plain text never fails: typed with vectorised polars expressions
+            if kind == "html":  # plain Python over the few values with markup (a reader, not a page)
+                values = [html_to_text(v) if "<" in v or "&" in v or "¿" in v else v for v in values]
             s = pl.Series(name, values, dtype=pl.String)
             if kind == "label":
                 s = s.str.replace_all(r"\s+", " ").str.strip_chars()
