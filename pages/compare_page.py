@@ -175,6 +175,8 @@ with tabs[3]:
         st.caption(
             "Ligne pointillée : ROR = 1 (pas de différence avec l'ensemble des autres substances). Échelle logarithmique."
         )
+    if pooled := adverse.pooled_without_measures_fr(comp.profiles):
+        st.caption(pooled)
     st.markdown(adverse.SIGNAL_FR)
 
 st.subheader("Tableau détaillé", anchor=False)

@@ -438,6 +438,16 @@ def test_compare_selection_is_kept_in_url(monkeypatch, real_prepared):
     assert any("Aucun résultat pour « zzzz »" in c.value for c in at.caption)
 
 
+def test_compare_says_why_a_moiety_has_no_disproportionality(monkeypatch, real_prepared):
+    """Amoxicillin pools its salts: no ROR, PRR or IC, and the page says why in one sentence
+    (the forest plot only had the two other substances, and the table empty cells)."""
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["paracetamol", "fraction-amoxicilline"])
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Pas de ROR, de PRR ni d'IC pour Amoxicilline : ses cas réunissent") for c in captions)
+    at = open_page(monkeypatch, real_prepared, routes.COMPARE.file, s=["paracetamol", "ibuprofene"])
+    assert not any(c.startswith("Pas de ROR") for c in [c.value for c in at.caption])
+
+
 def test_compare_csv_is_masked(real_store):
     from datamed.views import adverse
 

@@ -95,6 +95,8 @@ def render_profile(p: adverse.Profile, key: str, *, heading: bool = True) -> Non
             charting.show(charts.soc_bars, p.soc, desc, alt=desc, key=f"{key}_soc")
         with st.expander("Tableau (toutes les classes, avec disproportionnalité)"):
             common.dataframe(adverse.soc_table(p), hide_index=True, alt=f"Cas par classe d'organes pour {p.label}")
+            if pooled := adverse.pooled_without_measures_fr([p]):
+                st.caption(pooled)
             st.markdown(adverse.SIGNAL_FR)
     with tabs[1]:
         cols = st.columns(2)

@@ -447,6 +447,19 @@ def _bdpm_names(store: Store, ids: list[str]) -> list[str]:
     return links.filter(pl.col("ei_id").is_in(ids))["denomination_bdpm"].unique().sort().to_list()
 
 
+def pooled_without_measures_fr(profiles: list[Profile]) -> str | None:
+    """Why the active moieties among ``profiles`` have no ROR, PRR or IC: one sentence, or None."""
+    pooled = [p.label for p in profiles if p.kind == "fraction"]
+    if not pooled:
+        return None
+    names = ", ".join(pooled)
+    verb = "ses cas réunissent" if len(pooled) == 1 else "leurs cas réunissent"
+    return (
+        f"Pas de ROR, de PRR ni d'IC pour {names} : {verb} plusieurs sels ou formes, alors que ces mesures "
+        "comparent un nom déclaré à toutes les autres substances et ne s'additionnent pas d'une forme à l'autre."
+    )
+
+
 POOLED_NO_MEASURE = ("ror", "ror_ic_bas", "ror_ic_haut", "prr", "prr_ic_bas", "prr_ic_haut", "chi2", "ic", "ic025")
 
 
