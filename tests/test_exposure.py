@@ -254,15 +254,24 @@ def test_who_takes_it_beside_who_reports(real_store):
 
 def test_age_and_sex_rates_need_their_own_exposure_to_pass(real_store):
     """An age class with 50 consommants read 46,000 per 100,000: a class's own exposure
-    must pass the cell rules, or it gets no rate."""
+    must pass the cell rules, or it gets no rate. A class's exposure sums the five
+    years: the bounds are a year's times five (women's 69.7 million consommants of
+    amoxicillin over 2014-2018 are not more than the population)."""
+    years = 5  # every unit of the source has its five years
     for name in ("ei_age", "ei_sexe", "ei_fractions_age", "ei_fractions_sexe"):
         shown = real_store.table(name).filter(pl.col("taux").is_not_null())
         assert shown.height > 0, name
-        assert (shown["n_conso"] >= MIN_EXPOSURE).all(), name
+        assert (shown["n_conso"] >= MIN_EXPOSURE * years).all(), name
         assert (shown["n_cas"] <= shown["n_conso"]).all(), name
-        assert (shown["n_conso"] <= FRENCH_POPULATION).all(), name
-    frame = pl.DataFrame({"n_cas": [5, 5, 50, 5], "n_conso": [50, 2_000, 20, 80_000_000]})
+        assert (shown["n_conso"] <= FRENCH_POPULATION * years).all(), name
+    women = real_store.table("ei_fractions_sexe").filter(
+        (pl.col("fraction_id") == "fraction-amoxicilline") & (pl.col("sexe") == "F")
+    )
+    assert women["n_conso"][0] > FRENCH_POPULATION and women["taux"][0] == pytest.approx(10.34, abs=0.01)
+    frame = pl.DataFrame({"n_cas": [5, 5, 50, 5, 5], "n_conso": [50, 2_000, 20, 80_000_000, 4_000]})
     from datamed.core.exposure import implausible_cell
 
     got = frame.select(implausible_cell(pl.col("n_cas"), pl.col("n_conso")))["n_cas"].to_list()
-    assert got == [True, False, True, True]
+    assert got == [True, False, True, True, False]
+    got = frame.select(implausible_cell(pl.col("n_cas"), pl.col("n_conso"), 5))["n_cas"].to_list()
+    assert got == [True, True, True, False, True]  # per year: 400, 16 million, 800 consommants

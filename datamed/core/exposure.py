@@ -116,11 +116,14 @@ def flag_years(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return base
 
 
-def implausible_cell(cases: pl.Expr, conso: pl.Expr) -> pl.Expr:
+def implausible_cell(cases: pl.Expr, conso: pl.Expr, years: pl.Expr | int = 1) -> pl.Expr:
     """The rules that hold for one cell on its own (an age class or a sex over the
-    period): more cases than *consommants*, fewer than ``MIN_EXPOSURE``, more than the
-    population. True where the cell's exposure is not fit for a rate."""
-    return (cases > conso) | (conso < MIN_EXPOSURE) | (conso > FRENCH_POPULATION)
+    period): more cases than *consommants*, fewer than ``MIN_EXPOSURE`` or more than the
+    population a year. A class's exposure is the sum of its ``years`` (the *consommants*
+    of each year): compared with a year's bounds, women's 69.7 million *consommants*
+    of amoxicillin over five years read as more than the population. True where the
+    cell's exposure is not fit for a rate."""
+    return (cases > conso) | (conso < MIN_EXPOSURE * years) | (conso > FRENCH_POPULATION * years)
 
 
 def headline_reason(motifs: list[str | None]) -> str | None:

@@ -275,9 +275,11 @@ def _protect_unit(
             frame = frame.join(flags.select(key, "annee", "expo_motif"), on=[key, "annee"], how="left")
             implausible = pl.col("expo_motif").is_not_null()
         else:  # the class sums every year: all must pass, and the class's own exposure too
-            frame = frame.join(flagged, on=key, how="left")
+            frame = frame.join(flagged, on=key, how="left").join(
+                totals.select(key, pl.col("n_annees").alias("_years")), on=key, how="left"
+            )
             implausible = pl.col("_flagged").fill_null(True) | exposure.implausible_cell(
-                pl.col("n_cas"), pl.col("n_conso")
+                pl.col("n_cas"), pl.col("n_conso"), pl.col("_years").fill_null(1)
             )
         cases_hidden = pl.col("n_cas_statut").is_not_null()
         expo_hidden = pl.col("n_conso").is_null()  # withheld or blanked
@@ -297,7 +299,7 @@ def _protect_unit(
             alerts = frame.filter(pl.col("expo_motif").is_in(ALERT_MOTIFS) & pl.col("n_conso").is_not_null()).select(
                 key, "annee", "expo_motif"
             )
-        out[stratum] = frame.drop("_total_ok", "_flagged", "expo_motif", "n_conso_source", strict=False)
+        out[stratum] = frame.drop("_total_ok", "_flagged", "_years", "expo_motif", "n_conso_source", strict=False)
 
     head = head.with_columns(
         stats.add_rates(
