@@ -33,6 +33,11 @@ c[4].metric(
     border=True,
     help="part des médicaments d'intérêt thérapeutique majeur parmi ceux en rupture ou en tension",
 )
+st.caption(
+    f"Nombre de médicaments par statut dans le fichier du {fr_date(sit.snapshot)}, sur tout le fichier (sans les "
+    "filtres ci-dessous). « Arrêts » et « Retours » comptent les arrêts de commercialisation et les remises à "
+    "disposition que ce fichier affiche ; l'onglet Durées ne compte que les fins d'épisode vues d'un fichier à l'autre."
+)
 
 with st.container(border=True):
     st.markdown("**Filtres** (gardés dans l'adresse de la page)")

@@ -498,6 +498,9 @@ def test_shortages_page(monkeypatch, real_prepared, shared_dir):
     assert "Méthode" in [e.label for e in at.expander]
     assert any("Catégorie" in d.value.columns for d in at.dataframe)  # the open tab's tables
     assert "un seul instantané du fichier de disponibilité (27 janvier 2026)" in texts(at)
+    # the cards are the whole file's statuses that day, not the filtered episodes nor observed ends
+    assert metrics["Retours"] == "420" and "Nombre de médicaments par statut dans le fichier du 27/01/2026" in texts(at)
+    assert "l'onglet Durées ne compte que les fins d'épisode vues d'un fichier à l'autre" in texts(at)
 
 
 def test_shortages_archive_and_durations_on_demo(monkeypatch, demo_prepared):
