@@ -44,11 +44,15 @@ if not hits:
 quoted = f"« {md_escape(query[:80])} »"
 if results.total > len(hits):
     total = f"{'plus de ' if results.capped else ''}{fr_int(results.total)}"
-    st.caption(f"Les {len(hits)} premiers résultats sur {total} pour {quoted}, les plus pertinents d'abord.")
+    st.caption(
+        f"Les {len(hits)} premiers résultats sur {total} pour {quoted}, les plus pertinents d'abord. "
+        "Pour voir les autres, précisez la recherche (dosage, forme, laboratoire : « doliprane 500 mg »)."
+    )
 else:
     st.caption(f"{len(hits)} résultat{'s' if len(hits) > 1 else ''} pour {quoted}, les plus pertinents d'abord.")
 
 status = shortages.status_by_cis(store)
+typed_dose = search_lib.typed_doses_fr(query)
 for hit in hits:
     page, params = common.hit_target(hit)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
@@ -64,7 +68,10 @@ for hit in hits:
             else:
                 st.badge("Pas de rupture signalée", color="green", icon=":material/check:")
         if hit.tier == search_lib.OTHER_DOSE_TIER:
-            st.badge("Autre dosage", color="gray", icon=":material/swap_horiz:")
+            # not "another strength": it can be another composition too (DAFALGAN CODEINE for "dafalgan 1g")
+            st.badge(
+                f"Pas en {typed_dose}" if typed_dose else "Autre dosage", color="gray", icon=":material/swap_horiz:"
+            )
 
 common.method(
     "La recherche ignore les accents et les majuscules et tolère les fautes de frappe. "
@@ -72,7 +79,7 @@ common.method(
     "ressemblance approximative mot à mot (distance d'édition, bibliothèque *rapidfuzz*) ; à rang égal, les noms "
     "qui contiennent les mots cherchés en entier (une marque avant les substances qui commencent pareil) et les "
     "libellés français avant les anglais. Un dosage tapé (« 1g », « 500 mg ») place d'abord les médicaments de ce "
-    "dosage ; les autres suivent, marqués « Autre dosage ». La disponibilité est celle de la liste des ruptures "
+    "dosage ; les autres suivent, marqués « Pas en 1 g » (un autre dosage, ou une autre composition). La disponibilité est celle de la liste des ruptures "
     "et tensions en cours de l'ANSM : « Pas de rupture signalée » ne garantit pas la présence en pharmacie."
 )
 common.footer(store, routes.SEARCH)

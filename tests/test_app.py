@@ -200,6 +200,7 @@ def test_search_deep_link(monkeypatch, real_prepared, q):
         # an honest count: the first 30 of all the DOLIPRANE medicines found
         total = SearchIndex.from_store(Store(real_prepared)).find("doliprane", limit=200).total
         assert total > 30 and f"Les 30 premiers résultats sur {total} pour « doliprane »" in body
+        assert "Pour voir les autres, précisez la recherche" in body
         badges = [m.value for m in at.markdown if "-badge[" in m.value]
         assert badges.count(":blue-badge[Spécialité]") == 30
         # each medicine says whether a shortage is reported, in words (not by colour alone)

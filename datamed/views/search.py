@@ -112,6 +112,17 @@ def doses(text: str) -> tuple[frozenset[str], str]:
     return frozenset(found), _DOSE.sub(" ", text)
 
 
+def typed_doses_fr(text: str) -> str:
+    """The strengths typed in ``text``, as a reader writes them ("1g" -> "1 g"; "500mg et 1g" ->
+    "500 mg ou 1 g"); "" when none."""
+    seen: list[str] = []
+    for m in _DOSE.finditer(text):
+        shown = f"{m.group(1).replace('.', ',')} {m.group(2).lower()}"
+        if shown not in seen:
+            seen.append(shown)
+    return " ou ".join(seen)
+
+
 class SearchIndex:
     def __init__(self, docs: list[Doc], codes: dict[str, dict[str, tuple[str, str]]]):
         self.docs = docs

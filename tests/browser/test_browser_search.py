@@ -42,7 +42,7 @@ def test_typed_dose_first_and_others_marked(page, real_server):
     assert "1 g" in shown[0] or "1000 mg" in shown[0], shown[:5]
     others = [s for s in shown if "500 mg" in s]
     assert others and shown.index(others[0]) > 0
-    assert page.locator(MAIN).get_by_text("Autre dosage").first.is_visible()
+    assert page.locator(MAIN).get_by_text("Pas en 1 g").first.is_visible()  # not "another strength": codeine ones too
 
 
 def test_honest_count_and_availability_badges(page, real_server):
