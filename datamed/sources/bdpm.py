@@ -24,7 +24,8 @@ from datamed.sources.textfile import MAX_RAW_CHARS, Reject, read_tab_file
 
 # --- column kinds ---------------------------------------------------------
 # str: text kept as is; html: text whose bits of HTML become plain text
-# (core.text.html_to_text; the raw line stays in source_line); label: text with normalised case; cis/cip7/cip13/...:
+# (core.text.html_to_text; source_line points to the raw line); label: text
+# with normalised case; cis/cip7/cip13/...:
 # identifiers validated by regex and kept as strings; date_dmy (JJ/MM/AAAA),
 # date_ymd (AAAAMMJJ), date_iso (AAAA-MM-JJ); price (decimal comma, optional
 # thousands comma); int; oui_non (bool); list (";"-separated); rates (list of
@@ -306,8 +307,8 @@ def _type_columns(
                 typed[name] = pl.Series(name, [v or None for v in values], dtype=pl.String)
         elif kind in ("str", "html", "label", "label_upper", "list"):
             # plain text never fails: typed with vectorised polars expressions
-            if kind == "html":  # plain Python over the few values with markup (a reader, not a page)
-                values = [html_to_text(v) if "<" in v or "&" in v or "¿" in v else v for v in values]
+            if kind == "html":  # plain Python (a reader, not a page); values without markup return at once
+                values = [html_to_text(v) for v in values]
             s = pl.Series(name, values, dtype=pl.String)
             if kind == "label":
                 s = s.str.replace_all(r"\s+", " ").str.strip_chars()
