@@ -208,6 +208,14 @@ def test_search_deep_link(monkeypatch, real_prepared, q):
         assert sum(any(a in b for a in availability) for b in badges) == 30
 
 
+def test_a_dafalgan_codeine_is_marked_as_not_the_typed_dose(monkeypatch, real_prepared):
+    """'dafalgan 1g': the codeine combinations (500 mg + 30 mg) follow the 1 g ones, marked
+    « Pas en 1 g », not "Autre dosage" (they are another composition, not another strength)."""
+    at = open_page(monkeypatch, real_prepared, routes.SEARCH.file, q="dafalgan 1g")
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert any("Pas en 1 g" in b for b in badges) and not any("Autre dosage" in b for b in badges)
+
+
 def test_catalogue_deep_links(monkeypatch, real_prepared):
     at = open_page(monkeypatch, real_prepared, routes.CATALOGUE.file, atc="N02BE")
     assert at.dataframe[0].value["ATC"].str.startswith("N02BE").all()

@@ -98,22 +98,6 @@ def test_typed_doses_as_a_reader_writes_them():
     assert typed_doses_fr("doliprane") == ""
 
 
-def test_a_dafalgan_codeine_is_marked_as_not_the_typed_dose(monkeypatch, real_prepared):
-    """'dafalgan 1g': the codeine combinations (500 mg + 30 mg) follow the 1 g ones, marked
-    « Pas en 1 g », not "Autre dosage" (they are another composition, not another strength)."""
-    from streamlit.testing.v1 import AppTest
-
-    from datamed.core.config import REPO_ROOT
-    from datamed.ui import routes
-
-    monkeypatch.setenv("DATAMED_PREPARED", str(real_prepared))
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
-    at.query_params["q"] = "dafalgan 1g"
-    at.switch_page(routes.SEARCH.file).run()
-    badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    assert any("Pas en 1 g" in b for b in badges) and not any("Autre dosage" in b for b in badges)
-
-
 def test_doses_in_milligrams():
     from datamed.views.search import doses
 
